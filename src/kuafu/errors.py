@@ -1,0 +1,78 @@
+"""The Kuafu error tree.
+
+Rule: failures that belong to Kuafu's domain (a malformed program, a circuit that
+does not fit a chip, a job the server refused) raise a subclass of `KuafuError`;
+programming mistakes (a wrong argument type, a qubit index out of range) raise the
+built-in `TypeError` or `ValueError`. Some domain errors are also `ValueError`s
+(`QasmError`), so code that catches bad input generically still catches them.
+
+    KuafuError
+    ├── QasmError(ValueError)           line, column
+    ├── CircuitError(ValueError)        an operation the circuit cannot perform
+    ├── CompileError
+    │   └── CircuitTooWideError
+    ├── SimulationError
+    │   └── InsufficientMemoryError     required_bytes, available_bytes
+    ├── ClientError
+    │   └── APIError                    status, message, request_id
+    └── JobFailedError                  job_id, reason
+"""
+
+from __future__ import annotations
+
+
+class KuafuError(Exception):
+    """Root of every error Kuafu raises on purpose."""
+
+
+class CircuitError(KuafuError, ValueError):
+    """An operation a circuit cannot perform (inverting a measurement, an unbound parameter)."""
+
+
+class QasmError(KuafuError, ValueError):
+    """An OpenQASM program that cannot be read or written.
+
+    Attributes:
+        message: what is wrong, naming the offending token or construct.
+        line: 1-based line of the problem in the source (0 when not tied to the source).
+        column: 1-based column of the problem (0 when not tied to the source).
+    """
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}: " if line else ""
+        super().__init__(f"{where}{message}")
+
+    def __reduce__(self):  # keep line/column through pickling (process pools)
+        return (type(self), (self.message, self.line, self.column))
+
+
+class CompileError(KuafuError):
+    """A circuit that cannot be compiled for a device."""
+
+
+class CircuitTooWideError(CompileError):
+    """The circuit needs more qubits than the device has."""
+
+
+class SimulationError(KuafuError):
+    """A circuit the simulator cannot run as asked."""
+
+
+class InsufficientMemoryError(SimulationError):
+    """The chosen simulation method would need more memory than is available.
+
+    Attributes:
+        required_bytes: memory the method would need.
+        available_bytes: memory that is allowed or available.
+    """
+
+    def __init__(self, message: str, required_bytes: int, available_bytes: int) -> None:
+        self.required_bytes = required_bytes
+        self.available_bytes = available_bytes
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.required_bytes, self.available_bytes))
