@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both create a virtual environment in .venv and install the project into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test test-fast lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+demo: $(BIN)/python
+	$(PIP) install -e .
+	$(BIN)/kuafu demo
+
+test: $(BIN)/python
+	$(PIP) install -e '.[test]'
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -n 2
+
+test-fast: $(BIN)/python
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+lint: $(BIN)/python
+	$(BIN)/ruff check src tests benchmarks
+
+bench: $(BIN)/python
+	$(PIP) install -e '.[test]'
+	$(BIN)/python benchmarks/bench_qasm.py
