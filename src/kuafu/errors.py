@@ -13,9 +13,10 @@ built-in `TypeError` or `ValueError`. Some domain errors are also `ValueError`s
     │   └── CircuitTooWideError
     ├── SimulationError
     │   └── InsufficientMemoryError     required_bytes, available_bytes
-    ├── ClientError
+    ├── ClientError                     the HTTP client could not do what was asked
     │   └── APIError                    status, message, request_id
-    └── JobFailedError                  job_id, reason
+    ├── JobFailedError                  job_id, reason
+    └── ServiceError                    status (kuafu.server.errors: refusals of the server)
 """
 
 from __future__ import annotations
@@ -76,3 +77,56 @@ class InsufficientMemoryError(SimulationError):
 
     def __reduce__(self):
         return (type(self), (self.args[0], self.required_bytes, self.available_bytes))
+
+
+class ClientError(KuafuError):
+    """The HTTP client could not do what was asked (no server, no token, a timeout)."""
+
+
+class APIError(ClientError):
+    """The server answered a request with an error status.
+
+    Attributes:
+        status: the HTTP status code (0 when the server could not be reached at all).
+        message: the server's explanation, as it sent it.
+        request_id: the server's id of the request, to quote in a bug report.
+    """
+
+    def __init__(self, status: int, message: str, request_id: str | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.request_id = request_id
+        super().__init__(f"HTTP {status}: {message}" if status else message)
+
+    def __reduce__(self):
+        return (type(self), (self.status, self.message, self.request_id))
+
+
+class JobFailedError(KuafuError):
+    """A job ended failed or cancelled when its result was asked for.
+
+    Attributes:
+        job_id: the server's id of the job.
+        reason: why it did not produce a result.
+    """
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        self.job_id = job_id
+        self.reason = reason
+        super().__init__(f"job {job_id} failed: {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.job_id, self.reason))
+
+
+class ServiceError(KuafuError):
+    """The server refuses a request; `status` is the HTTP status that says why.
+
+    Subclasses live in `kuafu.server.errors`; one handler turns them into responses.
+    """
+
+    status: int = 400
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
