@@ -1,0 +1,298 @@
+"""Numba kernels that act in place on one statevector.
+
+Conventions shared by every kernel:
+
+* `state` is a 1-D, C-contiguous complex64 or complex128 array of length 2**n, little-endian:
+  qubit k is bit k of the index.
+* `qubits` is an ascending int64 array. A k-qubit `matrix`, `diag`, `perm` or `phases` argument
+  is indexed little-endian over `qubits`: bit j of its index is the value of qubit `qubits[j]`.
+  Callers convert gate matrices (big-endian over their argument list) before calling.
+* Matrices have the state's dtype, so complex64 states compute in single precision.
+
+Work is split into tasks of about `RUN` amplitudes (parallel over the cores with `prange`);
+inside a task, the loops run over contiguous stretches of memory so LLVM can vectorise them.
+Nothing compiles at import: each kernel compiles on its first call, then comes from numba's
+on-disk cache.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+import numpy as np
+from numba import prange
+
+_jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
+_pjit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True, parallel=True)
+
+RUN = 4096
+"""Amplitudes per parallel task: large enough to amortise scheduling, small enough for L1/L2."""
+
+
+@_jit(inline="always")
+def _insert_zeros(i, qubits):
+    """Spread the bits of `i` so that the (ascending) `qubits` positions hold zeros."""
+    for q in qubits:
+        i = ((i >> q) << (q + 1)) | (i & ((1 << q) - 1))
+    return i
+
+
+@_jit(inline="always")
+def _offsets(qubits):
+    """offsets[a] = the index offset of local basis state `a` (bit j of a -> qubits[j])."""
+    k = qubits.size
+    offs = np.zeros(1 << k, dtype=np.int64)
+    for a in range(1 << k):
+        o = 0
+        for j in range(k):
+            if (a >> j) & 1:
+                o |= 1 << qubits[j]
+        offs[a] = o
+    return offs
+
+
+@_jit(inline="always")
+def _pair_run(x, y, m00, m01, m10, m11):
+    for r in range(x.size):
+        a = x[r]
+        b = y[r]
+        x[r] = m00 * a + m01 * b
+        y[r] = m10 * a + m11 * b
+
+
+@_jit(inline="always")
+def _task_layout(n_items, run):
+    """(items per task, number of tasks) for `n_items` split into tasks of about `run`."""
+    per = min(n_items, run)
+    return per, n_items // per
+
+
+@_pjit
+def apply_1q(state, q, m):
+    """Apply the 2x2 matrix `m` to qubit `q`."""
+    m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
+    half = 1 << q
+    npairs = state.size >> 1
+    if half >= 16:
+        run = min(half, RUN)
+        ntask = npairs // run
+        for t in prange(ntask):
+            p = t * run
+            i0 = ((p >> q) << (q + 1)) | (p & (half - 1))
+            _pair_run(state[i0:i0 + run], state[i0 + half:i0 + half + run], m00, m01, m10, m11)
+    else:
+        size, ntask = _task_layout(state.size, RUN)
+        for t in prange(ntask):
+            base = t * size
+            for b in range(base, base + size, 2 * half):
+                for j in range(b, b + half):
+                    a = state[j]
+                    c = state[j + half]
+                    state[j] = m00 * a + m01 * c
+                    state[j + half] = m10 * a + m11 * c
+
+
+@_pjit
+def apply_controlled_1q(state, positions, ctrl_mask, target, m):
+    """Apply the 2x2 `m` to `target` where every bit of `ctrl_mask` is set.
+
+    `positions` holds the control qubits and the target, ascending.
+    """
+    m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
+    tbit = 1 << target
+    ngroups = state.size >> positions.size
+    run = min(1 << positions[0], RUN, ngroups)
+    per, ntask = _task_layout(ngroups, max(run, RUN >> positions.size))
+    for t in prange(ntask):
+        for g in range(t * per, (t + 1) * per, run):
+            i0 = _insert_zeros(g, positions) | ctrl_mask
+            i1 = i0 | tbit
+            _pair_run(state[i0:i0 + run], state[i1:i1 + run], m00, m01, m10, m11)
+
+
+@_pjit
+def apply_diagonal(state, qubits, diag):
+    """Multiply each amplitude by diag[its local index]; stretches with factor 1 are skipped."""
+    k = qubits.size
+    size, ntask = _task_layout(state.size, RUN)
+    sub = min(1 << qubits[0], size)
+    for t in prange(ntask):
+        base = t * size
+        for s in range(base, base + size, sub):
+            idx = 0
+            for j in range(k):
+                idx |= ((s >> qubits[j]) & 1) << j
+            d = diag[idx]
+            if d != 1:
+                for i in range(s, s + sub):
+                    state[i] *= d
+
+
+@_pjit
+def apply_monomial(state, qubits, perm, phases):
+    """new[perm[a]] = phases[a] * old[a] on every group of 2**k amplitudes (X, CX, SWAP, CCX...)."""
+    k = qubits.size
+    dim = 1 << k
+    offs = _offsets(qubits)
+    ngroups = state.size >> k
+    run = min(1 << qubits[0], RUN, ngroups)
+    per, ntask = _task_layout(ngroups, max(run, RUN >> k))
+    for t in prange(ntask):
+        buf = np.empty((dim, run), dtype=state.dtype)
+        for g in range(t * per, (t + 1) * per, run):
+            base = _insert_zeros(g, qubits)
+            for a in range(dim):
+                src = state[base + offs[a]:base + offs[a] + run]
+                row = buf[a]
+                for r in range(run):
+                    row[r] = src[r]
+            for a in range(dim):
+                dst = state[base + offs[perm[a]]:base + offs[perm[a]] + run]
+                row = buf[a]
+                ph = phases[a]
+                for r in range(run):
+                    dst[r] = ph * row[r]
+
+
+@_pjit
+def apply_dense(state, qubits, matrix):
+    """Apply a dense 2**k x 2**k `matrix` to `qubits` (k up to about 6)."""
+    k = qubits.size
+    dim = 1 << k
+    offs = _offsets(qubits)
+    ngroups = state.size >> k
+    run = min(1 << qubits[0], max(RUN >> k, 8), ngroups)
+    per, ntask = _task_layout(ngroups, max(run, RUN >> k))
+    for t in prange(ntask):
+        buf = np.empty((dim, run), dtype=state.dtype)
+        acc = np.empty(run, dtype=state.dtype)
+        for g in range(t * per, (t + 1) * per, run):
+            base = _insert_zeros(g, qubits)
+            for a in range(dim):
+                src = state[base + offs[a]:base + offs[a] + run]
+                row = buf[a]
+                for r in range(run):
+                    row[r] = src[r]
+            for b in range(dim):
+                for r in range(run):
+                    acc[r] = 0
+                for a in range(dim):
+                    mba = matrix[b, a]
+                    row = buf[a]
+                    for r in range(run):
+                        acc[r] += mba * row[r]
+                dst = state[base + offs[b]:base + offs[b] + run]
+                for r in range(run):
+                    dst[r] = acc[r]
+
+
+@_pjit
+def apply_dense_low(state, qubits, matrix):
+    """`apply_dense` for gates on qubit 0 or 1, vectorised along the matrix rows instead."""
+    k = qubits.size
+    dim = 1 << k
+    offs = _offsets(qubits)
+    ngroups = state.size >> k
+    per, ntask = _task_layout(ngroups, max(1, RUN >> k))
+    mt = matrix.T.copy()
+    for t in prange(ntask):
+        v = np.empty(dim, dtype=state.dtype)
+        out = np.empty(dim, dtype=state.dtype)
+        for g in range(t * per, (t + 1) * per):
+            base = _insert_zeros(g, qubits)
+            for a in range(dim):
+                v[a] = state[base + offs[a]]
+            for b in range(dim):
+                out[b] = 0
+            for a in range(dim):
+                va = v[a]
+                col = mt[a]
+                for b in range(dim):
+                    out[b] += col[b] * va
+            for b in range(dim):
+                state[base + offs[b]] = out[b]
+
+
+@_pjit
+def probability_of_one(state, q):
+    """Probability that measuring qubit `q` gives 1 (the state need not be normalised)."""
+    half = 1 << q
+    size, ntask = _task_layout(state.size >> 1, RUN)
+    total = 0.0
+    for t in prange(ntask):
+        p0 = t * size
+        s = 0.0
+        for p in range(p0, p0 + size):
+            i = ((p >> q) << (q + 1)) | (p & (half - 1)) | half
+            a = state[i]
+            s += a.real * a.real + a.imag * a.imag
+        total += s
+    return total
+
+
+@_pjit
+def collapse(state, q, outcome, scale):
+    """Project qubit `q` onto `outcome` (0 or 1) and multiply the kept amplitudes by `scale`."""
+    size, ntask = _task_layout(state.size, RUN)
+    bit = 1 << q
+    want = bit if outcome else 0
+    zero = state.dtype.type(0)
+    for t in prange(ntask):
+        for i in range(t * size, (t + 1) * size):
+            if (i & bit) == want:
+                state[i] *= scale
+            else:
+                state[i] = zero
+
+
+@_pjit
+def chunk_probabilities(state, chunk):
+    """Sum of |amplitude|^2 over each consecutive chunk of `chunk` amplitudes (float64)."""
+    nchunk = state.size // chunk
+    out = np.empty(nchunk, dtype=np.float64)
+    for c in prange(nchunk):
+        s = 0.0
+        for i in range(c * chunk, (c + 1) * chunk):
+            a = state[i]
+            s += a.real * a.real + a.imag * a.imag
+        out[c] = s
+    return out
+
+
+@_jit
+def sample_in_chunks(state, chunk, chunk_cum, targets):
+    """Basis indices for ascending cumulative-probability `targets` (inverse-CDF sampling).
+
+    `chunk_cum[c]` is the total probability of chunks before c (length nchunk + 1).
+    """
+    out = np.empty(targets.size, dtype=np.int64)
+    nchunk = chunk_cum.size - 1
+    c = 0
+    j = 0
+    while j < targets.size:
+        u = targets[j]
+        while c < nchunk - 1 and chunk_cum[c + 1] <= u:
+            c += 1
+        acc = chunk_cum[c]
+        i = c * chunk
+        last = (c + 1) * chunk - 1
+        nonzero = -1
+        while j < targets.size and (targets[j] < chunk_cum[c + 1] or c == nchunk - 1):
+            u = targets[j]
+            while i < last:
+                a = state[i]
+                p = a.real * a.real + a.imag * a.imag
+                if p > 0:
+                    nonzero = i
+                if acc + p > u:
+                    break
+                acc += p
+                i += 1
+            a = state[i]
+            if a.real == 0 and a.imag == 0 and nonzero >= 0:
+                out[j] = nonzero  # rounding left u past the chunk's last non-zero amplitude
+            else:
+                out[j] = i
+            j += 1
+    return out

@@ -1,0 +1,266 @@
+"""Gate fusion: multiply runs of gates on a few qubits into one matrix before they touch the state.
+
+A statevector simulator spends its time streaming the state through memory once per gate
+(and, for wide fused gates, multiplying). Fusion trades passes for arithmetic: ``k`` gates on
+the same small set of qubits become one pass with a ``2**q x 2**q`` matrix. `CostModel` says
+what a pass costs for a block of a given width and structure, in units of one single-qubit
+gate pass, and `fuse` merges greedily whenever the merged block costs no more than the parts.
+
+The greedy pass follows the circuit's dependency order, not its list order: each qubit has at
+most one *open* block (the last block touching it). A new gate either joins the open blocks on
+its qubits (those it chooses to merge with become one block) or closes them and opens its own.
+Blocks on disjoint qubits commute, so closing a block early never reorders dependent gates.
+
+Fused blocks whose matrix is diagonal or a permutation with phases (monomial) are tagged so the
+simulator uses its cheap kernels; dense blocks that are controlled single-qubit gates are tagged
+too. Matrices of `FusedGate` are little-endian over ascending qubits (bit j <-> qubits[j]).
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "CostModel",
+    "FusedGate",
+    "GateKind",
+    "classify",
+    "fuse",
+    "to_little_endian",
+]
+
+
+class GateKind(enum.StrEnum):
+    """Which kernel a (fused) gate needs."""
+
+    IDENTITY = "identity"
+    DIAGONAL = "diagonal"
+    MONOMIAL = "monomial"
+    CONTROLLED = "controlled"
+    DENSE = "dense"
+
+
+@dataclass(frozen=True)
+class FusedGate:
+    """A gate ready for the kernels.
+
+    Attributes:
+        qubits: the qubits it acts on, ascending.
+        matrix: complex128 unitary, little-endian over `qubits`.
+        kind: the structure of `matrix`, which decides the kernel.
+        num_gates: how many circuit gates it stands for.
+    """
+
+    qubits: tuple[int, ...]
+    matrix: np.ndarray = field(repr=False)
+    kind: GateKind
+    num_gates: int = 1
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Relative cost of one gate pass over a large state, one single-qubit gate pass = 1.
+
+    Attributes:
+        dense: cost of a dense block by width (index = number of qubits; index 0 unused).
+        diagonal: cost of a diagonal block of any width.
+        monomial: cost of a permutation-with-phases block of any width.
+        max_qubits: the widest block fusion may build.
+    """
+
+    dense: tuple[float, ...] = (0.0, 1.0, 1.1, 1.3, 2.0, 3.6)
+    diagonal: float = 0.9
+    monomial: float = 1.0
+    max_qubits: int = 5
+
+    def cost(self, width: int, kind: GateKind) -> float:
+        """The cost of one block of `width` qubits and structure `kind`."""
+        if kind is GateKind.IDENTITY:
+            return 0.0
+        if kind is GateKind.DIAGONAL:
+            return self.diagonal
+        if kind is GateKind.MONOMIAL:
+            return self.monomial
+        if width < len(self.dense):
+            return self.dense[width]
+        return self.dense[-1] * 2.0 ** (width - len(self.dense) + 1)
+
+
+def to_little_endian(
+    matrix: np.ndarray, qubits: Sequence[int]
+) -> tuple[tuple[int, ...], np.ndarray]:
+    """Rewrite a gate matrix, big-endian over `qubits` (list order), over ascending qubits.
+
+    Returns:
+        (ascending qubits, matrix whose index bit j is the value of the j-th smallest qubit).
+    """
+    k = len(qubits)
+    order = tuple(sorted(qubits))
+    if len(set(order)) != k:
+        raise ValueError(f"repeated qubit in {tuple(qubits)}")
+    # Tensor axis i of the big-endian matrix is qubits[i]; little-endian wants the largest
+    # qubit first (most significant), i.e. axes ordered by descending qubit.
+    want = [qubits.index(q) for q in reversed(order)]
+    t = np.asarray(matrix).reshape((2,) * (2 * k))
+    t = t.transpose(want + [k + w for w in want])
+    return order, t.reshape(1 << k, 1 << k)
+
+
+def classify(matrix: np.ndarray, atol: float = 0.0) -> GateKind:
+    """The structure of a unitary: identity, diagonal, monomial, controlled-1q or dense.
+
+    `CONTROLLED` means: every qubit but one is a control (identity where it is 0), which
+    `controlled_parts` turns into the control mask and the 2x2 target matrix.
+    """
+    nonzero = np.abs(matrix) > atol
+    dim = matrix.shape[0]
+    one_per_row_and_column = np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)
+    if np.count_nonzero(nonzero) == dim and one_per_row_and_column:
+        if not np.all(np.diag(nonzero)):
+            return GateKind.MONOMIAL
+        if np.allclose(matrix, np.eye(dim), rtol=0, atol=max(atol, 1e-15)):
+            return GateKind.IDENTITY
+        return GateKind.DIAGONAL
+    if dim > 2 and controlled_parts(matrix, atol=max(atol, 1e-14)) is not None:
+        return GateKind.CONTROLLED
+    return GateKind.DENSE
+
+
+def controlled_parts(matrix: np.ndarray, atol: float = 1e-14) -> tuple[int, int, np.ndarray] | None:
+    """For a little-endian matrix that is a multi-controlled 1-qubit gate: (control bits mask
+    over local indices, local target bit, 2x2 matrix); otherwise None."""
+    dim = matrix.shape[0]
+    k = dim.bit_length() - 1
+    for target in range(k):
+        mask = (dim - 1) ^ (1 << target)
+        expected = np.eye(dim, dtype=complex)
+        expected[mask, mask] = matrix[mask, mask]
+        expected[mask, mask | (1 << target)] = matrix[mask, mask | (1 << target)]
+        expected[mask | (1 << target), mask] = matrix[mask | (1 << target), mask]
+        full = mask | (1 << target)
+        expected[full, full] = matrix[full, full]
+        if np.allclose(matrix, expected, rtol=0, atol=atol):
+            sub = np.array(
+                [[matrix[mask, mask], matrix[mask, full]], [matrix[full, mask], matrix[full, full]]]
+            )
+            return mask, target, sub
+    return None
+
+
+@dataclass(eq=False)
+class _Block:
+    qubits: set[int]
+    ops: list[tuple[np.ndarray, tuple[int, ...]]]
+    kind: GateKind
+    order: int
+
+
+def _gate_kind(matrix: np.ndarray) -> GateKind:
+    kind = classify(matrix)
+    return GateKind.DENSE if kind is GateKind.CONTROLLED else kind
+
+
+def _merged_kind(kinds: Iterable[GateKind]) -> GateKind:
+    kinds = set(kinds) - {GateKind.IDENTITY}
+    if not kinds:
+        return GateKind.IDENTITY
+    if kinds == {GateKind.DIAGONAL}:
+        return GateKind.DIAGONAL
+    if kinds <= {GateKind.DIAGONAL, GateKind.MONOMIAL}:
+        return GateKind.MONOMIAL
+    return GateKind.DENSE
+
+
+def fuse(
+    gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel | None = None
+) -> list[FusedGate]:
+    """Fuse a sequence of unitary gates into fewer, wider ones.
+
+    Args:
+        gates: (matrix big-endian over its qubit list, qubit list) pairs in circuit order.
+        cost: the cost model; `CostModel()` when None. `max_qubits=0` or `1` still merges
+            single-qubit runs when 1, and nothing when 0.
+
+    Returns:
+        Fused gates whose product, in order, equals the product of `gates`.
+    """
+    cost = cost or CostModel()
+    open_of: dict[int, _Block] = {}
+    out: list[FusedGate] = []
+    counter = itertools.count()
+
+    def block_cost(b: _Block) -> float:
+        return cost.cost(len(b.qubits), b.kind)
+
+    def close(b: _Block) -> None:
+        for q in b.qubits:
+            del open_of[q]
+        out.append(_finish(b))
+
+    for matrix, qubits in gates:
+        qubits = tuple(qubits)
+        kind = _gate_kind(np.asarray(matrix))
+        g_cost = cost.cost(len(qubits), kind)
+        touched = list({id(open_of[q]): open_of[q] for q in qubits if q in open_of}.values())
+        best: tuple[_Block, ...] = ()
+        best_saving = 0.0
+        for r in range(1, len(touched) + 1):
+            for subset in itertools.combinations(touched, r):
+                width = len(set(qubits).union(*(b.qubits for b in subset)))
+                if width > max(cost.max_qubits, len(qubits)):
+                    continue
+                merged = _merged_kind([kind, *(b.kind for b in subset)])
+                saving = g_cost + sum(block_cost(b) for b in subset) - cost.cost(width, merged)
+                if saving >= best_saving and cost.max_qubits > 0:
+                    best, best_saving = subset, saving
+        for b in touched:
+            if all(b is not c for c in best):
+                close(b)
+        new = _Block(set(qubits), [], kind, next(counter))
+        for b in sorted(best, key=lambda b: b.order):
+            new.qubits |= b.qubits
+            new.ops.extend(b.ops)
+            new.kind = _merged_kind([new.kind, b.kind])
+            for q in b.qubits:
+                del open_of[q]
+        new.ops.append((np.asarray(matrix), qubits))
+        for q in new.qubits:
+            open_of[q] = new
+    for b in sorted({id(b): b for b in open_of.values()}.values(), key=lambda b: b.order):
+        out.append(_finish(b))
+    return out
+
+
+def _finish(block: _Block) -> FusedGate:
+    qubits = tuple(sorted(block.qubits))
+    matrix = _product(block.ops, qubits)
+    kind = classify(matrix) if block.kind is not GateKind.DENSE else _dense_kind(matrix)
+    return FusedGate(qubits, matrix, kind, len(block.ops))
+
+
+def _dense_kind(matrix: np.ndarray) -> GateKind:
+    if matrix.shape[0] > 2 and controlled_parts(matrix) is not None:
+        return GateKind.CONTROLLED
+    return GateKind.DENSE
+
+
+def _product(ops: list[tuple[np.ndarray, tuple[int, ...]]], qubits: tuple[int, ...]) -> np.ndarray:
+    """Multiply `ops` (big-endian over their own qubit lists) into one little-endian matrix."""
+    k = len(qubits)
+    if len(ops) == 1:
+        return to_little_endian(ops[0][0], list(ops[0][1]))[1]
+    dim = 1 << k
+    # Tensor with k row axes (axis i <-> qubit qubits[k-1-i], little-endian) and one column axis.
+    tensor = np.eye(dim, dtype=complex).reshape((2,) * k + (dim,))
+    for matrix, op_qubits in ops:
+        m = len(op_qubits)
+        gate = np.asarray(matrix, dtype=complex).reshape((2,) * (2 * m))
+        axes = [k - 1 - qubits.index(q) for q in op_qubits]
+        moved = np.tensordot(gate, tensor, axes=(list(range(m, 2 * m)), axes))
+        tensor = np.moveaxis(moved, list(range(m)), axes)
+    return tensor.reshape(dim, dim)
