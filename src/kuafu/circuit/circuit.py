@@ -6,16 +6,15 @@ import dataclasses
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Union
 
 from ..errors import CircuitError
 from .gates import GATES, NON_UNITARY, canonical_name, inverse_steps
 from .instruction import ClassicalRegister, Condition, Instruction, QuantumRegister
 from .parameter import Parameter, ParameterExpression
 
-QubitSpec = Union[int, QuantumRegister, Sequence[int]]
-ClbitSpec = Union[int, ClassicalRegister, Sequence[int]]
-Angle = Union[float, ParameterExpression]
+QubitSpec = int | QuantumRegister | Sequence[int]
+ClbitSpec = int | ClassicalRegister | Sequence[int]
+Angle = float | ParameterExpression
 
 _DELAY_UNITS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 

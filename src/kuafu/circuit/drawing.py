@@ -105,11 +105,12 @@ def draw_text(circuit: QuantumCircuit, width: int = 120) -> str:
     pad = max(len(n) for n in names)
     heads = [f"{n.rjust(pad)}: " for n in names]
     columns = [_column(group, len(names), nq) for group in _layers(circuit)]
-    blocks, current, used = [], [], len(heads[0])
+    margin = len(heads[0]) + 2  # the name and a wire end on each side
+    blocks, current, used = [], [], margin
     for col in columns:
         if current and used + len(col[0]) > width:
             blocks.append(current)
-            current, used = [], len(heads[0])
+            current, used = [], margin
         current.append(col)
         used += len(col[0])
     blocks.append(current)

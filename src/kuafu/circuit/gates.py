@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -252,7 +252,7 @@ def gate_matrix(name: str, params: Sequence[float] = ()) -> np.ndarray:
     return _cached_matrix(spec.name, values) if not values else spec.matrix(*values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached_matrix(name: str, _values: tuple) -> np.ndarray:
     matrix = np.asarray(GATES[name].matrix(), dtype=complex)
     matrix.setflags(write=False)

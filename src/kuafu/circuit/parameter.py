@@ -218,6 +218,8 @@ def format_number(value: float) -> str:
     value = float(value)
     if value == 0.0:
         return "0"
+    if not 1e-6 < abs(value) < 1e6:
+        return repr(value)
     for den in (1, 2, 3, 4, 6, 8, 16, 32, 64):
         num = round(value * den / math.pi)
         if num == 0 or abs(num) > 64:

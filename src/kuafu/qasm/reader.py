@@ -244,10 +244,9 @@ class _Parser:
         keyword = self.next()
         name = self.identifier("a gate name")
         params: list[str] = []
-        if self.accept("("):
-            if not self.accept(")"):
-                params = self.name_list("a parameter name", ")")
-                self.expect(")", "after the gate parameters")
+        if self.accept("(") and not self.accept(")"):
+            params = self.name_list("a parameter name", ")")
+            self.expect(")", "after the gate parameters")
         qubits = self.name_list("a qubit argument name", "{")
         definition = GateDefinition(name[1], params, qubits, [])
         self._check_new_gate(definition, name)
@@ -303,10 +302,9 @@ class _Parser:
         if name in ("measure", "reset", "if", "qreg", "creg", "gate", "opaque"):
             raise self.error(f"{name!r} is not allowed inside a gate definition", token)
         params: list[ex.Evaluator] = []
-        if self.accept("("):
-            if not self.accept(")"):
-                params = self.expression_list(set(definition.params))
-                self.expect(")", "after the gate arguments")
+        if self.accept("(") and not self.accept(")"):
+            params = self.expression_list(set(definition.params))
+            self.expect(")", "after the gate arguments")
         args = []
         arg_tokens = [self.identifier("a qubit argument")]
         while self.accept(","):
@@ -403,10 +401,9 @@ class _Parser:
         token = self.next()
         name = token[1]
         params: list = []
-        if self.accept("("):
-            if not self.accept(")"):
-                params = self.call_arguments(name)
-                self.expect(")", "after the gate arguments")
+        if self.accept("(") and not self.accept(")"):
+            params = self.call_arguments(name)
+            self.expect(")", "after the gate arguments")
         arg_tokens = [self.peek()]
         args = [self.qubit_argument()]
         while self.accept(","):

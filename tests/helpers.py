@@ -1,0 +1,47 @@
+"""Shared test helpers: random circuits and operator comparisons."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kuafu.circuit import GATES, QuantumCircuit
+
+# Gates that Qiskit's OpenQASM 2 reader knows from qelib1.inc (sy/sydg are Quafu's own).
+QELIB1_GATES = sorted(name for name in GATES if name not in ("sy", "sydg"))
+
+
+def random_circuit(
+    num_qubits: int,
+    depth: int,
+    rng: np.random.Generator,
+    *,
+    gates: list[str] | None = None,
+    measure: bool = False,
+) -> QuantumCircuit:
+    """A random circuit over the gate library (gates that fit in `num_qubits`)."""
+    names = [g for g in (gates or sorted(GATES)) if GATES[g].num_qubits <= num_qubits]
+    qc = QuantumCircuit(num_qubits, num_qubits if measure else 0)
+    for _ in range(depth):
+        spec = GATES[names[rng.integers(len(names))]]
+        qubits = [int(q) for q in rng.choice(num_qubits, spec.num_qubits, replace=False)]
+        params = [float(x) for x in rng.uniform(-2 * math.pi, 2 * math.pi, spec.num_params)]
+        qc.append(spec.name, qubits, params)
+    if measure:
+        qc.measure(list(range(num_qubits)), list(range(num_qubits)))
+    return qc
+
+
+def equal_up_to_phase(a: np.ndarray, b: np.ndarray, atol: float = 1e-9) -> bool:
+    """Whether two operators differ only by a global phase."""
+    index = np.unravel_index(np.argmax(np.abs(b)), b.shape)
+    if abs(a[index]) < atol:
+        return False
+    phase = b[index] / a[index]
+    return bool(np.allclose(a * phase, b, atol=atol)) and math.isclose(abs(phase), 1, abs_tol=1e-9)
+
+
+
+
+
