@@ -1,0 +1,158 @@
+"""Kernels and fusion on raw matrices, against a plain numpy reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kuafu.sim import _kernels as k
+from kuafu.sim.fusion import CostModel, GateKind, classify, fuse, to_little_endian
+from kuafu.sim.statevector import apply_matrix, kernel_call
+
+
+def reference_apply(state: np.ndarray, matrix: np.ndarray, qubits) -> np.ndarray:
+    """Big-endian gate matrix on a little-endian state, by tensor contraction."""
+    n = state.size.bit_length() - 1
+    m = len(qubits)
+    t = state.astype(complex).reshape((2,) * n)
+    gate = matrix.reshape((2,) * (2 * m))
+    axes = [n - 1 - q for q in qubits]
+    moved = np.tensordot(gate, t, axes=(list(range(m, 2 * m)), axes))
+    return np.moveaxis(moved, list(range(m)), axes).reshape(-1)
+
+
+def random_unitary(dim: int, rng: np.random.Generator) -> np.ndarray:
+    z = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
+    q, r = np.linalg.qr(z)
+    return q * (np.diag(r) / abs(np.diag(r)))
+
+
+def random_state(n: int, rng: np.random.Generator) -> np.ndarray:
+    s = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
+    return s / np.linalg.norm(s)
+
+
+def structured(kind: str, k_: int, rng: np.random.Generator) -> np.ndarray:
+    dim = 1 << k_
+    if kind == "dense":
+        return random_unitary(dim, rng)
+    if kind == "diagonal":
+        return np.diag(np.exp(1j * rng.uniform(0, 6, dim)))
+    if kind == "monomial":
+        perm = rng.permutation(dim)
+        out = np.zeros((dim, dim), complex)
+        out[perm, np.arange(dim)] = np.exp(1j * rng.uniform(0, 6, dim))
+        return out
+    out = np.eye(dim, dtype=complex)  # controlled: the last qubit in the list is the target
+    out[dim - 2:, dim - 2:] = random_unitary(2, rng)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["dense", "diagonal", "monomial", "controlled"])
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+@pytest.mark.parametrize("seed", range(12))
+def test_kernels_match_reference(kind, dtype, seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 15))
+    width = int(rng.integers(1, min(n, 5) + 1))
+    if kind == "controlled" and width < 2:
+        width = min(2, n)
+    qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
+    matrix = structured(kind, width, rng) if width >= 2 or kind != "controlled" else \
+        random_unitary(2, rng)
+    state = random_state(n, rng)
+    expected = reference_apply(state, matrix, qubits)
+    got = state.astype(dtype)
+    apply_matrix(got, matrix, qubits)
+    tol = 1e-12 if dtype == np.complex128 else 2e-6
+    np.testing.assert_allclose(got, expected, atol=tol)
+
+
+@pytest.mark.parametrize("n", [1, 3, 6, 13, 14])
+def test_every_single_qubit_target(n):
+    rng = np.random.default_rng(n)
+    u = random_unitary(2, rng)
+    for q in range(n):
+        state = random_state(n, rng)
+        got = state.copy()
+        k.apply_1q(got, q, u)
+        np.testing.assert_allclose(got, reference_apply(state, u, [q]), atol=1e-12)
+
+
+def test_dense_low_and_high_paths_agree():
+    rng = np.random.default_rng(5)
+    for qubits in ([0, 3, 7], [1, 2, 9], [2, 5, 11], [4, 6, 8, 12]):
+        u = random_unitary(1 << len(qubits), rng)
+        state = random_state(13, rng)
+        order, m = to_little_endian(u, qubits)
+        a, b = state.copy(), state.copy()
+        k.apply_dense(a, np.array(order), m)
+        k.apply_dense_low(b, np.array(order), m)
+        np.testing.assert_allclose(a, b, atol=1e-12)
+        np.testing.assert_allclose(a, reference_apply(state, u, qubits), atol=1e-12)
+
+
+def test_to_little_endian_of_cx():
+    cx = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], complex)
+    order, m = to_little_endian(cx, [3, 1])  # control 3, target 1
+    assert order == (1, 3)
+    # little-endian over (1, 3): index bit 0 = qubit 1 (target), bit 1 = qubit 3 (control)
+    assert np.array_equal(np.argmax(abs(m), axis=0), [0, 1, 3, 2])
+
+
+def test_classify():
+    cz = np.diag([1, 1, 1, -1]).astype(complex)
+    assert classify(cz) is GateKind.DIAGONAL
+    assert classify(np.eye(4)) is GateKind.IDENTITY
+    swap = np.eye(4)[[0, 2, 1, 3]].astype(complex)
+    assert classify(swap) is GateKind.MONOMIAL
+    cu = np.eye(4, dtype=complex)
+    cu[2:, 2:] = random_unitary(2, np.random.default_rng(0))
+    assert classify(to_little_endian(cu, [0, 1])[1]) is GateKind.CONTROLLED
+    assert classify(random_unitary(4, np.random.default_rng(1))) is GateKind.DENSE
+
+
+@pytest.mark.parametrize("max_qubits", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", range(6))
+def test_fusion_preserves_the_product(max_qubits, seed):
+    rng = np.random.default_rng(seed)
+    n = 7
+    gates = []
+    for _ in range(60):
+        width = int(rng.choice([1, 1, 2, 2, 3]))
+        qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
+        kind = ["dense", "diagonal", "monomial", "controlled"][int(rng.integers(4))]
+        if width == 1 and kind == "controlled":
+            kind = "dense"
+        gates.append((structured(kind, width, rng), qubits))
+    state = random_state(n, rng)
+    expected = state.copy()
+    for m, q in gates:
+        expected = reference_apply(expected, m, q)
+    fused = fuse(gates, CostModel(max_qubits=max_qubits))
+    assert sum(g.num_gates for g in fused) == len(gates)
+    assert all(len(g.qubits) <= max(max_qubits, 3) for g in fused)
+    if max_qubits >= 3:
+        assert len(fused) < len(gates)
+    got = state.copy()
+    for g in fused:
+        call = kernel_call(g, got.dtype)
+        if call is not None:
+            call[0](got, *call[1])
+    np.testing.assert_allclose(got, expected, atol=1e-11)
+
+
+def test_fused_diagonals_use_the_diagonal_kernel():
+    rng = np.random.default_rng(0)
+    gates = [(structured("diagonal", 2, rng), [0, 1]), (structured("diagonal", 2, rng), [1, 2]),
+             (structured("diagonal", 1, rng), [2])]
+    fused = fuse(gates)
+    assert len(fused) == 1 and fused[0].kind is GateKind.DIAGONAL
+    assert kernel_call(fused[0], np.dtype(np.complex128))[0] is k.apply_diagonal
+
+
+def test_cancelling_gates_vanish():
+    x = np.array([[0, 1], [1, 0]], complex)
+    fused = fuse([(x, [0]), (x, [0])])
+    assert [g.kind for g in fused] == [GateKind.IDENTITY]
+    assert kernel_call(fused[0], np.dtype(np.complex128)) is None
