@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClassicalRegister",
+    "Client",
     "KuafuError",
     "Parameter",
     "QasmError",
@@ -18,3 +19,12 @@ __all__ = [
     "QuantumRegister",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    # `kuafu.Client` is imported on first use, so `import kuafu` loads no HTTP stack.
+    if name == "Client":
+        from .client import Client
+
+        return Client
+    raise AttributeError(f"module 'kuafu' has no attribute {name!r}")

@@ -1,0 +1,65 @@
+"""A finished job's result: counts, probabilities, a histogram."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schemas import JobResult
+
+
+class Result:
+    """Counts of a job and how they were obtained.
+
+    Bitstrings have classical bit 0 rightmost.
+    """
+
+    def __init__(self, job_id: str, data: JobResult) -> None:
+        self.job_id = job_id
+        self.data = data
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.data.counts)
+
+    @property
+    def shots(self) -> int:
+        return self.data.shots
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        total = sum(self.data.counts.values()) or 1
+        return {k: v / total for k, v in self.data.counts.items()}
+
+    @property
+    def compiled_qasm(self) -> str | None:
+        return self.data.compiled_qasm
+
+    @property
+    def mapping(self) -> dict[str, int]:
+        return dict(self.data.mapping)
+
+    @property
+    def method(self) -> str | None:
+        return self.data.method
+
+    @property
+    def calibration(self):
+        return self.data.calibration
+
+    def plot(self, ax: Any = None, top: int = 32) -> Any:
+        """A matplotlib bar chart of the `top` most frequent outcomes; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 3.5))
+        items = sorted(self.counts.items(), key=lambda kv: -kv[1])[:top]
+        items.sort()
+        ax.bar([k for k, _ in items], [v / self.shots for _, v in items], color="#3b6ea8")
+        ax.set_ylabel("probability")
+        ax.set_title(f"job {self.job_id[:8]}: {self.shots} shots")
+        ax.tick_params(axis="x", rotation=90 if len(items) > 8 else 0)
+        return ax
+
+    def __repr__(self) -> str:
+        top = dict(sorted(self.counts.items(), key=lambda kv: -kv[1])[:4])
+        return f"<Result {self.job_id[:8]} shots={self.shots} top={top}>"

@@ -1,0 +1,156 @@
+"""`kuafu.Client`: the facade people use to reach a Kuafu server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from ..circuit import QuantumCircuit
+from ..schemas import (
+    BackendDetail,
+    BackendSummary,
+    JobCreate,
+    JobCreated,
+    JobList,
+    JobPublic,
+    JobStatus,
+    JobStatusItem,
+    TokenCreated,
+    TokenPublic,
+    UserPublic,
+)
+from . import config
+from ._http import HttpClient
+from .job import Job
+from .serializer import to_qasm
+
+
+class Client:
+    """A connection to a Kuafu server.
+
+    Args:
+        url: the server (default `KUAFU_URL`, then the `kuafu login` file, then
+            http://127.0.0.1:8000).
+        token: an API token (default `KUAFU_TOKEN`, then the `kuafu login` file).
+        timeout: seconds per request.
+        max_retries: retries on connection errors and 5xx answers.
+        transport: an httpx transport (tests: `httpx.ASGITransport(app)`).
+
+    Nothing is sent until a method is called.
+    """
+
+    def __init__(self, url: str | None = None, token: str | None = None, *,
+                 timeout: float = 30.0, max_retries: int = 5,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.url, self.token = config.resolve(url, token)
+        self._http = HttpClient(self.url, self.token, timeout=timeout,
+                                max_retries=max_retries, transport=transport)
+
+    # ----- backends --------------------------------------------------------------------
+    def backends(self) -> list[BackendSummary]:
+        return [BackendSummary.model_validate(b) for b in self._http.request("GET", "/backends")]
+
+    def backend(self, name: str) -> BackendDetail:
+        """One chip with topology and calibration; `kuafu.client.plots.topology` draws it."""
+        return BackendDetail.model_validate(self._http.request("GET", f"/backends/{name}"))
+
+    # ----- jobs --------------------------------------------------------------------------
+    def submit(self, program: QuantumCircuit | str, backend: str, shots: int = 1000, *,
+               compile: bool = True, priority: int = 0, name: str | None = None,
+               group: str | None = None, seed: int | None = None,
+               idempotency_key: str | None = None) -> Job:
+        """Send one circuit (or OpenQASM 2 text) to run; returns its `Job` at once.
+
+        A fresh idempotency key is sent unless given, so a retry after a lost answer
+        never makes a second job.
+        """
+        ids = self._submit(to_qasm(program), backend, shots, compile, priority, name, group,
+                           seed, idempotency_key)
+        return Job(self, ids[0])
+
+    def submit_batch(self, programs: Sequence[QuantumCircuit | str], backend: str,
+                     shots: int = 1000, *, compile: bool = True, priority: int = 0,
+                     name: str | None = None, group: str | None = None,
+                     seed: int | None = None, idempotency_key: str | None = None) -> list[Job]:
+        """Send many circuits in one request (all accepted or none); one `Job` each."""
+        ids = self._submit([to_qasm(p) for p in programs], backend, shots, compile, priority,
+                           name, group, seed, idempotency_key)
+        return [Job(self, i) for i in ids]
+
+    def _submit(self, qasm: str | list[str], backend: str, shots: int, compile: bool,
+                priority: int, name: str | None, group: str | None, seed: int | None,
+                key: str | None) -> list[str]:
+        body = JobCreate(qasm=qasm, backend=backend, shots=shots, compile=compile,
+                         priority=priority, name=name, group=group, seed=seed)
+        data = self._http.request(
+            "POST", "/jobs", json=body.model_dump(mode="json", exclude_none=True),
+            headers={"Idempotency-Key": key or uuid.uuid4().hex})
+        return JobCreated.model_validate(data).ids
+
+    def job(self, job_id: str) -> Job:
+        """The handle of an existing job (fetched now, so a wrong id fails here)."""
+        job = Job(self, job_id)
+        job.info()
+        return job
+
+    def jobs(self, *, status: JobStatus | str | None = None, backend: str | None = None,
+             group: str | None = None, name: str | None = None,
+             limit: int | None = None, page_size: int = 100) -> Iterator[JobPublic]:
+        """Your jobs, newest first, following the server's pages as you iterate."""
+        cursor, seen = None, 0
+        while True:
+            data = self._http.request("GET", "/jobs", params={
+                "status": str(status) if status else None, "backend": backend,
+                "group": group, "name": name, "limit": page_size, "cursor": cursor})
+            page = JobList.model_validate(data)
+            for item in page.items:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield item
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    def statuses(self, ids: Sequence[str]) -> list[JobStatusItem]:
+        """Status of many jobs in one request."""
+        data = self._http.request("POST", "/jobs/status", json={"ids": list(ids)})
+        return [JobStatusItem.model_validate(d) for d in data]
+
+    # ----- accounts ----------------------------------------------------------------------
+    def me(self) -> UserPublic:
+        return UserPublic.model_validate(self._http.request("GET", "/me"))
+
+    def create_token(self, name: str = "default",
+                     expires_in_days: float | None = None) -> TokenCreated:
+        data = self._http.request("POST", "/tokens", json={
+            "name": name, "expires_in_days": expires_in_days})
+        return TokenCreated.model_validate(data)
+
+    def tokens(self) -> list[TokenPublic]:
+        return [TokenPublic.model_validate(t) for t in self._http.request("GET", "/tokens")]
+
+    def revoke_token(self, token_id: int) -> TokenPublic:
+        return TokenPublic.model_validate(self._http.request("DELETE", f"/tokens/{token_id}"))
+
+    def health(self) -> dict[str, Any]:
+        return self._http.request("GET", "/health")
+
+    def metrics(self) -> dict[str, Any]:
+        return self._http.request("GET", "/metrics")
+
+    # ----- life cycle --------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<kuafu.Client {self.url}>"

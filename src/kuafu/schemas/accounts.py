@@ -1,0 +1,46 @@
+"""Users and API tokens on the wire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    admin: bool = False
+
+
+class UserPublic(BaseModel):
+    id: int
+    name: str
+    admin: bool
+    created_at: datetime
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("default", max_length=100)
+    expires_in_days: float | None = Field(None, gt=0)
+
+
+class TokenPublic(BaseModel):
+    """A token as listed: never the secret, only its first characters."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class TokenCreated(TokenPublic):
+    """A new token: `token` is shown this once and stored only as a hash."""
+
+    token: str

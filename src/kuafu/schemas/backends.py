@@ -1,0 +1,29 @@
+"""Backends (chips) on the wire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .jobs import Calibration
+
+
+class BackendSummary(BaseModel):
+    """A line of the backend list."""
+
+    name: str
+    qubits: int
+    status: str
+    native_gates: list[str]
+    queue_length: int = 0
+    calibration_time: datetime | None = None
+
+
+class BackendDetail(BackendSummary):
+    """A backend with its topology and full calibration."""
+
+    coupling_map: list[tuple[int, int]] = Field(default_factory=list)
+    calibration: Calibration | None = None
+    calibration_data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,33 @@
+"""Errors, health and metrics on the wire."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a message a person can act on, and where it applies."""
+
+    detail: str
+    code: str
+    line: int | None = None
+    column: int | None = None
+    request_id: str | None = None
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    workers: int
+    in_flight: int
+
+
+class Metrics(BaseModel):
+    """Operator figures: counts by status and backend, queue lengths, latencies (seconds)."""
+
+    jobs: dict[str, dict[str, int]] = Field(description="backend -> status -> count")
+    queue_lengths: dict[str, int]
+    in_flight: int
+    latency: dict[str, float] = Field(description="submit-to-finish percentiles, recent jobs")
+    run_time: dict[str, float] = Field(description="run percentiles, recent jobs")

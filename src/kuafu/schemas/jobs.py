@@ -1,0 +1,125 @@
+"""Jobs on the wire: what a client submits and what it reads back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life; `done`, `failed` and `cancelled` are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobCreate(BaseModel):
+    """A submission: one OpenQASM 2 program, or a list of them for a batch.
+
+    Send an `Idempotency-Key` header to make a retried POST return the jobs the
+    first one created instead of creating new ones.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    qasm: str | list[str] = Field(description="OpenQASM 2.0 source, or a list for a batch")
+    backend: str
+    shots: int = Field(1000, ge=1)
+    compile: bool = Field(True, description="compile for the chip; off: must be native already")
+    priority: int = Field(0, ge=0, le=9, description="higher runs first")
+    name: str | None = Field(None, max_length=200)
+    group: str | None = Field(None, max_length=200)
+    seed: int | None = Field(None, ge=0, description="seed of the sampler, for reproducible runs")
+
+
+class JobCreated(BaseModel):
+    """Answer to a submission: the ids of the jobs, in the order of the programs."""
+
+    ids: list[str]
+    replayed: bool = Field(False, description="true when an idempotency key matched earlier jobs")
+
+
+class Calibration(BaseModel):
+    """The calibration a result was produced under."""
+
+    id: str
+    time: datetime | None = None
+
+
+class JobResult(BaseModel):
+    """What a finished job produced. Counts: rightmost character is classical bit 0."""
+
+    counts: dict[str, int]
+    shots: int
+    compiled_qasm: str | None = None
+    mapping: dict[str, int] = Field(default_factory=dict,
+                                    description="circuit qubit -> physical qubit at the start")
+    final_mapping: dict[str, int] = Field(default_factory=dict,
+                                          description="circuit qubit -> physical qubit at the end")
+    method: str | None = None
+    durations: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+    seed: int | None = None
+    calibration: Calibration | None = None
+
+
+class JobPublic(BaseModel):
+    """A job as its owner sees it."""
+
+    id: str
+    status: JobStatus
+    backend: str
+    shots: int
+    compile: bool
+    priority: int
+    name: str | None = None
+    group: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    queue_position: int | None = Field(None, description="jobs ahead of this one on its backend")
+    estimated_start: datetime | None = None
+    error: str | None = None
+    qasm: str | None = None
+    result: JobResult | None = None
+
+
+class JobStatusItem(BaseModel):
+    """One line of a batch status answer."""
+
+    id: str
+    status: JobStatus
+    queue_position: int | None = None
+    error: str | None = None
+
+
+class BatchStatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(max_length=1000)
+
+
+class JobList(BaseModel):
+    """A page of jobs, newest first; pass `next_cursor` as `cursor` for the next page."""
+
+    items: list[JobPublic]
+    next_cursor: str | None = None
+
+
+class CancelResponse(BaseModel):
+    """Answer to a cancel: whether it took effect, and whether the job had started."""
+
+    id: str
+    status: JobStatus
+    cancelled: bool
+    started: bool
+    message: str

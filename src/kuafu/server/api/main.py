@@ -1,0 +1,9 @@
+"""The native API, `/api/v1`: one router per resource."""
+
+from fastapi import APIRouter
+
+from .routes import backends, health, jobs, tokens, users
+
+api_router = APIRouter()
+for module in (health, backends, jobs, tokens, users):
+    api_router.include_router(module.router)

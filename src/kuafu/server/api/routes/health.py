@@ -1,0 +1,33 @@
+"""Health (no token needed) and metrics (administrators)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from .... import __version__
+from ....schemas import Health, Metrics
+from ...services import metrics
+from ..deps import AdminUser, PlatformDep, SessionDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health(platform: PlatformDep, session: SessionDep) -> Health:
+    """Whether the server, its store and its workers are up."""
+    try:
+        session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # report, don't fail: health must always answer
+        database = f"error: {type(exc).__name__}"
+    scheduler = platform.scheduler
+    return Health(status="ok" if database == "ok" else "degraded", version=__version__,
+                  database=database, workers=scheduler.executor.workers,
+                  in_flight=scheduler.in_flight)
+
+
+@router.get("/metrics")
+def get_metrics(platform: PlatformDep, session: SessionDep, _admin: AdminUser) -> Metrics:
+    """Jobs by backend and status, queue lengths, latency percentiles of recent jobs."""
+    return metrics.collect(platform, session)

@@ -1,0 +1,106 @@
+"""Jobs: submit (one or a batch), read (optionally waiting), list, status of many, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from ....schemas import (
+    BatchStatusRequest,
+    CancelResponse,
+    JobCreate,
+    JobCreated,
+    JobList,
+    JobPublic,
+    JobStatus,
+    JobStatusItem,
+)
+from ...models import User
+from ...services import jobs
+from ...services.platform import Platform
+from ..deps import BriefUser, CurrentUser, PlatformDep, SessionDep
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=201)
+def submit(body: JobCreate, response: Response, platform: PlatformDep, session: SessionDep,
+           user: CurrentUser,
+           idempotency_key: Annotated[str | None, Header()] = None) -> JobCreated:
+    """Validate and queue one program, or a batch; a bad program refuses the whole request.
+
+    With an `Idempotency-Key` header, repeating the request returns the first answer's
+    ids (status 200) instead of creating jobs again.
+    """
+    ids, replayed = jobs.submit(platform, session, user, body, idempotency_key)
+    session.commit()
+    if replayed:
+        response.status_code = 200
+    else:
+        platform.scheduler.wake()
+    return JobCreated(ids=ids, replayed=replayed)
+
+
+@router.get("")
+def list_jobs(
+    platform: PlatformDep, session: SessionDep, user: CurrentUser,
+    status: JobStatus | None = None, backend: str | None = None,
+    group: str | None = None, name: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
+) -> JobList:
+    """Your jobs, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    return jobs.list_jobs(platform, session, user, status=status, backend=backend,
+                          group=group, name=name, limit=limit, cursor=cursor)
+
+
+@router.post("/status")
+def batch_status(body: BatchStatusRequest, platform: PlatformDep, session: SessionDep,
+                 user: CurrentUser) -> list[JobStatusItem]:
+    """Status of many jobs at once (ids that are not yours are left out)."""
+    return jobs.statuses(platform, session, user, body.ids)
+
+
+def _read(platform: Platform, user: User, job_id: str, include_qasm: bool) -> JobPublic:
+    with platform.db.session() as session:
+        job = jobs.get_job(session, user, job_id)
+        return jobs.to_public(platform, session, job, include_qasm)
+
+
+@router.get("/{job_id}")
+async def get_job(
+    job_id: str, platform: PlatformDep, user: BriefUser,
+    wait: Annotated[float, Query(ge=0, le=60, description="seconds to wait for the end")] = 0,
+    include_qasm: bool = False,
+) -> JobPublic:
+    """A job with its queue position, estimated start, and result once done.
+
+    With `wait`, the answer comes when the job ends or after that many seconds,
+    whichever is first (long polling).
+    """
+    event = platform.events.register(job_id) if wait else None
+    try:
+        job = await run_in_threadpool(_read, platform, user, job_id, include_qasm)
+        if event is not None and not job.status.final:
+            timeout = min(wait, platform.settings.long_poll_max)
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                return job
+            job = await run_in_threadpool(_read, platform, user, job_id, include_qasm)
+        return job
+    finally:
+        if event is not None:
+            platform.events.unregister(job_id, event)
+
+
+@router.post("/{job_id}/cancel")
+def cancel(job_id: str, platform: PlatformDep, session: SessionDep,
+           user: CurrentUser) -> CancelResponse:
+    """Cancel a queued or running job; the answer says whether it had started."""
+    answer = jobs.cancel(platform, session, user, job_id)
+    session.commit()
+    platform.events.notify([job_id])
+    return answer

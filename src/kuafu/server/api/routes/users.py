@@ -1,0 +1,33 @@
+"""Users (administrators only): create, list, and issue a first token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ....schemas import TokenCreate, TokenCreated, UserCreate, UserPublic
+from ...services import accounts
+from ..deps import AdminUser, SessionDep
+from .tokens import token_public, user_public
+
+router = APIRouter(prefix="/users", tags=["accounts"])
+
+
+@router.post("", status_code=201)
+def create_user(body: UserCreate, session: SessionDep, _admin: AdminUser) -> UserPublic:
+    user = accounts.create_user(session, body.name, body.admin)
+    session.commit()
+    return user_public(user)
+
+
+@router.get("")
+def list_users(session: SessionDep, _admin: AdminUser) -> list[UserPublic]:
+    return [user_public(u) for u in accounts.list_users(session)]
+
+
+@router.post("/{name}/tokens", status_code=201)
+def create_token_for(name: str, body: TokenCreate, session: SessionDep,
+                     _admin: AdminUser) -> TokenCreated:
+    user = accounts.get_user(session, name)
+    token, secret = accounts.create_token(session, user, body.name, body.expires_in_days)
+    session.commit()
+    return TokenCreated(**token_public(token).model_dump(), token=secret)

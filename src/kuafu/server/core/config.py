@@ -1,0 +1,34 @@
+"""Server settings, read from `KUAFU_*` environment variables or given by `kuafu serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """SQLite in the user's data directory, the store used when none is named."""
+    path = Path(platformdirs.user_data_dir("kuafu", appauthor=False)) / "kuafu.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Limits apply per job or per user."""
+
+    model_config = SettingsConfigDict(env_prefix="KUAFU_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    workers: int = Field(2, ge=1, description="processes of the local executor")
+    cluster: str | None = Field(None, description="Dask scheduler address (issue 6)")
+    max_shots: int = Field(100_000, ge=1)
+    max_qasm_bytes: int = Field(1_000_000, ge=1)
+    max_batch: int = Field(1000, ge=1)
+    max_queued_per_user: int = Field(10_000, ge=1)
+    max_shots_per_day: int = Field(100_000_000, ge=1)
+    max_attempts: int = Field(3, ge=1, description="runs of a job whose worker keeps dying")
+    long_poll_max: float = Field(30.0, ge=0)
+    worker_delay: float = Field(0.0, ge=0, description="fault-injection tests: sleep per job")
+    log_level: str = "info"

@@ -1,0 +1,41 @@
+"""The FastAPI application: `create_app(settings)`; run it with `kuafu serve`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from .api import handlers
+from .api.main import api_router
+from .core.config import Settings
+from .services.platform import Platform
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
+    """The app; on start-up it migrates the store, requeues interrupted jobs and
+    starts the scheduler, and on shut-down it stops them."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current = platform or await asyncio.to_thread(Platform.create, settings)
+        current.events.bind(asyncio.get_running_loop())
+        app.state.platform = current
+        current.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(current.stop)
+
+    app = FastAPI(title="Kuafu", version=__version__, lifespan=lifespan,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+                  redoc_url=None)
+    handlers.install(app)
+    app.include_router(api_router, prefix=API_PREFIX)
+    return app

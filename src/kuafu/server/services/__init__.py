@@ -1,0 +1,1 @@
+"""The server's business logic, independent of HTTP: accounts, jobs, scheduling."""

@@ -1,0 +1,120 @@
+"""Every call the server makes into the quantum core, in one place.
+
+The server validates programs, describes chips and (in worker processes) runs jobs
+through the functions here, so a change in `kuafu.backends`, `kuafu.devices` or
+`kuafu.qasm` is a change in this module only.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+from ...circuit import QuantumCircuit
+from ...errors import KuafuError, QasmError
+from ..errors import InvalidRequest, NotFound
+
+#: Instructions every chip accepts besides its native gates.
+ALWAYS_ALLOWED = frozenset({"measure", "barrier", "reset", "delay", "id"})
+
+
+def backend_names() -> list[str]:
+    from ... import backends
+
+    return list(backends.available())
+
+
+def get_backend(name: str) -> Any:
+    """The backend object called `name`; `NotFound` naming the ones that exist."""
+    from ... import backends
+
+    try:
+        return backends.get(name)
+    except (KeyError, ValueError, LookupError):
+        raise NotFound(f"unknown backend {name!r}; available: "
+                       f"{', '.join(backend_names())}") from None
+
+
+def device_of(name: str) -> Any:
+    return get_backend(name).device
+
+
+@functools.cache
+def _calibration_digest(name: str, when: Any) -> str:
+    device = device_of(name)
+    return hashlib.sha256(repr(device.to_dict()["calibration"]).encode()).hexdigest()[:12]
+
+
+def calibration_snapshot(device: Any) -> dict[str, Any]:
+    """Id and time of the calibration a device holds now, recorded with each result."""
+    when = getattr(device, "calibrated_at", None)
+    digest = _calibration_digest(device.name, when)
+    return {"id": f"{device.name}-{digest}", "time": when.isoformat() if when else None}
+
+
+def parse_program(text: str, max_qubits: int) -> QuantumCircuit:
+    """Parse OpenQASM 2 text, refusing more qubits than `max_qubits`.
+
+    Raises:
+        InvalidRequest: with the line and column of the first problem.
+    """
+    from ... import qasm
+
+    try:
+        return qasm.loads(text, max_qubits=max_qubits)
+    except QasmError as exc:
+        raise InvalidRequest(f"invalid OpenQASM: {exc}", exc.line or None,
+                             exc.column or None) from None
+    except (KuafuError, ValueError, TypeError, RecursionError) as exc:
+        raise InvalidRequest(f"invalid OpenQASM: {exc}") from None
+
+
+def check_fits(circuit: QuantumCircuit, device: Any, compile: bool) -> None:
+    """Refuse a circuit the chip cannot run: too wide, or (uncompiled) not native.
+
+    Raises:
+        InvalidRequest: naming the gate or qubits at fault.
+    """
+    if circuit.num_qubits > device.num_qubits:
+        raise InvalidRequest(f"the circuit uses {circuit.num_qubits} qubits; "
+                             f"{device.name} has {device.num_qubits}")
+    if compile:
+        return
+    allowed = set(device.native_gates) | ALWAYS_ALLOWED
+    for index, inst in enumerate(circuit.instructions):
+        if inst.name not in allowed:
+            raise InvalidRequest(
+                f"instruction {index + 1} ({inst.name}) is not native to {device.name} "
+                f"(native: {', '.join(sorted(device.native_gates))}); submit with compile on")
+        if len(inst.qubits) == 2 and inst.name not in ALWAYS_ALLOWED \
+                and not device.has_coupler(*inst.qubits):
+            raise InvalidRequest(
+                f"instruction {index + 1} ({inst.name} on qubits {inst.qubits}) needs a "
+                f"coupler {device.name} lacks; submit with compile on")
+
+
+def run(qasm_text: str, backend: str, shots: int, compile: bool,
+        seed: int | None) -> dict[str, Any]:
+    """Run one job (in a worker process) and return its result as plain JSON data."""
+    from ... import qasm
+
+    circuit = qasm.loads(qasm_text)
+    target = get_backend(backend)
+    out = target.run(circuit, shots, compile=compile, seed=seed)
+    return _result_dict(out, target.device, shots)
+
+
+def _result_dict(out: Any, device: Any, shots: int) -> dict[str, Any]:
+    data = out.to_dict()
+    return {
+        "counts": {str(k): int(v) for k, v in data["counts"].items()},
+        "shots": shots,
+        "compiled_qasm": data.get("compiled_qasm"),
+        "mapping": {str(k): int(v) for k, v in data.get("initial_mapping", {}).items()},
+        "final_mapping": {str(k): int(v) for k, v in data.get("final_mapping", {}).items()},
+        "method": data.get("method") or None,
+        "durations": {str(k): float(v) for k, v in data.get("timings", {}).items()},
+        "seed": data.get("seed"),
+        "calibration": calibration_snapshot(device) if device is not None else None,
+    }

@@ -1,0 +1,248 @@
+"""The job lifecycle as the API sees it: submit, read, list, cancel.
+
+Every function takes the session of the request and acts only on the caller's jobs:
+another user's job is `NotFound`, exactly like a job that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...schemas import (
+    CancelResponse,
+    JobCreate,
+    JobList,
+    JobPublic,
+    JobResult,
+    JobStatus,
+    JobStatusItem,
+)
+from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
+from ..models import Job, User, utcnow
+from . import execution
+from .platform import Platform
+
+
+def submit(platform: Platform, session: Session, user: User, body: JobCreate,
+           idempotency_key: str | None = None) -> tuple[list[str], bool]:
+    """Validate and store one job or a batch; returns (ids, replayed).
+
+    Raises:
+        InvalidRequest, PayloadTooLarge, NotFound, Conflict, QuotaExceeded: the job is
+            refused as a whole and nothing is stored.
+    """
+    programs = [body.qasm] if isinstance(body.qasm, str) else list(body.qasm)
+    keys = _keys(idempotency_key, body, len(programs))
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    if keys and (replay := _replay(session, user, keys, request_hash)) is not None:
+        return replay, True
+    _check_limits(platform, session, user, body, programs)
+    device = execution.device_of(body.backend)
+    if str(device.status) == "offline":
+        raise Conflict(f"{body.backend} is offline and takes no jobs")
+    for index, text in enumerate(programs):
+        try:
+            circuit = execution.parse_program(text, device.num_qubits)
+            execution.check_fits(circuit, device, body.compile)
+        except InvalidRequest as exc:
+            if len(programs) > 1:
+                exc.message = f"program {index}: {exc.message}"
+            raise
+    now = utcnow()
+    jobs = [Job(id=uuid.uuid4().hex, user_id=user.id, backend=body.backend, qasm=text,
+                shots=body.shots, compile=body.compile, priority=body.priority,
+                seed=body.seed, name=body.name, group=body.group, status=JobStatus.QUEUED,
+                idempotency_key=keys[i] if keys else None, request_hash=request_hash,
+                created_at=now + timedelta(microseconds=i), attempts=0)
+            for i, text in enumerate(programs)]
+    session.add_all(jobs)
+    try:
+        session.flush()
+    except IntegrityError:  # the same key raced in from a concurrent request
+        session.rollback()
+        replay = _replay(session, user, keys, request_hash)
+        if replay is None:
+            raise
+        return replay, True
+    return [j.id for j in jobs], False
+
+
+def _keys(key: str | None, body: JobCreate, n: int) -> list[str]:
+    if not key:
+        return []
+    if len(key) > 200:
+        raise InvalidRequest("Idempotency-Key is longer than 200 characters")
+    return [key] if isinstance(body.qasm, str) else [f"{key}#{i}" for i in range(n)]
+
+
+def _replay(session: Session, user: User, keys: list[str],
+            request_hash: str) -> list[str] | None:
+    rows = session.execute(select(Job.idempotency_key, Job.id, Job.request_hash).where(
+        Job.user_id == user.id, Job.idempotency_key.in_(keys))).all()
+    if not rows:
+        return None
+    if any(r.request_hash != request_hash for r in rows) or len(rows) != len(keys):
+        raise Conflict("this Idempotency-Key was used for a different request")
+    by_key = {r.idempotency_key: r.id for r in rows}
+    return [by_key[k] for k in keys]
+
+
+def _check_limits(platform: Platform, session: Session, user: User, body: JobCreate,
+                  programs: list[str]) -> None:
+    s = platform.settings
+    if not programs:
+        raise InvalidRequest("the batch holds no program")
+    if len(programs) > s.max_batch:
+        raise InvalidRequest(f"a batch may hold {s.max_batch} programs; this one has "
+                             f"{len(programs)}")
+    for index, text in enumerate(programs):
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > s.max_qasm_bytes:
+            raise PayloadTooLarge(f"program {index} is {size} bytes; the limit is "
+                                  f"{s.max_qasm_bytes}")
+    if body.shots > s.max_shots:
+        raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
+    queued = session.scalar(select(func.count()).select_from(Job).where(
+        Job.user_id == user.id, Job.status == JobStatus.QUEUED)) or 0
+    if queued + len(programs) > s.max_queued_per_user:
+        raise QuotaExceeded(f"you have {queued} jobs queued; the limit is "
+                            f"{s.max_queued_per_user}")
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    used = session.scalar(select(func.coalesce(func.sum(Job.shots), 0)).where(
+        Job.user_id == user.id, Job.created_at >= midnight)) or 0
+    if used + body.shots * len(programs) > s.max_shots_per_day:
+        raise QuotaExceeded(f"you have used {used} of {s.max_shots_per_day} shots today "
+                            f"(UTC); this submission needs {body.shots * len(programs)}")
+
+
+def get_job(session: Session, user: User, job_id: str) -> Job:
+    job = session.get(Job, job_id) if len(job_id) <= 32 else None
+    if job is None or job.user_id != user.id:
+        raise NotFound(f"no job {job_id!r}")
+    return job
+
+
+def to_public(platform: Platform, session: Session, job: Job,
+              include_qasm: bool = False) -> JobPublic:
+    """The wire form of a job, with queue position and estimated start when queued."""
+    position = estimated = None
+    if job.status == JobStatus.QUEUED:
+        position = queue_position(session, job)
+        estimated = estimate_start(platform, job.backend, position)
+    return JobPublic(
+        id=job.id, status=JobStatus(job.status), backend=job.backend, shots=job.shots,
+        compile=job.compile, priority=job.priority, name=job.name, group=job.group,
+        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+        attempts=job.attempts, queue_position=position, estimated_start=estimated,
+        error=job.error, qasm=job.qasm if include_qasm else None,
+        result=JobResult.model_validate(job.result) if job.result else None)
+
+
+def queue_position(session: Session, job: Job) -> int:
+    """How many queued jobs on the same backend come first by priority and arrival."""
+    ahead = or_(Job.priority > job.priority,
+                and_(Job.priority == job.priority,
+                     or_(Job.created_at < job.created_at,
+                         and_(Job.created_at == job.created_at, Job.id < job.id))))
+    return session.scalar(select(func.count()).select_from(Job).where(
+        Job.backend == job.backend, Job.status == JobStatus.QUEUED, ahead)) or 0
+
+
+def estimate_start(platform: Platform, backend: str, position: int) -> datetime:
+    """When a job `position` places back should start, from recent run times."""
+    scheduler = platform.scheduler
+    workers = scheduler.executor.workers
+    busy = scheduler.in_flight_on(backend)
+    rounds = (position + busy) / workers if position + busy >= workers else 0.0
+    return utcnow() + timedelta(seconds=rounds * scheduler.mean_run_time(backend))
+
+
+def list_jobs(platform: Platform, session: Session, user: User, *, status: JobStatus | None,
+              backend: str | None, group: str | None, name: str | None, limit: int,
+              cursor: str | None) -> JobList:
+    """The caller's jobs, newest first, filtered, one page at a time."""
+    stmt = select(Job).where(Job.user_id == user.id)
+    if status is not None:
+        stmt = stmt.where(Job.status == status)
+    if backend is not None:
+        stmt = stmt.where(Job.backend == backend)
+    if group is not None:
+        stmt = stmt.where(Job.group == group)
+    if name is not None:
+        stmt = stmt.where(Job.name == name)
+    if cursor:
+        created, last_id = _decode_cursor(cursor)
+        stmt = stmt.where(or_(Job.created_at < created,
+                              and_(Job.created_at == created, Job.id < last_id)))
+    rows = list(session.scalars(
+        stmt.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [to_public(platform, session, job) for job in rows]
+    next_cursor = _encode_cursor(rows[-1]) if more and rows else None
+    return JobList(items=items, next_cursor=next_cursor)
+
+
+def _encode_cursor(job: Job) -> str:
+    raw = f"{job.created_at.isoformat()}|{job.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, job_id = raw.split("|", 1)
+        return datetime.fromisoformat(created), job_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("invalid cursor; pass the next_cursor of a previous page") from None
+
+
+def statuses(platform: Platform, session: Session, user: User,
+             ids: list[str]) -> list[JobStatusItem]:
+    """Status of many jobs in one call; ids that are not the caller's are left out."""
+    wanted = [i for i in ids if len(i) <= 32]
+    rows = {j.id: j for j in session.scalars(
+        select(Job).where(Job.id.in_(wanted), Job.user_id == user.id))}
+    out = []
+    for job_id in ids:
+        job = rows.get(job_id)
+        if job is None:
+            continue
+        position = queue_position(session, job) if job.status == JobStatus.QUEUED else None
+        out.append(JobStatusItem(id=job.id, status=JobStatus(job.status),
+                                 queue_position=position, error=job.error))
+    return out
+
+
+def cancel(platform: Platform, session: Session, user: User, job_id: str) -> CancelResponse:
+    """Cancel a queued or running job, saying whether it had started.
+
+    A running job's worker is not interrupted; its result is discarded when it comes.
+    """
+    job = get_job(session, user, job_id)
+    status = JobStatus(job.status)
+    if status.final:
+        return CancelResponse(id=job.id, status=status, cancelled=False,
+                              started=job.started_at is not None,
+                              message=f"the job is already {status}; nothing to cancel")
+    started = status == JobStatus.RUNNING and not platform.scheduler.try_cancel(job.id)
+    reason = "cancelled by the user" + (" while running" if started else " before it started")
+    changed = session.execute(
+        update(Job).where(Job.id == job.id, Job.status == status.value)
+        .values(status=JobStatus.CANCELLED, finished_at=utcnow(), error=reason)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:  # it moved on meanwhile (started, or finished): look again
+        session.expire(job)
+        return cancel(platform, session, user, job_id)
+    return CancelResponse(
+        id=job.id, status=JobStatus.CANCELLED, cancelled=True, started=started,
+        message="cancelled while running; its result will be discarded" if started
+        else "cancelled before it started")

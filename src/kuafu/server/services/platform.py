@@ -1,0 +1,35 @@
+"""The running platform: settings, store, scheduler and events, shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.config import Settings
+from ..core.db import Database
+from ..executor import ExecutorHandle
+from .events import JobEvents
+from .scheduler import Scheduler
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    scheduler: Scheduler
+    events: JobEvents = field(default_factory=JobEvents)
+
+    @classmethod
+    def create(cls, settings: Settings, executor: ExecutorHandle | None = None) -> Platform:
+        """Open the store (migrating it) and prepare a scheduler; `start` runs it."""
+        db = Database(settings.database_url)
+        db.migrate()
+        events = JobEvents()
+        executor = executor or ExecutorHandle(settings.workers)
+        return cls(settings, db, Scheduler(db, settings, executor, events), events)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.db.dispose()

@@ -1,0 +1,270 @@
+"""The scheduler: picks queued jobs, runs them on the executor, records the outcome.
+
+One thread per server. Its order, within each backend's queue: priority first
+(higher first), then fair share between users (a user's k-th waiting job ranks
+behind every other user's (k - running)-th), then arrival. Backends take turns.
+
+The job's row is the truth: a job is claimed by a conditional UPDATE
+(queued -> running, attempts + 1), and an outcome is written only if the row is
+still `running` with the same attempt number, so a late answer from a worker that
+was given up on, or a job cancelled meanwhile, changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+
+from ...schemas import JobStatus
+from ..core.config import Settings
+from ..core.db import Database
+from ..executor import ExecutorHandle, Task, is_worker_lost
+from ..models import Job, utcnow
+from .events import JobEvents
+
+logger = logging.getLogger(__name__)
+jobs_table = Job.__table__
+
+
+@dataclass
+class _Flight:
+    user_id: int
+    backend: str
+    attempt: int
+    started: float
+    future: Any = None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    job_id: str
+    attempt: int
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    lost: bool = False
+
+
+class Scheduler:
+    """Runs queued jobs from the store on an executor until stopped."""
+
+    def __init__(self, db: Database, settings: Settings, executor: ExecutorHandle,
+                 events: JobEvents | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.executor = executor
+        self.events = events or JobEvents()
+        self.capacity = executor.workers * 2
+        self._in_flight: dict[str, _Flight] = {}
+        self._outcomes: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="kuafu-scheduler", daemon=True)
+        self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=50))
+        self._turn = itertools.count()
+
+    # ----- life cycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self.recover()
+        self.executor.warm()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.executor.shutdown()
+
+    def wake(self) -> None:
+        """Look at the queues now (called after a submission)."""
+        self._wake.set()
+
+    def recover(self) -> int:
+        """Requeue jobs left `running` by a server that stopped; returns how many.
+
+        Each such job already counted an attempt; one that has used them all is
+        failed with the reason rather than retried forever.
+        """
+        limit = self.settings.max_attempts
+        with self.db.session() as session:
+            failed = session.execute(
+                update(Job).where(Job.status == JobStatus.RUNNING, Job.attempts >= limit)
+                .values(status=JobStatus.FAILED, finished_at=utcnow(),
+                        error=f"the server stopped while the job ran, {limit} times")
+            ).rowcount
+            requeued = session.execute(
+                update(Job).where(Job.status == JobStatus.RUNNING)
+                .values(status=JobStatus.QUEUED, started_at=None)
+            ).rowcount
+        if requeued or failed:
+            logger.warning("recovery: %d job(s) requeued, %d failed", requeued, failed)
+        return requeued
+
+    # ----- what the API asks -----------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def in_flight_on(self, backend: str) -> int:
+        return sum(1 for f in list(self._in_flight.values()) if f.backend == backend)
+
+    def mean_run_time(self, backend: str) -> float:
+        times = self._run_times.get(backend)
+        return sum(times) / len(times) if times else 0.05
+
+    def try_cancel(self, job_id: str) -> bool:
+        """Stop a job the executor has not started yet; True if that worked."""
+        flight = self._in_flight.get(job_id)
+        return bool(flight and flight.future is not None and flight.future.cancel())
+
+    # ----- the loop --------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            try:
+                self._collect()
+                self._dispatch()
+            except Exception:  # a store hiccup must not end scheduling
+                logger.exception("scheduler pass failed; retrying")
+                time.sleep(0.5)
+                self._wake.set()
+
+    def _on_done(self, job_id: str, attempt: int, future) -> None:
+        if future.cancelled():
+            outcome = _Outcome(job_id, attempt, error="cancelled before it started")
+        elif (exc := future.exception()) is not None:
+            if is_worker_lost(exc):
+                outcome = _Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True)
+            else:
+                outcome = _Outcome(job_id, attempt, error=f"{type(exc).__name__}: {exc}")
+        else:
+            outcome = _Outcome(job_id, attempt, result=future.result())
+        self._outcomes.put(outcome)
+        self._wake.set()
+
+    def _collect(self) -> None:
+        outcomes: list[_Outcome] = []
+        while True:
+            try:
+                outcomes.append(self._outcomes.get_nowait())
+            except queue.Empty:
+                break
+        if not outcomes:
+            return
+        now = utcnow()
+        rows, lost = [], False
+        for o in outcomes:
+            flight = self._in_flight.pop(o.job_id, None)
+            if flight is not None and o.result is not None:
+                self._run_times[flight.backend].append(time.monotonic() - flight.started)
+            rows.append(self._outcome_row(o, now))
+            lost = lost or o.lost
+        where = and_(jobs_table.c.id == bindparam("b_id"),
+                     jobs_table.c.status == JobStatus.RUNNING.value,
+                     jobs_table.c.attempts == bindparam("b_attempt"))
+        finish = update(jobs_table).where(where).values(
+            status=bindparam("b_status"), result=bindparam("b_result"),
+            error=bindparam("b_error"), finished_at=bindparam("b_finished"))
+        requeue = update(jobs_table).where(where).values(
+            status=JobStatus.QUEUED.value, error=bindparam("b_error"), started_at=None)
+        finals = [r for r in rows if r["b_status"] != JobStatus.QUEUED.value]
+        retries = [r for r in rows if r["b_status"] == JobStatus.QUEUED.value]
+        with self.db.engine.begin() as conn:
+            if finals:
+                conn.execute(finish, finals)
+            if retries:
+                conn.execute(requeue, [{k: r[k] for k in ("b_id", "b_attempt", "b_error")}
+                                       for r in retries])
+        if lost:
+            self.executor.rebuild_if_broken()
+        self.events.notify(o.job_id for o in outcomes)
+
+    def _outcome_row(self, o: _Outcome, now: datetime) -> dict[str, Any]:
+        row = {"b_id": o.job_id, "b_attempt": o.attempt, "b_result": o.result,
+               "b_error": o.error, "b_finished": now}
+        if o.result is not None:
+            row["b_status"] = JobStatus.DONE.value
+        elif o.lost and o.attempt < self.settings.max_attempts:
+            row.update(b_status=JobStatus.QUEUED.value,
+                       b_error=f"{o.error} (attempt {o.attempt} of "
+                               f"{self.settings.max_attempts}); requeued")
+            logger.warning("job %s: %s; requeued", o.job_id, o.error)
+        elif o.lost:
+            row.update(b_status=JobStatus.FAILED.value,
+                       b_error=f"the worker process died on each of {o.attempt} attempts "
+                               f"(last: {o.error})")
+        else:
+            row["b_status"] = JobStatus.FAILED.value
+        return row
+
+    def _dispatch(self) -> None:
+        free = self.capacity - len(self._in_flight)
+        if free <= 0:
+            return
+        picked = self._pick(free)
+        if not picked:
+            return
+        tasks = self._claim(picked)
+        for task, user_id in tasks:
+            flight = _Flight(user_id, task.backend, task.attempt, time.monotonic())
+            self._in_flight[task.job_id] = flight
+            future = self.executor.submit(task)
+            flight.future = future
+            future.add_done_callback(
+                lambda f, j=task.job_id, a=task.attempt: self._on_done(j, a, f))
+
+    def _pick(self, free: int) -> list[str]:
+        """Ids of up to `free` jobs to run next, in scheduling order."""
+        running = Counter(f.user_id for f in list(self._in_flight.values()))
+        rank = func.row_number().over(partition_by=(Job.backend, Job.user_id),
+                                      order_by=(Job.priority.desc(), Job.created_at, Job.id))
+        inner = (select(Job.id, Job.backend, Job.user_id, Job.priority, Job.created_at,
+                        rank.label("rank"))
+                 .where(Job.status == JobStatus.QUEUED).subquery())
+        stmt = select(inner).where(inner.c.rank <= free)
+        with self.db.sessions() as session:
+            rows = session.execute(stmt).all()
+        queues: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            queues[row.backend].append(row)
+        for rows_of in queues.values():
+            rows_of.sort(key=lambda r: (-r.priority, running[r.user_id] + r.rank,
+                                        r.created_at, r.id))
+        order = sorted(queues)
+        if order:
+            shift = next(self._turn) % len(order)
+            order = order[shift:] + order[:shift]
+        picked: list[str] = []
+        iters = [iter(queues[b]) for b in order]
+        while iters and len(picked) < free:
+            for it in list(iters):
+                row = next(it, None)
+                if row is None:
+                    iters.remove(it)
+                elif len(picked) < free:
+                    picked.append(row.id)
+        return picked
+
+    def _claim(self, ids: list[str]) -> list[tuple[Task, int]]:
+        now = utcnow()
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(Job).where(Job.id.in_(ids), Job.status == JobStatus.QUEUED)
+                .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
+                .returning(Job.id, Job.user_id, Job.attempts, Job.qasm, Job.backend,
+                           Job.shots, Job.compile, Job.seed)
+            ).all()
+        by_id = {row.id: row for row in claimed}
+        delay = self.settings.worker_delay
+        return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay),
+                 r.user_id) for i in ids if (r := by_id.get(i)) is not None]
