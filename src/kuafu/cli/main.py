@@ -5,13 +5,36 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..errors import APIError, KuafuError
+from .admin import admin
+from .backends import backends
 from .demo import demo
+from .jobs import cancel, jobs_, result, submit
+from .login import login
+from .serve import serve
+from .token import token
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns Kuafu errors into one line on stderr and an exit code (1; 2 for 4xx)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except APIError as exc:
+            click.echo(f"error: {exc}" + (f" (request {exc.request_id})" if exc.request_id
+                                          else ""), err=True)
+            ctx.exit(2 if 400 <= exc.status < 500 else 1)
+        except KuafuError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
 @click.version_option(__version__, prog_name="kuafu")
 def main() -> None:
     """Kuafu: an open, self-hostable quantum computing cloud."""
 
 
-main.add_command(demo)
+for command in (demo, serve, login, backends, submit, jobs_, result, cancel, admin, token):
+    main.add_command(command)

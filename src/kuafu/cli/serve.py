@@ -1,0 +1,40 @@
+"""`kuafu serve`: run the Kuafu server (API, store, scheduler, workers)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--database", default=None,
+              help="SQLAlchemy URL (default: SQLite in the user data directory; "
+                   "e.g. postgresql+psycopg://user@host/db)")
+@click.option("--workers", default=None, type=click.IntRange(1),
+              help="worker processes running jobs (default 2)")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(host: str, port: int, database: str | None, workers: int | None,
+          log_level: str) -> None:
+    """Run the server; the store is created and migrated on first start."""
+    import uvicorn
+
+    from ..server import Settings, create_app
+
+    overrides = {k: v for k, v in {"database_url": database, "workers": workers}.items()
+                 if v is not None}
+    settings = Settings(log_level=log_level, **overrides)
+    click.echo(f"Kuafu on http://{host}:{port}/api/v1  (store: {_safe(settings.database_url)},"
+               f" {settings.workers} workers)", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                access_log=log_level == "debug")
+
+
+def _safe(url: str) -> str:
+    """The URL without a password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+    return url
