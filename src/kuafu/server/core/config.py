@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     cluster: str | None = Field(None, description="Dask scheduler address (issue 6)")
     max_shots: int = Field(100_000, ge=1)
     max_qasm_bytes: int = Field(1_000_000, ge=1)
+    max_operations: int = Field(200_000, ge=1, description="after expanding gate definitions")
     max_batch: int = Field(1000, ge=1)
     max_queued_per_user: int = Field(10_000, ge=1)
     max_shots_per_day: int = Field(100_000_000, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 from ...schemas import BackendDetail, BackendSummary, Calibration, JobStatus
 from ..models import Job
 from . import execution
+
+logger = logging.getLogger(__name__)
 
 
 def queue_lengths(session: Session) -> dict[str, int]:
@@ -32,9 +35,15 @@ def _summary(name: str, queued: int) -> dict[str, Any]:
 
 
 def list_backends(session: Session) -> list[BackendSummary]:
+    """Every backend that loads; one that fails to load is logged and left out."""
     queues = queue_lengths(session)
-    return [BackendSummary(**_summary(name, queues.get(name, 0)))
-            for name in execution.backend_names()]
+    out = []
+    for name in execution.backend_names():
+        try:
+            out.append(BackendSummary(**_summary(name, queues.get(name, 0))))
+        except Exception:  # a broken plug-in must not hide the other chips
+            logger.exception("backend %r failed to load; left out of the list", name)
+    return out
 
 
 def backend_detail(session: Session, name: str) -> BackendDetail:

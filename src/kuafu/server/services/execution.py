@@ -17,6 +17,10 @@ from ..errors import InvalidRequest, NotFound
 
 #: Instructions every chip accepts besides its native gates.
 ALWAYS_ALLOWED = frozenset({"measure", "barrier", "reset", "delay", "id"})
+#: Widest circuit accepted by a backend with no chip (an ideal simulator).
+DEFAULT_MAX_QUBITS = 32
+#: Most operations (after expanding gate definitions) a program may hold.
+DEFAULT_MAX_OPERATIONS = 200_000
 
 
 def backend_names() -> list[str]:
@@ -25,10 +29,17 @@ def backend_names() -> list[str]:
     return list(backends.available())
 
 
+@functools.lru_cache(maxsize=64)
 def get_backend(name: str) -> Any:
-    """The backend object called `name`; `NotFound` naming the ones that exist."""
+    """The backend object called `name` (kept: backends hold no job state).
+
+    Raises:
+        NotFound: naming the backends that exist.
+    """
     from ... import backends
 
+    if not isinstance(name, str) or len(name) > 64:
+        raise NotFound("unknown backend")
     try:
         return backends.get(name)
     except (KeyError, ValueError, LookupError):
@@ -38,6 +49,26 @@ def get_backend(name: str) -> Any:
 
 def device_of(name: str) -> Any:
     return get_backend(name).device
+
+
+def validate(text: str, backend_name: str, compile: bool,
+             max_operations: int = DEFAULT_MAX_OPERATIONS) -> QuantumCircuit:
+    """Parse a program and check it fits the backend, before the job is accepted.
+
+    Raises:
+        InvalidRequest: with line and column when the program is at fault.
+    """
+    backend = get_backend(backend_name)
+    device = backend.device
+    width = backend.num_qubits or DEFAULT_MAX_QUBITS
+    circuit = parse_program(text, width, max_operations)
+    if device is not None:
+        check_fits(circuit, device, compile)
+    return circuit
+
+
+def backend_status(backend_name: str) -> str:
+    return str(get_backend(backend_name).status().status)
 
 
 @functools.cache
@@ -53,8 +84,9 @@ def calibration_snapshot(device: Any) -> dict[str, Any]:
     return {"id": f"{device.name}-{digest}", "time": when.isoformat() if when else None}
 
 
-def parse_program(text: str, max_qubits: int) -> QuantumCircuit:
-    """Parse OpenQASM 2 text, refusing more qubits than `max_qubits`.
+def parse_program(text: str, max_qubits: int,
+                  max_operations: int = DEFAULT_MAX_OPERATIONS) -> QuantumCircuit:
+    """Parse OpenQASM 2 text within bounds (qubits, operations after expansion).
 
     Raises:
         InvalidRequest: with the line and column of the first problem.
@@ -62,7 +94,8 @@ def parse_program(text: str, max_qubits: int) -> QuantumCircuit:
     from ... import qasm
 
     try:
-        return qasm.loads(text, max_qubits=max_qubits)
+        limits = qasm.Limits(max_qubits=max_qubits, max_operations=max_operations)
+        return qasm.loads(text, limits=limits)
     except QasmError as exc:
         raise InvalidRequest(f"invalid OpenQASM: {exc}", exc.line or None,
                              exc.column or None) from None

@@ -45,13 +45,12 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
     if keys and (replay := _replay(session, user, keys, request_hash)) is not None:
         return replay, True
     _check_limits(platform, session, user, body, programs)
-    device = execution.device_of(body.backend)
-    if str(device.status) == "offline":
+    if execution.backend_status(body.backend) == "offline":
         raise Conflict(f"{body.backend} is offline and takes no jobs")
     for index, text in enumerate(programs):
         try:
-            circuit = execution.parse_program(text, device.num_qubits)
-            execution.check_fits(circuit, device, body.compile)
+            execution.validate(text, body.backend, body.compile,
+                               platform.settings.max_operations)
         except InvalidRequest as exc:
             if len(programs) > 1:
                 exc.message = f"program {index}: {exc.message}"

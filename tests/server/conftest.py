@@ -1,0 +1,55 @@
+"""Fixtures that start the real server (uvicorn in a subprocess) on SQLite and PostgreSQL.
+
+The PostgreSQL store is a fresh database made for the test session and dropped after.
+Under CI (CI=true) a missing PostgreSQL server fails these tests instead of skipping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from kuafu.server.testing import LiveServer, create_user, store_url
+
+BELL = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0],q[1];
+measure q -> c;
+"""
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def store(request, tmp_path_factory) -> Iterator[str]:
+    """The URL of a fresh store: SQLite file, then a new PostgreSQL database."""
+    yield from store_url(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def live(store, tmp_path_factory) -> Iterator[LiveServer]:
+    """A server on `store` with two workers, shared by the tests of a session."""
+    log = tmp_path_factory.mktemp("logs") / "server.log"
+    with LiveServer(store, workers=2, log=log) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def slow_live(store, tmp_path_factory) -> Iterator[LiveServer]:
+    """A server whose one worker takes 0.5 s per job, so queues form on purpose."""
+    log = tmp_path_factory.mktemp("logs") / "slow-server.log"
+    with LiveServer(store, workers=1, env={"KUAFU_WORKER_DELAY": "0.5"}, log=log) as server:
+        yield server
+
+
+@pytest.fixture()
+def token(store) -> str:
+    """A token of a fresh user."""
+    return create_user(store)
+
+
+@pytest.fixture()
+def admin_token(store) -> str:
+    return create_user(store, admin=True)
