@@ -18,6 +18,7 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(PIP) install -e '.[test]'
 	$(BIN)/ruff check src tests benchmarks
+	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(BIN)/python
