@@ -1,0 +1,47 @@
+"""Golden JSON files of the public payloads: each parses and serialises back unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kuafu import schemas
+
+GOLDEN = Path(__file__).parent / "golden"
+MODELS = {
+    "job_create.json": schemas.JobCreate,
+    "job_create_batch.json": schemas.JobCreate,
+    "job_created.json": schemas.JobCreated,
+    "job_public_done.json": schemas.JobPublic,
+    "job_public_queued.json": schemas.JobPublic,
+    "job_list.json": schemas.JobList,
+    "cancel_response.json": schemas.CancelResponse,
+    "backend_summary.json": schemas.BackendSummary,
+    "error_body.json": schemas.ErrorBody,
+    "token_created.json": schemas.TokenCreated,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_golden_payload_round_trips(name):
+    text = (GOLDEN / name).read_text()
+    model = MODELS[name].model_validate_json(text)
+    assert json.loads(model.model_dump_json()) == json.loads(text)
+
+
+def test_every_golden_file_is_checked():
+    assert sorted(p.name for p in GOLDEN.glob("*.json")) == sorted(MODELS)
+
+
+def test_job_status_values_and_finality():
+    assert [s.value for s in schemas.JobStatus] == [
+        "queued", "running", "done", "failed", "cancelled"]
+    assert {s for s in schemas.JobStatus if s.final} == {
+        schemas.JobStatus.DONE, schemas.JobStatus.FAILED, schemas.JobStatus.CANCELLED}
+
+
+def test_unknown_fields_in_a_submission_are_refused():
+    with pytest.raises(ValueError, match="extra"):
+        schemas.JobCreate.model_validate({"qasm": "x", "backend": "b", "shotz": 3})
