@@ -1,0 +1,28 @@
+"""Backends: where circuits run. Emulated chips, an ideal simulator, and plug-ins.
+
+    >>> from kuafu import backends
+    >>> backends.available()
+    ['simulator', 'ScQ-P10', 'ScQ-P18', 'ScQ-P136']
+    >>> result = backends.get("ScQ-P18").run(qc, shots=1000, seed=7)
+    >>> result.counts, result.initial_mapping, result.compiled_qasm
+
+Count keys put classical bit 0 rightmost. Backends are found through entry points in
+group `kuafu.backends` (Kuafu's own are registered the same way, see `registry`).
+"""
+
+from .base import Backend, BackendResult, BackendStatus
+from .emulator import EmulatedBackend, is_clifford
+from .registry import ENTRY_POINT_GROUP, available, get
+from .simulator import IdealSimulator
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Backend",
+    "BackendResult",
+    "BackendStatus",
+    "EmulatedBackend",
+    "IdealSimulator",
+    "available",
+    "get",
+    "is_clifford",
+]

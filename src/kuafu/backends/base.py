@@ -1,0 +1,161 @@
+"""The backend interface: what the job server calls to run a circuit somewhere.
+
+A backend takes a `QuantumCircuit` and a number of shots and returns a `BackendResult`:
+counts over the circuit's classical bits plus what was done to get them (the compiled
+circuit as OpenQASM, the qubit mapping, the simulation method, timings).
+
+Bit order (the same everywhere in Kuafu): a count key is a string of the circuit's
+classical bits with clbit 0 RIGHTMOST, as Qiskit and Quafu print them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..circuit import QuantumCircuit
+from ..devices import Device, DeviceStatus
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a backend takes jobs now.
+
+    Attributes:
+        name: the backend's name.
+        status: online, maintenance or offline.
+        message: a sentence for people (why it is not online, or what it is).
+    """
+
+    name: str
+    status: DeviceStatus
+    message: str = ""
+
+    @property
+    def operational(self) -> bool:
+        return self.status is DeviceStatus.ONLINE
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    """The outcome of one `Backend.run`.
+
+    Attributes:
+        backend: the backend's name.
+        shots: how many shots were taken.
+        counts: bitstring -> number of shots; clbit 0 is the rightmost character.
+        compiled_qasm: the circuit that ran, as OpenQASM 2 (None if it could not be
+            written, e.g. before `kuafu.qasm` is available).
+        initial_mapping: circuit qubit -> physical qubit index at the start.
+        final_mapping: circuit qubit -> physical qubit index at the end (after routing).
+        physical_qubits: physical qubit names, indexed like the mappings' values.
+        method: the simulation method used (`statevector`, `density_matrix`,
+            `trajectories`, `stabilizer`, ...).
+        timings: seconds spent in `compile`, `simulate` and `total`.
+        seed: the seed the run used (draw it again to reproduce the counts).
+        metadata: anything else (compiler statistics, noise description).
+    """
+
+    backend: str
+    shots: int
+    counts: Mapping[str, int]
+    compiled_qasm: str | None = None
+    initial_mapping: Mapping[int, int] = field(default_factory=dict)
+    final_mapping: Mapping[int, int] = field(default_factory=dict)
+    physical_qubits: tuple[str, ...] = ()
+    method: str = ""
+    timings: Mapping[str, float] = field(default_factory=dict)
+    seed: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def probabilities(self) -> dict[str, float]:
+        """Counts divided by shots."""
+        return {k: v / self.shots for k, v in self.counts.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (mapping keys become strings)."""
+        return {
+            "backend": self.backend,
+            "shots": self.shots,
+            "counts": dict(self.counts),
+            "compiled_qasm": self.compiled_qasm,
+            "initial_mapping": {str(k): v for k, v in self.initial_mapping.items()},
+            "final_mapping": {str(k): v for k, v in self.final_mapping.items()},
+            "physical_qubits": list(self.physical_qubits),
+            "method": self.method,
+            "timings": dict(self.timings),
+            "seed": self.seed,
+            "metadata": dict(self.metadata),
+        }
+
+
+class Backend(ABC):
+    """Something that runs circuits: an emulated chip, an ideal simulator, a real device.
+
+    Subclasses set `name` and implement `run`; those tied to a chip expose it as `device`
+    (also called `target`, as in Qiskit).
+    """
+
+    name: str
+
+    @property
+    def device(self) -> Device | None:
+        """The chip this backend runs on, or None for an all-to-all simulator."""
+        return None
+
+    @property
+    def target(self) -> Device | None:
+        """Alias of `device`."""
+        return self.device
+
+    @property
+    def num_qubits(self) -> int | None:
+        """How many qubits a circuit may use (None: limited only by memory)."""
+        return self.device.num_qubits if self.device is not None else None
+
+    def status(self) -> BackendStatus:
+        """Whether the backend takes jobs now (a chip's status comes from its data)."""
+        if self.device is None:
+            return BackendStatus(self.name, DeviceStatus.ONLINE)
+        return BackendStatus(self.name, self.device.status)
+
+    @abstractmethod
+    def run(
+        self,
+        circuit: QuantumCircuit,
+        shots: int = 1024,
+        *,
+        compile: bool = True,
+        seed: int | None = None,
+        optimization_level: int = 1,
+    ) -> BackendResult:
+        """Run `circuit` for `shots` shots.
+
+        Args:
+            circuit: the circuit; counts are over its classical bits.
+            shots: number of repetitions (at least 1).
+            compile: compile for the chip first; when False the circuit must already be
+                native and mapped (qubit i is physical qubit i) or a `CompileError` says
+                which gate the chip cannot run.
+            seed: seeds compilation and sampling; None draws a fresh seed (reported in
+                the result).
+            optimization_level: 0 (none) to 3 (most effort) for the compiler.
+
+        Raises:
+            CompileError: the circuit does not fit or cannot be compiled for the chip.
+            SimulationError: the circuit cannot be simulated as asked.
+            ValueError: for a bad argument (shots < 1, unknown level).
+        """
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def check_run_arguments(shots: int, optimization_level: int) -> None:
+    """Reject misuse before doing any work."""
+    if not isinstance(shots, int) or shots < 1:
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    if optimization_level not in (0, 1, 2, 3):
+        raise ValueError(f"optimization_level must be 0..3, got {optimization_level!r}")

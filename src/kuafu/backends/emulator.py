@@ -1,0 +1,147 @@
+"""`EmulatedBackend`: a chip emulated from its data file (device + compiler + noisy sim).
+
+A run compiles the circuit for the chip (or checks that it is already native and mapped),
+keeps only the physical qubits the compiled circuit touches, attaches the chip's
+calibrated noise to them, and samples through `kuafu.sim`. Clifford circuits run on the
+stabilizer engine at any width (with relaxation replaced by its Pauli twirl, which keeps
+every gate's fidelity); other circuits run on the statevector, density-matrix or
+trajectory engines, which limits them to `MAX_DENSE_QUBITS` active qubits.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import devices
+from ..circuit import Instruction, QuantumCircuit
+from ..compiler import check_native, compile
+from ..devices import Device
+from ..errors import SimulationError
+from ._execution import fresh_seed, simulate_counts
+from .base import Backend, BackendResult, check_run_arguments
+from .qasm_text import to_qasm
+
+MAX_DENSE_QUBITS = 28
+"""Most active qubits a non-Clifford circuit may touch (a 2^28 statevector is 4 GiB)."""
+
+CLIFFORD_1Q = frozenset({"x", "y", "z", "h", "s", "sdg", "sx", "sxdg", "sy", "sydg", "id"})
+CLIFFORD_2Q = frozenset({"cx", "cz", "cy", "swap"})
+_ROTATIONS = frozenset({"rx", "ry", "rz", "p", "u1"})
+
+
+def is_clifford(circuit: QuantumCircuit, atol: float = 1e-9) -> bool:
+    """Whether every gate is Clifford (rotations by multiples of pi/2 count)."""
+    import math
+
+    for inst in circuit.instructions:
+        name = inst.name
+        if name in CLIFFORD_1Q or name in CLIFFORD_2Q or not inst.is_gate:
+            continue
+        if name in _ROTATIONS and not inst.is_parameterized:
+            quarter = float(inst.params[0]) / (math.pi / 2)
+            if abs(quarter - round(quarter)) < atol:
+                continue
+        return False
+    return True
+
+
+class EmulatedBackend(Backend):
+    """A calibrated noisy emulator of one chip.
+
+    Args:
+        device: the chip.
+        noisy: attach the calibrated noise (False gives an ideal run with the chip's
+            connectivity, useful to tell compilation from noise).
+    """
+
+    def __init__(self, device: Device, *, noisy: bool = True) -> None:
+        self._device = device
+        self.name = device.name
+        self.noisy = noisy
+
+    @property
+    def device(self) -> Device:
+        return self._device
+
+    def run(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
+            seed: int | None = None, optimization_level: int = 1) -> BackendResult:
+        """Compile (optionally), emulate with the chip's noise, and count (see `Backend.run`)."""
+        check_run_arguments(shots, optimization_level)
+        seed = fresh_seed(seed)
+        start = time.perf_counter()
+        native, initial, final, stats = self._prepare(circuit, compile, seed,
+                                                      optimization_level)
+        compiled_at = time.perf_counter()
+        active = sorted({q for inst in native.instructions if inst.name != "barrier"
+                         for q in inst.qubits} | set(initial.values()))
+        small = _restrict(native, active)
+        clifford = is_clifford(small)
+        if not clifford and len(active) > MAX_DENSE_QUBITS:
+            raise SimulationError(
+                f"the compiled circuit touches {len(active)} qubits of {self.name} and is not "
+                f"Clifford; the emulator simulates at most {MAX_DENSE_QUBITS} qubits unless "
+                "every gate is Clifford (then the stabilizer engine runs any width)")
+        noise = None
+        method = "auto"
+        if self.noisy:
+            from ..sim.device_noise import noise_model_from_device
+
+            pauli = clifford and len(active) > 12
+            noise = noise_model_from_device(self._device, active, pauli=pauli)
+            if pauli:
+                method = "stabilizer"
+        counts, used = simulate_counts(small, shots, noise=noise, seed=seed, method=method)
+        done = time.perf_counter()
+        names = self._device.qubits
+        return BackendResult(
+            backend=self.name, shots=shots, counts=counts, compiled_qasm=to_qasm(native),
+            initial_mapping=initial, final_mapping=final, physical_qubits=names,
+            method=used,
+            timings={"compile": compiled_at - start, "simulate": done - compiled_at,
+                     "total": done - start},
+            seed=seed,
+            metadata={"compiler": stats, "active_qubits": [names[q] for q in active],
+                      "noisy": self.noisy},
+        )
+
+    def _prepare(self, circuit: QuantumCircuit, compile_it: bool, seed: int, level: int
+                 ) -> tuple[QuantumCircuit, dict[int, int], dict[int, int], dict[str, Any]]:
+        if compile_it:
+            compiled = compile(circuit, self._device, optimization_level=level, seed=seed)
+            return (compiled.circuit, dict(compiled.initial_mapping),
+                    dict(compiled.final_mapping), dict(compiled.stats))
+        check_native(circuit, self._device)
+        identity = {q: q for q in range(circuit.num_qubits)}
+        return circuit, identity, identity, {}
+
+
+def _restrict(circuit: QuantumCircuit, active: list[int]) -> QuantumCircuit:
+    """The circuit on its active qubits only, renumbered 0..len(active)-1 in order."""
+    from ..circuit import QuantumRegister
+
+    compact = {p: i for i, p in enumerate(active)}
+    small = QuantumCircuit(QuantumRegister("q", max(1, len(active))), *circuit.cregs,
+                           name=circuit.name)
+    for inst in circuit.instructions:
+        qubits = tuple(compact[q] for q in inst.qubits if q in compact)
+        if not qubits:
+            continue
+        small.instructions.append(Instruction(inst.name, qubits, inst.clbits, inst.params,
+                                              inst.condition))
+    return small
+
+
+def scq_p10() -> EmulatedBackend:
+    """The emulated ScQ-P10 chip."""
+    return EmulatedBackend(devices.get("ScQ-P10"))
+
+
+def scq_p18() -> EmulatedBackend:
+    """The emulated ScQ-P18 chip."""
+    return EmulatedBackend(devices.get("ScQ-P18"))
+
+
+def scq_p136() -> EmulatedBackend:
+    """The emulated ScQ-P136 chip."""
+    return EmulatedBackend(devices.get("ScQ-P136"))

@@ -1,0 +1,37 @@
+"""Compiling circuits for a chip: natives, noise-aware layout, routing, optimisation.
+
+    >>> from kuafu import compiler, devices
+    >>> compiled = compiler.compile(qc, devices.get("ScQ-P18"), seed=1)
+    >>> compiled.circuit, compiled.initial_mapping, compiled.final_mapping, compiled.stats
+
+Every pass is a plain function `f(circuit, *, context) -> circuit` over a shared
+`CompileContext`; `passes_for(level)` lists a level's pipeline.
+"""
+
+from .context import CompileContext
+from .decompose import decompose
+from .layout import best_region, sabre_layout
+from .optimize import cancel_pairs, consolidate_blocks, merge_single_qubit, optimize
+from .pipeline import CompiledCircuit, compile, passes_for
+from .routing import route
+from .synthesis import kak, two_qubit_cz_count
+from .validate import check_native, validate
+
+__all__ = [
+    "CompileContext",
+    "CompiledCircuit",
+    "best_region",
+    "cancel_pairs",
+    "check_native",
+    "compile",
+    "consolidate_blocks",
+    "decompose",
+    "kak",
+    "merge_single_qubit",
+    "optimize",
+    "passes_for",
+    "route",
+    "sabre_layout",
+    "two_qubit_cz_count",
+    "validate",
+]

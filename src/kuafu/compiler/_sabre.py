@@ -1,0 +1,245 @@
+"""The SABRE routing kernel (numba): SWAP insertion with lookahead, decay and a release valve.
+
+Works on integers only. Gates are the circuit's two-qubit gates in order, as virtual
+qubit pairs (g0[i], g1[i]) with their dependency DAG (`nxt0`/`nxt1`: the next gate on
+each qubit; `npred`: how many distinct gates must run first). A layout `l2p` maps every
+virtual qubit (ancillas included, so it is a permutation of the physical qubits) to a
+physical one. The heuristic is LightSABRE's: the mean distance of the front layer plus a
+weighted mean over an extended set of upcoming gates, scaled by a decay factor that
+discourages moving the same qubits again and again; ties are broken at random. One
+addition: a SWAP on a pair that just ran a gate (nothing else on either qubit since) gets
+a bonus, because block re-synthesis merges the two into at most 3 CZs.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+import numpy as np
+
+_jit = functools.partial(numba.njit, cache=True, nogil=True)
+
+
+@_jit
+def _grow(events, k):
+    if k < events.shape[0]:
+        return events
+    bigger = np.empty((events.shape[0] * 2, 3), dtype=np.int64)
+    bigger[: events.shape[0]] = events
+    return bigger
+
+
+@_jit
+def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init, seed,
+                ext_size, ext_weight, decay_delta, absorb_bonus, record):
+    """Route the gates; returns (events, num_events, final l2p, swaps, absorbed swaps).
+
+    events[k] = (0, gate, 0) to run a gate, (1, p, q) to swap physical qubits p and q.
+    """
+    np.random.seed(seed)
+    n = l2p_init.shape[0]
+    m = g0.shape[0]
+    l2p = l2p_init.copy()
+    p2l = np.empty(n, dtype=np.int64)
+    for v in range(n):
+        p2l[l2p[v]] = v
+    npred = npred_init.copy()
+    events = np.empty((m + 64 if record else 1, 3), dtype=np.int64)
+    k = 0
+    front = np.empty(n, dtype=np.int64)
+    nfront = 0
+    for g in range(m):
+        if npred[g] == 0:
+            front[nfront] = g
+            nfront += 1
+    decay = np.ones(n)
+    last_gate = np.full(n, -1, dtype=np.int64)  # last gate run on each physical qubit
+    ext = np.empty(ext_size, dtype=np.int64)
+    queue = np.empty(m + 1, dtype=np.int64)
+    seen = np.zeros(m, dtype=np.int64)
+    stamp = 0
+    swaps = 0
+    absorbed = 0
+    since_progress = 0
+    done = 0
+    release = 10 + 2 * int(dist.max())
+    cand = np.empty((4 * n * 4, 2), dtype=np.int64)
+    scores = np.empty(4 * n * 4)
+    while done < m:
+        # run every front gate whose qubits are adjacent
+        progressed = True
+        while progressed:
+            progressed = False
+            j = 0
+            while j < nfront:
+                g = front[j]
+                p, q = l2p[g0[g]], l2p[g1[g]]
+                if dist[p, q] == 1.0:
+                    if record:
+                        events = _grow(events, k)
+                        events[k, 0] = 0
+                        events[k, 1] = g
+                        events[k, 2] = 0
+                    k += 1
+                    done += 1
+                    last_gate[p] = g
+                    last_gate[q] = g
+                    front[j] = front[nfront - 1]
+                    nfront -= 1
+                    for which in range(2):
+                        s = nxt0[g] if which == 0 else nxt1[g]
+                        if s < 0 or (which == 1 and s == nxt0[g]):
+                            continue
+                        npred[s] -= 1
+                        if npred[s] == 0:
+                            front[nfront] = s
+                            nfront += 1
+                    progressed = True
+                    since_progress = 0
+                    decay[:] = 1.0
+                else:
+                    j += 1
+        if nfront == 0:
+            break
+        # extended set: breadth-first successors of the front
+        stamp += 1
+        next_ext = 0
+        head = 0
+        tail = 0
+        for j in range(nfront):
+            queue[tail] = front[j]
+            tail += 1
+            seen[front[j]] = stamp
+        while head < tail and next_ext < ext_size:
+            g = queue[head]
+            head += 1
+            for s in (nxt0[g], nxt1[g]):
+                if s >= 0 and seen[s] != stamp and next_ext < ext_size:
+                    seen[s] = stamp
+                    ext[next_ext] = s
+                    next_ext += 1
+                    queue[tail] = s
+                    tail += 1
+        if since_progress > release:
+            # release valve: walk the first front gate's qubits together along a shortest path
+            g = front[0]
+            p, q = l2p[g0[g]], l2p[g1[g]]
+            while dist[p, q] > 1.0:
+                best = -1
+                for t in range(nbr_ptr[p], nbr_ptr[p + 1]):
+                    r = nbr_idx[t]
+                    if dist[r, q] == dist[p, q] - 1.0:
+                        best = r
+                        break
+                vp, vr = p2l[p], p2l[best]
+                p2l[p], p2l[best] = vr, vp
+                l2p[vp], l2p[vr] = best, p
+                last_gate[p] = -1
+                last_gate[best] = -1
+                if record:
+                    events = _grow(events, k)
+                    events[k, 0] = 1
+                    events[k, 1] = p
+                    events[k, 2] = best
+                k += 1
+                swaps += 1
+                p = best
+            since_progress = 0
+            continue
+        # candidate swaps: every coupler touching a qubit of a front gate
+        nc = 0
+        for j in range(nfront):
+            g = front[j]
+            for p in (l2p[g0[g]], l2p[g1[g]]):
+                for t in range(nbr_ptr[p], nbr_ptr[p + 1]):
+                    cand[nc, 0] = p
+                    cand[nc, 1] = nbr_idx[t]
+                    nc += 1
+        best_score = 1e300
+        for c in range(nc):
+            p, q = cand[c, 0], cand[c, 1]
+            fsum = 0.0
+            for j in range(nfront):
+                g = front[j]
+                a, b = l2p[g0[g]], l2p[g1[g]]
+                a = q if a == p else (p if a == q else a)
+                b = q if b == p else (p if b == q else b)
+                fsum += dist[a, b]
+            esum = 0.0
+            for j in range(next_ext):
+                g = ext[j]
+                a, b = l2p[g0[g]], l2p[g1[g]]
+                a = q if a == p else (p if a == q else a)
+                b = q if b == p else (p if b == q else b)
+                esum += dist[a, b]
+            score = fsum / nfront
+            if next_ext > 0:
+                score += ext_weight * esum / next_ext
+            score *= max(decay[p], decay[q])
+            if last_gate[p] >= 0 and last_gate[p] == last_gate[q]:
+                score -= absorb_bonus
+            scores[c] = score
+            if score < best_score:
+                best_score = score
+        # random choice among the (near-)best
+        nbest = 0
+        for c in range(nc):
+            if scores[c] <= best_score + 1e-10:
+                nbest += 1
+        pick = np.random.randint(nbest)
+        chosen = -1
+        for c in range(nc):
+            if scores[c] <= best_score + 1e-10:
+                if pick == 0:
+                    chosen = c
+                    break
+                pick -= 1
+        p, q = cand[chosen, 0], cand[chosen, 1]
+        if last_gate[p] >= 0 and last_gate[p] == last_gate[q]:
+            absorbed += 1
+        vp, vq = p2l[p], p2l[q]
+        p2l[p], p2l[q] = vq, vp
+        l2p[vp], l2p[vq] = q, p
+        last_gate[p] = -1
+        last_gate[q] = -1
+        if record:
+            events = _grow(events, k)
+            events[k, 0] = 1
+            events[k, 1] = p
+            events[k, 2] = q
+        k += 1
+        swaps += 1
+        since_progress += 1
+        decay[p] += decay_delta
+        decay[q] += decay_delta
+    return events, k, l2p, swaps, absorbed
+
+
+@_jit
+def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, ext_size,
+                 ext_weight, decay_delta, absorb_bonus):
+    """SABRE layout: for each start layout, route forward and backward `iterations`
+    times, then forward once more; returns the cost of each trial and the initial layout
+    that the final forward pass used. Cost = 3 * unabsorbed swaps + absorbed swaps."""
+    g0, g1, nxt0, nxt1, npred = fwd
+    r0, r1, rnxt0, rnxt1, rnpred = rev
+    t = l2p_starts.shape[0]
+    costs = np.empty(t)
+    layouts = np.empty_like(l2p_starts)
+    for i in range(t):
+        l2p = l2p_starts[i].copy()
+        for it in range(iterations):
+            s = seeds[i] * 7919 + it
+            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred,
+                                          l2p, s, ext_size, ext_weight, decay_delta,
+                                          absorb_bonus, False)
+            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rnxt0, rnxt1,
+                                          rnpred, l2p, s + 1, ext_size, ext_weight,
+                                          decay_delta, absorb_bonus, False)
+        layouts[i] = l2p
+        _, _, _, sw, ab = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred, l2p,
+                                      seeds[i], ext_size, ext_weight, decay_delta,
+                                      absorb_bonus, False)
+        costs[i] = 3.0 * (sw - ab) + ab
+    return costs, layouts

@@ -1,0 +1,31 @@
+"""`CompileContext`: what passes share: the device, the randomness, and what they found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..devices import Device
+
+
+@dataclass
+class CompileContext:
+    """Inputs and findings of one compilation, handed to every pass.
+
+    Attributes:
+        device: the target chip (None for device-independent passes).
+        optimization_level: 0 (translate only) to 3 (most effort).
+        rng: the only source of randomness for the passes.
+        initial_layout: virtual qubit -> physical qubit, set by the layout pass.
+        final_layout: virtual qubit -> physical qubit after routing.
+        stats: figures passes record for the report (swaps inserted, trials, ...).
+    """
+
+    device: Device | None = None
+    optimization_level: int = 1
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    initial_layout: list[int] | None = None
+    final_layout: list[int] | None = None
+    stats: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,147 @@
+"""Decomposition of every library gate into the natives rz, ry, rx and cz.
+
+Gates on three or more qubits are expanded by their `qelib1.inc` definitions; two-qubit
+gates by fixed rules where they are common (cx, cz, cp, crz, rzz, swap) and by the KAK
+synthesis otherwise; single-qubit gates by their Z-Y-Z angles. `measure`, `reset`,
+`barrier` and `delay` pass through, and a condition is copied onto every piece.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
+from ..circuit.gates import _c3sqrtx_def, _rc3x_def, _rccx_def
+from ..errors import CompileError
+from .context import CompileContext
+from .synthesis import Step, one_qubit_steps, two_qubit_steps
+
+PI = math.pi
+NATIVE_1Q = frozenset({"rz", "ry", "rx"})
+
+
+def _ccx(_p) -> list[Step]:
+    return [
+        ("h", (2,), ()), ("cx", (1, 2), ()), ("tdg", (2,), ()), ("cx", (0, 2), ()),
+        ("t", (2,), ()), ("cx", (1, 2), ()), ("tdg", (2,), ()), ("cx", (0, 2), ()),
+        ("t", (1,), ()), ("t", (2,), ()), ("h", (2,), ()), ("cx", (0, 1), ()),
+        ("t", (0,), ()), ("tdg", (1,), ()), ("cx", (0, 1), ()),
+    ]
+
+
+def _cswap(_p) -> list[Step]:
+    return [("cx", (2, 1), ()), ("ccx", (0, 1, 2), ()), ("cx", (2, 1), ())]
+
+
+def _c3x(_p) -> list[Step]:
+    a, b, c, d = 0, 1, 2, 3
+    p8 = PI / 8
+    seq: list[Step] = [("h", (d,), ())] + [("p", (q,), (p8,)) for q in (a, b, c, d)]
+    pattern = [
+        ((a, b), -1), ((a, b), 0), ((b, c), -1), ((a, c), 1), ((b, c), -1), ((a, c), 0),
+        ((c, d), -1), ((b, d), 1), ((c, d), -1), ((a, d), 1), ((c, d), -1), ((b, d), 1),
+        ((c, d), -1), ((a, d), 0),
+    ]
+    for (ctl, tgt), sign in pattern:
+        seq.append(("cx", (ctl, tgt), ()))
+        if sign:
+            seq.append(("p", (tgt,), (sign * p8,)))
+    return [*seq, ("h", (d,), ())]
+
+
+def _c4x(_p) -> list[Step]:
+    half = [("h", (4,), ()), ("cu1", (3, 4), (PI / 2,)), ("h", (4,), ()),
+            ("c3x", (0, 1, 2, 3), ())]
+    back = [("h", (4,), ()), ("cu1", (3, 4), (-PI / 2,)), ("h", (4,), ()),
+            ("c3x", (0, 1, 2, 3), ())]
+    return [*half, *back, ("c3sqrtx", (0, 1, 2, 4), ())]
+
+
+_DEFINITIONS = {"ccx": _ccx, "cswap": _cswap, "c3x": _c3x, "c4x": _c4x,
+                "rccx": _rccx_def, "rc3x": _rc3x_def, "c3sqrtx": _c3sqrtx_def}
+
+
+def _h(q: int) -> list[Step]:
+    return [("rz", (q,), (PI,)), ("ry", (q,), (PI / 2,))]
+
+
+def _two_qubit_rule(name: str, params: tuple[float, ...]) -> list[Step] | None:
+    if name == "cz":
+        return [("cz", (0, 1), ())]
+    if name == "cx":
+        return [*_h(1), ("cz", (0, 1), ()), *_h(1)]
+    if name in ("cp", "cu1"):
+        lam = params[0]
+        return [("rz", (0,), (lam / 2,)), *_h(1), ("cz", (0, 1), ()), *_h(1),
+                ("rz", (1,), (-lam / 2,)), *_h(1), ("cz", (0, 1), ()), *_h(1),
+                ("rz", (1,), (lam / 2,))]
+    if name == "crz":
+        lam = params[0]
+        return [("rz", (1,), (lam / 2,)), *_h(1), ("cz", (0, 1), ()), *_h(1),
+                ("rz", (1,), (-lam / 2,)), *_h(1), ("cz", (0, 1), ()), *_h(1)]
+    if name == "rzz":
+        return [*_h(1), ("cz", (0, 1), ()), *_h(1), ("rz", (1,), (params[0],)),
+                *_h(1), ("cz", (0, 1), ()), *_h(1)]
+    if name == "swap":
+        return [*_h(1), ("cz", (0, 1), ()), *_h(1), *_h(0), ("cz", (0, 1), ()), *_h(0),
+                *_h(1), ("cz", (0, 1), ()), *_h(1)]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def native_steps(name: str, params: tuple[float, ...]) -> tuple[Step, ...]:
+    """Native steps (rz, ry, rx, cz over the gate's argument positions) for one gate."""
+    spec = GATES[name]
+    if spec.num_qubits == 1:
+        if name in NATIVE_1Q:
+            return ((name, (0,), params),)
+        return tuple(one_qubit_steps(gate_matrix(name, params)))
+    if spec.num_qubits == 2:
+        rule = _two_qubit_rule(name, params)
+        if rule is not None:
+            return tuple(rule)
+        return tuple(_expand_placeholders(two_qubit_steps(gate_matrix(name, params))))
+    steps: list[Step] = []
+    for sub, qubits, sub_params in _DEFINITIONS[name](params):
+        for n, pos, p in native_steps(sub, tuple(float(x) for x in sub_params)):
+            steps.append((n, tuple(qubits[i] for i in pos), p))
+    return tuple(steps)
+
+
+def _expand_placeholders(steps: list[Step]) -> list[Step]:
+    out: list[Step] = []
+    for name, pos, params in steps:
+        if name == "unitary1q":
+            out += [(n, pos, p) for n, _, p in one_qubit_steps(params[0])]
+        elif name in NATIVE_1Q or name == "cz":
+            out.append((name, pos, params))
+        else:
+            out += [(n, tuple(pos[i] for i in p2), p)
+                    for n, p2, p in native_steps(name, tuple(params))]
+    return out
+
+
+def decompose(circuit: QuantumCircuit, *, context: CompileContext | None = None
+              ) -> QuantumCircuit:
+    """The circuit with every gate replaced by rz/ry/rx/cz (non-gates kept).
+
+    Raises:
+        CompileError: for an opaque gate or an unbound parameter.
+    """
+    out = circuit.copy_empty()
+    append = out.instructions.append
+    for inst in circuit.instructions:
+        if not inst.is_gate:
+            if inst.name in circuit.opaque_gates:
+                raise CompileError(f"opaque gate {inst.name!r} has no definition to compile")
+            append(inst)
+            continue
+        if inst.is_parameterized:
+            raise CompileError(f"{inst.name} has unbound parameters "
+                               f"{sorted(p.name for p in inst.parameters)}; bind them first")
+        params = tuple(float(p) for p in inst.params)
+        for name, pos, p in native_steps(inst.name, params):
+            append(Instruction(name, tuple(inst.qubits[i] for i in pos), (), p,
+                               inst.condition))
+    return out

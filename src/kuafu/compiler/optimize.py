@@ -1,0 +1,238 @@
+"""Optimisation passes over native circuits (rz, ry, rx, cz plus non-gates).
+
+* `consolidate_blocks`: runs of gates confined to one pair of qubits are multiplied into
+  a 4x4 unitary and re-synthesised when that needs fewer CZs (this is where a routing
+  SWAP next to a gate on the same pair becomes cheap: SWAP*CP needs 3 CZs, not 5).
+* `merge_single_qubit`: each run of single-qubit gates becomes at most rz.ry.rz; the
+  trailing Z rotation commutes through CZ into the next run, and a Z rotation just
+  before a measurement is dropped (it cannot change the outcome).
+* `cancel_pairs`: two CZs on the same pair with nothing between them cancel.
+
+Gates with a classical condition, measurements, resets, barriers and delays are never
+moved across or merged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
+from .context import CompileContext
+from .decompose import native_steps
+from .synthesis import kak, num_cz, one_qubit_steps, two_qubit_steps
+
+_CZ = np.diag([1, 1, 1, -1]).astype(complex)
+_I2 = np.eye(2, dtype=complex)
+
+
+def _is_1q(inst: Instruction) -> bool:
+    return inst.condition is None and len(inst.qubits) == 1 and inst.name in GATES
+
+
+def _is_cz(inst: Instruction) -> bool:
+    return inst.name == "cz" and inst.condition is None
+
+
+# ----- single-qubit runs -----------------------------------------------------------------
+def merge_single_qubit(circuit: QuantumCircuit, *, context: CompileContext | None = None
+                       ) -> QuantumCircuit:
+    """Merge every run of single-qubit gates into at most rz.ry.rz (see module doc)."""
+    out = circuit.copy_empty()
+    emit = out.instructions.append
+    pending: dict[int, np.ndarray] = {}
+
+    def flush(q: int, keep_z: bool, drop_z: bool = False) -> None:
+        u = pending.pop(q, None)
+        if u is None:
+            return
+        steps = one_qubit_steps(u)
+        if keep_z or drop_z:
+            if len(steps) == 1 and steps[0][0] == "rz":
+                if keep_z:
+                    pending[q] = u
+                return
+            if steps and steps[-1][0] == "rz":
+                last = steps.pop()
+                if keep_z:
+                    pending[q] = gate_matrix("rz", last[2])
+        for name, _, params in steps:
+            emit(Instruction(name, (q,), (), params))
+
+    for inst in circuit.instructions:
+        if _is_1q(inst):
+            q = inst.qubits[0]
+            m = gate_matrix(inst.name, inst.params)
+            pending[q] = m @ pending[q] if q in pending else m
+            continue
+        if _is_cz(inst):
+            for q in inst.qubits:
+                flush(q, keep_z=True)
+        elif inst.name == "measure" and inst.condition is None:
+            flush(inst.qubits[0], keep_z=False, drop_z=True)
+        else:
+            for q in inst.qubits:
+                flush(q, keep_z=False)
+        emit(inst)
+    for q in sorted(pending):
+        flush(q, keep_z=False)
+    return out
+
+
+# ----- cancellation ----------------------------------------------------------------------
+def cancel_pairs(circuit: QuantumCircuit, *, context: CompileContext | None = None
+                 ) -> QuantumCircuit:
+    """Remove pairs of identical self-inverse two-qubit gates (cz, cx) with nothing between."""
+    kept: list[Instruction | None] = []
+    last: dict[int, list[int]] = {}
+    for inst in circuit.instructions:
+        if inst.name in ("cz", "cx") and inst.condition is None:
+            a, b = inst.qubits
+            ja, jb = last.get(a), last.get(b)
+            if ja and jb and ja[-1] == jb[-1]:
+                prev = kept[ja[-1]]
+                if prev is not None and prev.name == inst.name and (
+                        prev.qubits == inst.qubits
+                        or (inst.name == "cz" and set(prev.qubits) == {a, b})):
+                    kept[ja[-1]] = None
+                    ja.pop()
+                    jb.pop()
+                    continue
+        for q in inst.qubits:
+            last.setdefault(q, []).append(len(kept))
+        kept.append(inst)
+    out = circuit.copy_empty()
+    out.instructions = [i for i in kept if i is not None]
+    return out
+
+
+# ----- two-qubit blocks ------------------------------------------------------------------
+def _local(m: np.ndarray, position: int) -> np.ndarray:
+    return np.kron(m, _I2) if position == 0 else np.kron(_I2, m)
+
+
+def _block_unitary(block: list[Instruction], pair: tuple[int, int]) -> np.ndarray:
+    u = np.eye(4, dtype=complex)
+    for inst in block:
+        if len(inst.qubits) == 1:
+            u = _local(gate_matrix(inst.name, inst.params), pair.index(inst.qubits[0])) @ u
+        elif inst.name == "cz":
+            u = _CZ @ u
+        else:
+            m = gate_matrix(inst.name, inst.params)
+            if inst.qubits != pair:
+                sw = gate_matrix("swap")
+                m = sw @ m @ sw
+            u = m @ u
+    return u
+
+
+def _cz_cost(block: list[Instruction]) -> int:
+    return sum(1 if i.name == "cz" else _native_cz(i.name, tuple(i.params))
+               for i in block if len(i.qubits) == 2)
+
+
+def _native_cz(name: str, params: tuple) -> int:
+    return sum(1 for step in native_steps(name, params) if step[0] == "cz")
+
+
+def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | None = None
+                       ) -> QuantumCircuit:
+    """Re-synthesise each two-qubit block that the KAK synthesis can do with fewer CZs.
+
+    Blocks may contain `swap` (from routing) and any library two-qubit gate; the result
+    uses cz and single-qubit gates only inside re-synthesised blocks and native
+    decompositions elsewhere.
+    """
+    level = context.optimization_level if context is not None else 1
+    threshold = 2 if level >= 2 else 3
+    insts = circuit.instructions
+    blocks: list[list[int]] = []
+    pair_of: list[tuple[int, int]] = []
+    open_block: dict[int, int] = {}
+    for idx, inst in enumerate(insts):
+        unitary = inst.name in GATES and inst.condition is None
+        if unitary and len(inst.qubits) == 2:
+            a, b = inst.qubits
+            ba, bb = open_block.get(a), open_block.get(b)
+            if ba is not None and ba == bb:
+                blocks[ba].append(idx)
+                continue
+            for q in (a, b):
+                _close(open_block, q, pair_of)
+            open_block[a] = open_block[b] = len(blocks)
+            blocks.append([idx])
+            pair_of.append((a, b))
+        elif unitary and len(inst.qubits) == 1 and inst.qubits[0] in open_block:
+            blocks[open_block[inst.qubits[0]]].append(idx)
+        else:
+            for q in inst.qubits:
+                _close(open_block, q, pair_of)
+    replace: dict[int, list[Instruction]] = {}
+    drop: set[int] = set()
+    for members, pair in zip(blocks, pair_of, strict=True):
+        block = [insts[i] for i in members]
+        cost = _cz_cost(block)
+        new = None
+        if cost >= threshold:
+            u = _block_unitary(block, pair)
+            if num_cz(kak(u)[2]) < cost:
+                new = [Instruction(n, tuple(pair[i] for i in pos), (), p)
+                       for n, pos, p in _native(two_qubit_steps(u))]
+        if new is None and any(i.name not in ("cz",) and len(i.qubits) == 2 for i in block):
+            new = []
+            for inst in block:
+                new += [Instruction(n, tuple(inst.qubits[i] for i in pos), (), p)
+                        for n, pos, p in native_steps(inst.name, tuple(inst.params))]
+        if new is not None:
+            drop.update(members)
+            replace[members[-1]] = new
+    out = circuit.copy_empty()
+    for idx, inst in enumerate(insts):
+        if idx in replace:
+            out.instructions += replace[idx]
+        elif idx not in drop:
+            out.instructions.append(inst)
+    return out
+
+
+def _close(open_block: dict[int, int], q: int, pair_of: list[tuple[int, int]]) -> None:
+    b = open_block.get(q)
+    if b is not None:
+        for p in pair_of[b]:
+            if open_block.get(p) == b:
+                del open_block[p]
+
+
+def _native(steps):
+    out = []
+    for name, pos, params in steps:
+        if name == "unitary1q":
+            out += [(n, pos, p) for n, _, p in one_qubit_steps(params[0])]
+        elif name == "cz":
+            out.append((name, pos, params))
+        else:
+            out += [(n, tuple(pos[i] for i in p2), p)
+                    for n, p2, p in native_steps(name, tuple(params))]
+    return out
+
+
+def optimize(circuit: QuantumCircuit, *, context: CompileContext | None = None
+             ) -> QuantumCircuit:
+    """Consolidate two-qubit blocks, then merge and cancel until nothing changes."""
+    level = context.optimization_level if context is not None else 1
+    if level >= 1:
+        circuit = consolidate_blocks(circuit, context=context)
+    circuit = merge_single_qubit(circuit, context=context)
+    for _ in range(4 if level >= 1 else 0):
+        before = len(circuit.instructions)
+        circuit = merge_single_qubit(cancel_pairs(circuit), context=context)
+        if len(circuit.instructions) == before:
+            break
+    return circuit
+
+
+def is_identity_angle(angle: float, atol: float = 1e-9) -> bool:
+    """Whether a rotation angle is 0 modulo 2*pi."""
+    return abs(math.remainder(angle, 2 * math.pi)) < atol
