@@ -10,7 +10,7 @@ from .gates import GATES, gate_matrix
 from .parameter import Parameter, ParameterExpression
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuantumRegister:
     """A named array of qubits; its qubits get flat indices when added to a circuit."""
 
@@ -21,7 +21,7 @@ class QuantumRegister:
         _check_register(self.name, self.size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassicalRegister:
     """A named array of classical bits; bit 0 is the least significant in comparisons."""
 
@@ -39,7 +39,7 @@ def _check_register(name: str, size: int) -> None:
         raise ValueError(f"register {name} must have a positive integer size, got {size!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Condition:
     """Run an instruction only when the classical bits, read as an integer, equal `value`.
 
@@ -70,7 +70,7 @@ class Condition:
 ParamValue = float | ParameterExpression
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Instruction:
     """One operation of a circuit: a gate, measure, reset, barrier, delay or opaque gate.
 

@@ -1,41 +1,55 @@
-"""Tokens of OpenQASM 2 source, with byte-exact positions for error messages."""
+"""Tokens of OpenQASM 2 source.
+
+Tokenising is the reader's hot loop, so it runs in two passes: a fast `findall` that
+yields token texts only, and, only when an error must be reported, a slower scan that
+recovers each token's offset (and so its line and column). A token carries its ordinal
+number; `Source.error` turns the ordinal into a position.
+"""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import QasmError
 
-_TOKEN = re.compile(
+_SKIP = r"(?:\s+|//[^\n]*|/\*.*?\*/)"
+_TOKEN_TEXT = (
+    r"(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+"  # numbers
+    r"|[A-Za-z_][A-Za-z0-9_]*"  # identifiers
+    r'|"[^"\n]*"'  # strings
+    r"|->|==|[;,()\[\]{}+\-*/^]"  # operators
+    r"|\S"  # anything else: an error
+)
+_FAST = re.compile(r"//[^\n]*|/\*.*?\*/|" + _TOKEN_TEXT, re.DOTALL)  # whitespace unmatched
+_SLOW = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<comment>//[^\n]*)
-  | (?P<block>/\*.*?\*/)
+    (?P<skip>\s+|//[^\n]*|/\*.*?\*/)
   | (?P<open_block>/\*)
-  | (?P<real>(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)
-  | (?P<int>\d+)
-  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<str>"[^"\n]*")
-  | (?P<open_str>")
-  | (?P<op>->|==|[;,()\[\]{}+\-*/^])
-  | (?P<bad>.)
-    """,
+  | (?P<open_str>"(?![^"\n]*"))
+  | (?P<token>""" + _TOKEN_TEXT + r")",
     re.VERBOSE | re.DOTALL,
 )
 
 Token = tuple[str, str, int]
-"""(kind, text, offset): kind is real, int, id, str, op or eof; for op the text is the
-operator itself."""
+"""(kind, text, ordinal): kind is num, id, str, op, bad or eof."""
+
+_KIND_OF_FIRST = {c: "id" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"}
+_KIND_OF_FIRST.update({c: "num" for c in "0123456789."})
+_KIND_OF_FIRST.update({c: "op" for c in ";,()[]{}+-*/^="})
+_KIND_OF_FIRST['"'] = "str"
+_LONE = {".", '"', "="}  # first characters that are errors when they stand alone
 
 
 @dataclass
 class Source:
-    """Program text with a lazily built line index, to turn offsets into line/column."""
+    """Program text, with the lazily built indexes that turn token ordinals into positions."""
 
     text: str
     _line_starts: list[int] | None = None
+    _token_offsets: list[int] = field(default_factory=list)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
@@ -44,9 +58,18 @@ class Source:
         line = bisect.bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
 
-    def error(self, message: str, offset: int) -> QasmError:
-        """A `QasmError` at `offset`."""
-        line, column = self.position(offset)
+    def offset_of(self, ordinal: int) -> int:
+        """Character offset of token number `ordinal` (the end of the text past the last)."""
+        if not self._token_offsets:
+            self._token_offsets = [m.start() for m in _SLOW.finditer(self.text)
+                                   if m.lastgroup == "token"]
+        if ordinal < len(self._token_offsets):
+            return self._token_offsets[ordinal]
+        return len(self.text.rstrip()) if self.text.strip() else 0
+
+    def error(self, message: str, ordinal: int) -> QasmError:
+        """A `QasmError` located at token number `ordinal`."""
+        line, column = self.position(self.offset_of(ordinal))
         return QasmError(message, line, column)
 
 
@@ -54,24 +77,41 @@ def tokenize(source: Source) -> list[Token]:
     """All tokens of the source, ending with an `eof` token.
 
     Raises:
-        QasmError: at the first character that starts no token, or an unterminated
+        QasmError: at the first character that starts no token, or at an unterminated
             comment or string.
     """
-    tokens: list[Token] = []
-    append = tokens.append
-    for match in _TOKEN.finditer(source.text):
+    texts = _FAST.findall(source.text)
+    if "/" in source.text:
+        texts = [t for t in texts if t[:2] not in ("//", "/*")]
+    table = _KIND_OF_FIRST
+    kinds = [table.get(text[0], "bad") for text in texts]
+    if "bad" in kinds or not _LONE.isdisjoint(texts) or _unterminated(source.text, texts):
+        _raise_first_lexical_error(source)
+    tokens = list(zip(kinds, texts, range(len(texts)), strict=True))
+    tokens.append(("eof", "", len(tokens)))
+    return tokens
+
+
+def _unterminated(text: str, texts: list[str]) -> bool:
+    """Whether an unclosed block comment was split into '/' '*' tokens by the fast pass."""
+    return "/*" in text and any(
+        a == "/" and b == "*" for a, b in itertools.pairwise(texts))
+
+
+def _raise_first_lexical_error(source: Source) -> None:
+    for match in _SLOW.finditer(source.text):
         kind = match.lastgroup
-        if kind in ("ws", "comment", "block"):
-            continue
-        if kind in ("real", "int", "id", "op", "str"):
-            append((kind, match.group(), match.start()))
-            continue
         offset = match.start()
         if kind == "open_block":
-            raise source.error("comment opened with '/*' is never closed", offset)
+            raise _at(source, offset, "comment opened with '/*' is never closed")
         if kind == "open_str":
-            raise source.error("string is not closed on the same line", offset)
-        char = match.group()
-        raise source.error(f"unexpected character {char!r} (U+{ord(char):04X})", offset)
-    append(("eof", "", len(source.text)))
-    return tokens
+            raise _at(source, offset, "string is not closed on the same line")
+        text = match.group()
+        if kind == "token" and (text in _LONE or text[0] not in _KIND_OF_FIRST):
+            char = match.group()[0]
+            raise _at(source, offset, f"unexpected character {char!r} (U+{ord(char):04X})")
+
+
+def _at(source: Source, offset: int, message: str) -> QasmError:
+    line, column = source.position(offset)
+    return QasmError(message, line, column)
