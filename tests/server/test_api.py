@@ -96,12 +96,15 @@ def test_bell_job_runs_to_done_with_result_and_calibration(live, token):
 
 
 @pytest.mark.parametrize("body,status,fragment", [
-    ({"qasm": "OPENQASM 2.0;\nqreg q[2];\nh q[0];\nfoo q[1];\n"}, 400, "line 4"),
+    ({"qasm": 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\nfoo q[1];\n'},
+     400, "line 5"),
     ({"qasm": "OPENQASM 2.0;\nqreg q[11];\n"}, 400, "11"),
     ({"qasm": BELL, "shots": 10_000_000}, 400, "shots"),
     ({"qasm": BELL, "shots": 0}, 422, "shots"),
     ({"qasm": BELL, "backend": "NoSuchChip"}, 404, "unknown backend"),
-    ({"qasm": BELL, "compile": False}, 400, "not native"),
+    ({"qasm": BELL.replace("h q[0];", "t q[0];"), "compile": False}, 400, "not native"),
+    ({"qasm": BELL.replace("q[2]", "q[6]").replace("c[2]", "c[6]").replace(
+        "cx q[0],q[1]", "cx q[0],q[5]"), "compile": False}, 400, "coupler"),
     ({"qasm": BELL + "// " + "x" * 1_100_000 + "\n"}, 413, "bytes"),
     ({"qasm": BELL, "unknown_field": 1}, 422, "unknown_field"),
     ({"qasm": [BELL, "OPENQASM 2.0;\nqreg q[1];\nbad;\n"]}, 400, "program 1"),

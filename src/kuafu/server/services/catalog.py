@@ -56,7 +56,7 @@ def backend_detail(session: Session, name: str) -> BackendDetail:
     data = device.to_dict()
     return BackendDetail(
         **summary,
-        coupling_map=[tuple(pair) for pair in device.coupling_map()],
+        coupling_map=[tuple(pair) for pair in device.couplers],
         calibration=Calibration(**execution.calibration_snapshot(device)),
         calibration_data={"qubits": data["qubits"], "couplers": data["couplers"],
                           "durations_ns": data["durations_ns"], **data["calibration"],

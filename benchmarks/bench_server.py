@@ -1,0 +1,131 @@
+"""End-to-end throughput and latency of the job server, against the same jobs in-process.
+
+    python benchmarks/bench_server.py [--jobs 2000] [--concurrency 64] [--workers 2]
+                                      [--database URL]
+
+Starts `kuafu serve` on a temporary SQLite store (or --database) on loopback, makes a
+user, then measures, in one run:
+
+1. in-process: `backends.get("ScQ-P10").run(bell, 1000)` in a loop (one process);
+2. idle latency: one client, one job at a time, submit -> result (long poll);
+3. throughput: --concurrency clients submitting and waiting, --jobs jobs in all.
+
+Targets (issue 5, 2-core machine): >= 200 jobs/s sustained, median submit-to-result
+under 30 ms on an idle server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from kuafu import qasm
+from kuafu.cli.demo import bell
+from kuafu.server.testing import LiveServer, create_user
+
+BELL = qasm.dumps(bell())
+
+
+def in_process(n: int) -> dict[str, float]:
+    from kuafu import backends
+
+    backend = backends.get("ScQ-P10")
+    circuit = bell()
+    backend.run(circuit, 1000)  # warm up (JIT, caches)
+    times = []
+    start = time.perf_counter()
+    for _ in range(n):
+        t = time.perf_counter()
+        backend.run(qasm.loads(BELL), 1000)
+        times.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - start
+    return {"jobs": n, "jobs_per_s": n / elapsed, "median_ms": 1000 * statistics.median(times)}
+
+
+async def one_job(client: httpx.AsyncClient) -> float:
+    start = time.perf_counter()
+    r = await client.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10", "shots": 1000})
+    r.raise_for_status()
+    job_id = r.json()["ids"][0]
+    while True:
+        job = (await client.get(f"/jobs/{job_id}", params={"wait": 10})).json()
+        if job["status"] in ("done", "failed", "cancelled"):
+            if job["status"] != "done":
+                raise RuntimeError(f"job {job_id}: {job['status']} {job.get('error')}")
+            return time.perf_counter() - start
+
+
+async def idle_latency(url: str, token: str, n: int) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=60,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(5):
+            await one_job(client)  # warm the workers
+        times = [await one_job(client) for _ in range(n)]
+    times.sort()
+    return {"jobs": n, "median_ms": 1000 * statistics.median(times),
+            "p90_ms": 1000 * times[int(0.9 * n)], "p99_ms": 1000 * times[int(0.99 * n) - 1]}
+
+
+async def throughput(url: str, token: str, n: int, concurrency: int) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    times: list[float] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            times.append(await one_job(client))
+
+    async with httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=120, limits=limits,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    times.sort()
+    return {"jobs": n, "concurrency": concurrency, "seconds": elapsed,
+            "jobs_per_s": n / elapsed, "median_ms": 1000 * statistics.median(times),
+            "p99_ms": 1000 * times[int(0.99 * n) - 1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--latency-jobs", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default=None)
+    args = parser.parse_args()
+
+    report = {"in_process": in_process(200)}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        token = create_user(url)
+        with LiveServer(url, workers=args.workers, log=Path(tmp) / "server.log") as server:
+            report["http_idle"] = asyncio.run(idle_latency(server.url, token,
+                                                           args.latency_jobs))
+            report["http_load"] = asyncio.run(throughput(server.url, token, args.jobs,
+                                                         args.concurrency))
+    report["store"] = "sqlite (temporary)" if not args.database else args.database
+    print(json.dumps(report, indent=2))
+    ok_rate = report["http_load"]["jobs_per_s"] >= 200
+    ok_latency = report["http_idle"]["median_ms"] < 30
+    print(f"throughput {report['http_load']['jobs_per_s']:.0f} jobs/s "
+          f"(target >= 200: {'met' if ok_rate else 'NOT met'}); idle median "
+          f"{report['http_idle']['median_ms']:.1f} ms (target < 30: "
+          f"{'met' if ok_latency else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
