@@ -43,26 +43,57 @@ def parse3(text: str, max_qubits: int = 4096, max_operations: int = 2_000_000
         ImportError: when the `openqasm3` package is not installed (extra `kuafu-cloud[qasm3]`).
     """
     try:
-        import openqasm3
         from openqasm3 import ast
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("OpenQASM 3 import needs the openqasm3 package: "
                           "pip install 'kuafu-cloud[qasm3]'") from exc
+    return _Translator(ast, max_qubits, max_operations).program(_parse_quietly(text))
+
+
+def _parse_quietly(text: str):
+    """`openqasm3.parse`, but with ANTLR's console listener (which prints) replaced by one
+    that raises a QasmError at the first lexical error."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.error.ErrorListener import ErrorListener
+    from antlr4.error.ErrorStrategy import BailErrorStrategy
+    from openqasm3 import parser as reference
+
+    class RaiseOnError(ErrorListener):
+        def syntaxError(self, recognizer, offending, line, column, msg, e):
+            raise QasmError(f"OpenQASM 3 syntax error: {msg}", line, column + 1)
+
+    lexer = reference.qasm3Lexer(InputStream(text))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(RaiseOnError())
+    antlr_parser = reference.qasm3Parser(CommonTokenStream(lexer))
+    antlr_parser.removeErrorListeners()
+    antlr_parser._errHandler = BailErrorStrategy()
     try:
-        program = openqasm3.parse(text)
-    except Exception as exc:  # the reference parser raises its own error types
+        tree = antlr_parser.program()
+        return reference.QASMNodeVisitor().visitProgram(tree)
+    except QasmError:
+        raise
+    except Exception as exc:  # ANTLR and the visitor raise their own error types
         raise _syntax_error(exc) from None
-    return _Translator(ast, max_qubits, max_operations).program(program)
 
 
 def _syntax_error(exc: Exception) -> QasmError:
-    message = str(exc) or type(exc).__name__
-    match = re.search(r"line (\d+):(\d+)|line (\d+), column (\d+)", message)
+    """The reference parser's error as a QasmError, with the offending token's place."""
+    message = str(exc)
+    match = re.search(r"L(\d+):C(\d+): (.*)", message)
     if match:
-        groups = [g for g in match.groups() if g is not None]
-        return QasmError(f"OpenQASM 3 syntax error: {message}", int(groups[0]),
-                         int(groups[1]) + 1)
-    return QasmError(f"OpenQASM 3 syntax error: {message}", 1, 1)
+        return QasmError(f"OpenQASM 3 syntax error: {match.group(3)}", int(match.group(1)),
+                         int(match.group(2)) + 1)
+    cause: BaseException | None = exc
+    while cause is not None:
+        candidates = [cause, *getattr(cause, "args", ())]
+        for candidate in candidates:
+            token = getattr(candidate, "offendingToken", None)
+            if token is not None:
+                return QasmError(f"OpenQASM 3 syntax error near {token.text!r}", token.line,
+                                 token.column + 1)
+        cause = cause.__cause__ or cause.__context__
+    return QasmError(f"OpenQASM 3 syntax error: {message or type(exc).__name__}", 1, 1)
 
 
 class _Translator:
