@@ -54,8 +54,10 @@ def test_priority_then_fair_share_then_arrival(slow_live, store):
         high = a.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10", "shots": 10,
                                      "priority": 9}).json()["ids"]
         done = {i: wait_done(a if i not in bobs else b, i) for i in low + high + bobs}
-    start = {i: j["started_at"] for i, j in done.items()}
-    # two of alice's jobs were dispatched at once (capacity 2); then priority wins,
-    # then bob's single job overtakes alice's remaining ones (fair share).
-    assert start[high[0]] < start[low[3]]
-    assert start[bobs[0]] < start[low[4]]
+    end = {i: j["finished_at"] for i, j in done.items()}
+    # alice's first two jobs were dispatched before the others arrived (capacity 2);
+    # then priority wins, then bob's single job overtakes alice's remaining ones (fair
+    # share), and alice's run in arrival order.
+    assert end[high[0]] < end[low[2]]
+    assert end[bobs[0]] < end[low[2]]
+    assert end[low[2]] < end[low[3]] < end[low[4]]
