@@ -73,6 +73,7 @@ def test_backends_list_and_detail(live, token):
         assert len(detail["coupling_map"]) > 136
         assert detail["calibration"]["id"].startswith("ScQ-P136-")
         assert len(detail["calibration_data"]["qubits"]) == 136
+        assert len(detail["calibration_data"]["couplers"]) == len(detail["coupling_map"])
         assert c.get("/backends/NoSuchChip").status_code == 404
 
 

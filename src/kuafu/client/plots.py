@@ -9,17 +9,23 @@ from ..schemas import BackendDetail
 
 
 def topology(backend: BackendDetail, ax: Any = None) -> Any:
-    """Draw qubits on a circle and couplers coloured by two-qubit fidelity; returns axes."""
+    """Draw qubits (on the chip's grid, else on a circle) and couplers coloured by
+    two-qubit fidelity; returns the matplotlib axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     n = backend.qubits
-    pos = [(math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)) for i in range(n)]
+    names = backend.calibration_data.get("qubit_names") or [f"Q{i + 1}" for i in range(n)]
+    coords = backend.calibration_data.get("coordinates")
+    if coords:
+        pos = [(coords[name][1], -coords[name][0]) for name in names]
+    else:
+        pos = [(math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n))
+               for i in range(n)]
     fid = {tuple(sorted(c["qubits"])): c["fidelity_2q"]
            for c in backend.calibration_data.get("couplers", [])
            if isinstance(c, dict) and "qubits" in c}
-    names = backend.calibration_data.get("qubits") or [f"Q{i + 1}" for i in range(n)]
     cmap = plt.get_cmap("viridis")
     for a, b in backend.coupling_map:
         f = fid.get(tuple(sorted((names[a], names[b]))), 1.0)

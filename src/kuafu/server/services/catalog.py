@@ -58,6 +58,7 @@ def backend_detail(session: Session, name: str) -> BackendDetail:
         **summary,
         coupling_map=[tuple(pair) for pair in device.couplers],
         calibration=Calibration(**execution.calibration_snapshot(device)),
-        calibration_data={"qubits": data["qubits"], "couplers": data["couplers"],
-                          "durations_ns": data["durations_ns"], **data["calibration"],
+        calibration_data={"qubit_names": data["qubits"], **data["calibration"],
+                          "durations_ns": data["durations_ns"],
+                          "coordinates": data.get("coordinates"),
                           "averages": device.averages()})
