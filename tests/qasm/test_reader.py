@@ -158,6 +158,7 @@ MALFORMED = [
     (HEAD + "qreg q[1];\n/* never closed\nh q[0];", 4, 1, "never closed"),
     (HEAD + 'include "/etc/passwd";', 3, 9, "cannot include '/etc/passwd'"),
     (HEAD + 'include "../../etc/passwd";', 3, 9, "cannot include"),
+    (HEAD + '// a comment\ninclude "odd//name.inc"; /* x */', 4, 9, "cannot include 'odd//name"),
     (HEAD + "gate g a { g a; }", 3, 12, "recursive"),
     (HEAD + "gate g a { h b; }", 3, 14, "'b' is not a qubit argument"),
     (HEAD + "gate g a { measure a -> c; }", 3, 12, "not allowed inside a gate"),

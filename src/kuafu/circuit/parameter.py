@@ -220,6 +220,9 @@ def format_number(value: float) -> str:
         return "0"
     if not 1e-6 < abs(value) < 1e6:
         return repr(value)
+    multiple = value * 192 / math.pi  # 192 = lcm of the denominators tried below
+    if abs(multiple - round(multiple)) > 1e-6:
+        return repr(value)  # not a simple multiple of pi: skip the search
     for den in (1, 2, 3, 4, 6, 8, 16, 32, 64):
         num = round(value * den / math.pi)
         if num == 0 or abs(num) > 64:

@@ -397,6 +397,8 @@ class _Parser:
         self._append(token, "barrier", tuple(dict.fromkeys(qubits)), (), (), None)
 
     def gate_call(self, condition: Condition | None) -> None:
+        if self._simple_gate_call(condition):
+            return
         token = self.next()
         name = token[1]
         params: list = []
@@ -424,6 +426,68 @@ class _Parser:
                 raise self.error(f"bad argument of {name}: {exc}", token) from None
         for qubits in self._broadcast(args, arg_tokens, name):
             self._apply(name, qubits, values, condition, token)
+
+    def _simple_gate_call(self, condition: Condition | None) -> bool:
+        """The common case, done fast: a library gate with literal angles (`1.5`, `-pi/4`)
+        on indexed qubits, like `cu1(pi/8) q[1],r[0];`. Returns False, having consumed
+        nothing, for anything else, which the general path then reads (and reports)."""
+        tokens, pos = self.tokens, self.pos
+        name_token = tokens[pos]
+        spec = GATES.get(name_token[1]) if self.state.library else None
+        if spec is None or name_token[1] in self.state.gates:
+            return False
+        pos += 1
+        values: list[float] = []
+        if tokens[pos][1] == "(":
+            while True:
+                pos += 1
+                sign = 1.0
+                if tokens[pos][1] == "-":
+                    sign, pos = -1.0, pos + 1
+                kind, text, _ = tokens[pos]
+                if kind == "num":
+                    value = float(text)
+                elif text == "pi":
+                    value = math.pi
+                else:
+                    return False
+                pos += 1
+                if tokens[pos][1] == "/" and tokens[pos + 1][0] == "num":
+                    divisor = float(tokens[pos + 1][1])
+                    if divisor == 0:
+                        return False
+                    value, pos = value / divisor, pos + 2
+                if not math.isfinite(value):
+                    return False
+                values.append(sign * value)
+                if tokens[pos][1] == ")":
+                    pos += 1
+                    break
+                if tokens[pos][1] != ",":
+                    return False
+        qubits: list[int] = []
+        qregs = self.state.qregs
+        while True:
+            register = qregs.get(tokens[pos][1])
+            if register is None or tokens[pos + 1][1] != "[" or tokens[pos + 3][1] != "]":
+                return False
+            index = tokens[pos + 2][1]
+            if not index.isdigit() or int(index) >= register[1]:
+                return False
+            qubits.append(register[0] + int(index))
+            pos += 4
+            separator = tokens[pos][1]
+            pos += 1
+            if separator == ";":
+                break
+            if separator != ",":
+                return False
+        if (len(values) != spec.num_params or len(qubits) != spec.num_qubits
+                or len(set(qubits)) != len(qubits)):
+            return False
+        self._append(name_token, spec.name, tuple(qubits), tuple(values), (), condition)
+        self.pos = pos
+        return True
 
     def _delay(self, token: Token, params: list, args: list, condition) -> None:
         if len(params) != 1 or len(args) != 1:
