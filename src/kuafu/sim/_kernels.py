@@ -111,22 +111,78 @@ def apply_controlled_1q(state, positions, ctrl_mask, target, m):
             _pair_run(state[i0:i0 + run], state[i1:i1 + run], m00, m01, m10, m11)
 
 
+COLS = 4096
+"""Amplitudes gathered per batch by the k-qubit kernels (buffer of COLS complex numbers)."""
+
+
+@_jit(inline="always")
+def _batch_layout(ngroups, run, k):
+    """(groups per batch, number of batches): batches hold ~COLS/2**k groups, whole runs."""
+    per = min(ngroups, max(run, COLS >> k))
+    return per, ngroups // per
+
+
+@_jit(inline="always")
+def _gather(state, buf, g0, per, run, qubits, offs):
+    """buf[a, c] = amplitude a of group g0 + c, for `per` consecutive groups."""
+    dim = offs.size
+    for j in range(0, per, run):
+        base = _insert_zeros(g0 + j, qubits)
+        for a in range(dim):
+            src = state[base + offs[a]:base + offs[a] + run]
+            row = buf[a, j:j + run]
+            for r in range(run):
+                row[r] = src[r]
+
+
+@_jit(inline="always")
+def _scatter_row(state, out, g0, per, run, qubits, off):
+    """Write `out` (one local basis state of `per` groups) back at offset `off`."""
+    for j in range(0, per, run):
+        base = _insert_zeros(g0 + j, qubits) + off
+        dst = state[base:base + run]
+        src = out[j:j + run]
+        for r in range(run):
+            dst[r] = src[r]
+
+
 @_pjit
 def apply_diagonal(state, qubits, diag):
-    """Multiply each amplitude by diag[its local index]; stretches with factor 1 are skipped."""
+    """Multiply each amplitude by diag[its local index]; stretches with factor 1 are skipped.
+
+    The factors of the low `LOWBITS` index bits are tabulated once per value of the
+    gate's higher qubits, so the inner loop multiplies two contiguous arrays.
+    """
     k = qubits.size
     size, ntask = _task_layout(state.size, RUN)
-    sub = min(1 << qubits[0], size)
+    low = 0
+    while low < k and (1 << qubits[low]) < size:
+        low += 1
+    nhigh = 1 << (k - low)
+    table = np.empty((nhigh, size), dtype=state.dtype)
+    for h in range(nhigh):
+        for r in range(size):
+            idx = h << low
+            for j in range(low):
+                idx |= ((r >> qubits[j]) & 1) << j
+            table[h, r] = diag[idx]
+    trivial = np.empty(nhigh, dtype=np.bool_)
+    for h in range(nhigh):
+        trivial[h] = True
+        for r in range(size):
+            if table[h, r] != 1:
+                trivial[h] = False
+                break
     for t in prange(ntask):
         base = t * size
-        for s in range(base, base + size, sub):
-            idx = 0
-            for j in range(k):
-                idx |= ((s >> qubits[j]) & 1) << j
-            d = diag[idx]
-            if d != 1:
-                for i in range(s, s + sub):
-                    state[i] *= d
+        h = 0
+        for j in range(low, k):
+            h |= ((base >> qubits[j]) & 1) << (j - low)
+        if not trivial[h]:
+            row = table[h]
+            seg = state[base:base + size]
+            for r in range(size):
+                seg[r] *= row[r]
 
 
 @_pjit
@@ -136,82 +192,58 @@ def apply_monomial(state, qubits, perm, phases):
     dim = 1 << k
     offs = _offsets(qubits)
     ngroups = state.size >> k
-    run = min(1 << qubits[0], RUN, ngroups)
-    per, ntask = _task_layout(ngroups, max(run, RUN >> k))
-    for t in prange(ntask):
-        buf = np.empty((dim, run), dtype=state.dtype)
-        for g in range(t * per, (t + 1) * per, run):
-            base = _insert_zeros(g, qubits)
-            for a in range(dim):
-                src = state[base + offs[a]:base + offs[a] + run]
-                row = buf[a]
-                for r in range(run):
-                    row[r] = src[r]
-            for a in range(dim):
-                dst = state[base + offs[perm[a]]:base + offs[perm[a]] + run]
-                row = buf[a]
-                ph = phases[a]
-                for r in range(run):
-                    dst[r] = ph * row[r]
+    run = min(1 << qubits[0], ngroups)
+    per, nbatch = _batch_layout(ngroups, run, k)
+    for t in prange(nbatch):
+        buf = np.empty((dim, per), dtype=state.dtype)
+        out = np.empty(per, dtype=state.dtype)
+        g0 = t * per
+        _gather(state, buf, g0, per, run, qubits, offs)
+        for a in range(dim):
+            ph = phases[a]
+            row = buf[a]
+            for c in range(per):
+                out[c] = ph * row[c]
+            _scatter_row(state, out, g0, per, run, qubits, offs[perm[a]])
 
 
 @_pjit
 def apply_dense(state, qubits, matrix):
-    """Apply a dense 2**k x 2**k `matrix` to `qubits` (k up to about 6)."""
+    """Apply a dense 2**k x 2**k `matrix` to `qubits` (k up to about 6).
+
+    Groups are gathered into a (2**k, per) buffer so the multiply runs over long
+    contiguous rows whatever the qubits are; two output rows are formed per sweep.
+    """
     k = qubits.size
     dim = 1 << k
     offs = _offsets(qubits)
     ngroups = state.size >> k
-    run = min(1 << qubits[0], max(RUN >> k, 8), ngroups)
-    per, ntask = _task_layout(ngroups, max(run, RUN >> k))
-    for t in prange(ntask):
-        buf = np.empty((dim, run), dtype=state.dtype)
-        acc = np.empty(run, dtype=state.dtype)
-        for g in range(t * per, (t + 1) * per, run):
-            base = _insert_zeros(g, qubits)
-            for a in range(dim):
-                src = state[base + offs[a]:base + offs[a] + run]
+    run = min(1 << qubits[0], ngroups)
+    per, nbatch = _batch_layout(ngroups, run, k)
+    for t in prange(nbatch):
+        buf = np.empty((dim, per), dtype=state.dtype)
+        acc0 = np.empty(per, dtype=state.dtype)
+        acc1 = np.empty(per, dtype=state.dtype)
+        g0 = t * per
+        _gather(state, buf, g0, per, run, qubits, offs)
+        for b in range(0, dim, 2):
+            m0 = matrix[b, 0]
+            m1 = matrix[b + 1, 0]
+            row = buf[0]
+            for c in range(per):
+                x = row[c]
+                acc0[c] = m0 * x
+                acc1[c] = m1 * x
+            for a in range(1, dim):
+                m0 = matrix[b, a]
+                m1 = matrix[b + 1, a]
                 row = buf[a]
-                for r in range(run):
-                    row[r] = src[r]
-            for b in range(dim):
-                for r in range(run):
-                    acc[r] = 0
-                for a in range(dim):
-                    mba = matrix[b, a]
-                    row = buf[a]
-                    for r in range(run):
-                        acc[r] += mba * row[r]
-                dst = state[base + offs[b]:base + offs[b] + run]
-                for r in range(run):
-                    dst[r] = acc[r]
-
-
-@_pjit
-def apply_dense_low(state, qubits, matrix):
-    """`apply_dense` for gates on qubit 0 or 1, vectorised along the matrix rows instead."""
-    k = qubits.size
-    dim = 1 << k
-    offs = _offsets(qubits)
-    ngroups = state.size >> k
-    per, ntask = _task_layout(ngroups, max(1, RUN >> k))
-    mt = matrix.T.copy()
-    for t in prange(ntask):
-        v = np.empty(dim, dtype=state.dtype)
-        out = np.empty(dim, dtype=state.dtype)
-        for g in range(t * per, (t + 1) * per):
-            base = _insert_zeros(g, qubits)
-            for a in range(dim):
-                v[a] = state[base + offs[a]]
-            for b in range(dim):
-                out[b] = 0
-            for a in range(dim):
-                va = v[a]
-                col = mt[a]
-                for b in range(dim):
-                    out[b] += col[b] * va
-            for b in range(dim):
-                state[base + offs[b]] = out[b]
+                for c in range(per):
+                    x = row[c]
+                    acc0[c] += m0 * x
+                    acc1[c] += m1 * x
+            _scatter_row(state, acc0, g0, per, run, qubits, offs[b])
+            _scatter_row(state, acc1, g0, per, run, qubits, offs[b + 1])
 
 
 @_pjit

@@ -31,6 +31,7 @@ __all__ = [
     "GateKind",
     "classify",
     "fuse",
+    "partition",
     "to_little_endian",
 ]
 
@@ -183,15 +184,33 @@ def fuse(
 
     Args:
         gates: (matrix big-endian over its qubit list, qubit list) pairs in circuit order.
-        cost: the cost model; `CostModel()` when None. `max_qubits=0` or `1` still merges
-            single-qubit runs when 1, and nothing when 0.
+        cost: the cost model; `CostModel()` when None. `max_qubits=0` merges nothing.
 
     Returns:
         Fused gates whose product, in order, equals the product of `gates`.
     """
-    cost = cost or CostModel()
+    return [_finish(b) for b in _greedy(gates, cost or CostModel())]
+
+
+def partition(
+    gates: Iterable[tuple[np.ndarray, Sequence[int]]], max_qubits: int
+) -> list[tuple[tuple[int, ...], list[tuple[np.ndarray, tuple[int, ...]]]]]:
+    """Group gates into blocks of at most `max_qubits` qubits, keeping each gate separate.
+
+    Used for cache-blocked execution, where a block costs one pass over the state whatever
+    its width, so merging is always worth it while the block stays narrow enough.
+
+    Returns:
+        (ascending block qubits, [(matrix, qubits), ...] in an order valid for the block).
+    """
+    flat = (0.0,) + (1.0,) * max(max_qubits, 1)
+    cost = CostModel(dense=flat, diagonal=1.0, monomial=1.0, max_qubits=max_qubits)
+    return [(tuple(sorted(b.qubits)), b.ops) for b in _greedy(gates, cost)]
+
+
+def _greedy(gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel) -> list[_Block]:
     open_of: dict[int, _Block] = {}
-    out: list[FusedGate] = []
+    out: list[_Block] = []
     counter = itertools.count()
 
     def block_cost(b: _Block) -> float:
@@ -200,7 +219,7 @@ def fuse(
     def close(b: _Block) -> None:
         for q in b.qubits:
             del open_of[q]
-        out.append(_finish(b))
+        out.append(b)
 
     for matrix, qubits in gates:
         qubits = tuple(qubits)
@@ -231,8 +250,7 @@ def fuse(
         new.ops.append((np.asarray(matrix), qubits))
         for q in new.qubits:
             open_of[q] = new
-    for b in sorted({id(b): b for b in open_of.values()}.values(), key=lambda b: b.order):
-        out.append(_finish(b))
+    out.extend(sorted({id(b): b for b in open_of.values()}.values(), key=lambda b: b.order))
     return out
 
 

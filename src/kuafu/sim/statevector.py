@@ -56,6 +56,7 @@ _DTYPES = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}
 _IGNORED = frozenset({"barrier", "delay", "id"})
 
 KernelCall = tuple[Callable[..., object], tuple]
+_CONTROLLED_MIN_QUBIT = 4  # below this the controlled kernel's runs are too short to pay
 
 
 def _dtype(precision: str) -> np.dtype:
@@ -121,7 +122,7 @@ def kernel_call(gate: FusedGate, dtype: np.dtype) -> KernelCall | None:
         perm = np.argmax(np.abs(m), axis=0).astype(np.int64)
         phases = np.ascontiguousarray(m[perm, np.arange(m.shape[0])], dtype=dtype)
         return k.apply_monomial, (qubits, perm, phases)
-    if gate.kind is GateKind.CONTROLLED:
+    if gate.kind is GateKind.CONTROLLED and gate.qubits[0] >= _CONTROLLED_MIN_QUBIT:
         parts = controlled_parts(m)
         if parts is not None:
             local_mask, target, sub = parts
@@ -131,9 +132,7 @@ def kernel_call(gate: FusedGate, dtype: np.dtype) -> KernelCall | None:
     m = np.ascontiguousarray(m, dtype=dtype)
     if len(gate.qubits) == 1:
         return k.apply_1q, (gate.qubits[0], m)
-    if gate.qubits[0] >= 2:
-        return k.apply_dense, (qubits, m)
-    return k.apply_dense_low, (qubits, m)
+    return k.apply_dense, (qubits, m)
 
 
 def apply_fused(state: np.ndarray, gate: FusedGate) -> None:
