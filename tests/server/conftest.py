@@ -23,9 +23,26 @@ measure q -> c;
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def store(request, tmp_path_factory) -> Iterator[str]:
-    """The URL of a fresh store: SQLite file, then a new PostgreSQL database."""
-    yield from store_url(request.param, tmp_path_factory)
+def store_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def store(store_kind, tmp_path_factory) -> Iterator[str]:
+    """The URL of a fresh store for `live`: a SQLite file, or a new PostgreSQL database."""
+    yield from store_url(store_kind, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def slow_store(store_kind, tmp_path_factory) -> Iterator[str]:
+    """The store of `slow_live` (one server schedules from one store)."""
+    yield from store_url(store_kind, tmp_path_factory)
+
+
+@pytest.fixture()
+def fresh_store(store_kind, tmp_path_factory) -> Iterator[str]:
+    """A store for one test that starts servers of its own."""
+    yield from store_url(store_kind, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -37,10 +54,11 @@ def live(store, tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def slow_live(store, tmp_path_factory) -> Iterator[LiveServer]:
+def slow_live(slow_store, tmp_path_factory) -> Iterator[LiveServer]:
     """A server whose one worker takes 0.5 s per job, so queues form on purpose."""
     log = tmp_path_factory.mktemp("logs") / "slow-server.log"
-    with LiveServer(store, workers=1, env={"KUAFU_WORKER_DELAY": "0.5"}, log=log) as server:
+    with LiveServer(slow_store, workers=1, env={"KUAFU_WORKER_DELAY": "0.5"},
+                    log=log) as server:
         yield server
 
 
@@ -48,6 +66,11 @@ def slow_live(store, tmp_path_factory) -> Iterator[LiveServer]:
 def token(store) -> str:
     """A token of a fresh user."""
     return create_user(store)
+
+
+@pytest.fixture()
+def slow_token(slow_store) -> str:
+    return create_user(slow_store)
 
 
 @pytest.fixture()

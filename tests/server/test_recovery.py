@@ -22,10 +22,10 @@ def pool_workers(server: LiveServer) -> list[psutil.Process]:
     return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
 
 
-def test_sigkill_of_the_server_loses_no_job_and_runs_none_twice(store, tmp_path):
-    token = create_user(store)
+def test_sigkill_of_the_server_loses_no_job_and_runs_none_twice(fresh_store, tmp_path):
+    token = create_user(fresh_store)
     env = {"KUAFU_WORKER_DELAY": "0.3"}
-    server = LiveServer(store, workers=2, env=env, log=tmp_path / "a.log").start()
+    server = LiveServer(fresh_store, workers=2, env=env, log=tmp_path / "a.log").start()
     try:
         with api(server, token) as c:
             ids = c.post("/jobs", json={"qasm": [BELL] * 12, "backend": "ScQ-P10",
@@ -40,7 +40,7 @@ def test_sigkill_of_the_server_loses_no_job_and_runs_none_twice(store, tmp_path)
         server.kill()
     finally:
         server.stop()
-    restarted = LiveServer(store, workers=2, log=tmp_path / "b.log").start()
+    restarted = LiveServer(fresh_store, workers=2, log=tmp_path / "b.log").start()
     try:
         with api(restarted, token) as c:
             jobs = [wait_done(c, i) for i in ids]
@@ -53,10 +53,11 @@ def test_sigkill_of_the_server_loses_no_job_and_runs_none_twice(store, tmp_path)
         restarted.stop()
 
 
-def test_a_killed_worker_requeues_its_job_then_fails_it_after_bounded_retries(store, tmp_path):
-    token = create_user(store)
+def test_a_killed_worker_requeues_its_job_then_fails_it_after_bounded_retries(
+        fresh_store, tmp_path):
+    token = create_user(fresh_store)
     env = {"KUAFU_WORKER_DELAY": "3", "KUAFU_MAX_ATTEMPTS": "2"}
-    with LiveServer(store, workers=1, env=env, log=tmp_path / "w.log") as server, \
+    with LiveServer(fresh_store, workers=1, env=env, log=tmp_path / "w.log") as server, \
             api(server, token) as c:
         (victim,) = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
                                           "shots": 10}).json()["ids"]
@@ -75,10 +76,10 @@ def test_a_killed_worker_requeues_its_job_then_fails_it_after_bounded_retries(st
         assert wait_done(c, ok)["status"] == "done"
 
 
-def test_a_job_whose_worker_died_once_completes_on_retry(store, tmp_path):
-    token = create_user(store)
+def test_a_job_whose_worker_died_once_completes_on_retry(fresh_store, tmp_path):
+    token = create_user(fresh_store)
     env = {"KUAFU_WORKER_DELAY": "2"}
-    with LiveServer(store, workers=1, env=env, log=tmp_path / "r.log") as server, \
+    with LiveServer(fresh_store, workers=1, env=env, log=tmp_path / "r.log") as server, \
             api(server, token) as c:
         (job_id,) = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
                                           "shots": 10}).json()["ids"]
@@ -99,3 +100,11 @@ def _wait_running(c: httpx.Client, job_id: str, attempt: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"job never ran attempt {attempt}: {job}")
+
+
+def test_a_second_server_on_the_same_store_is_refused(fresh_store, tmp_path):
+    with LiveServer(fresh_store, workers=1, log=tmp_path / "one.log"):
+        second = LiveServer(fresh_store, workers=1, log=tmp_path / "two.log")
+        with pytest.raises(RuntimeError, match="exited"):
+            second.start(timeout=60)
+        assert "another Kuafu server" in (tmp_path / "two.log").read_text()

@@ -10,8 +10,8 @@ from .conftest import BELL
 from .test_api import api, wait_done
 
 
-def test_cancel_queued_and_running_jobs_says_whether_started(slow_live, token):
-    with api(slow_live, token) as c:
+def test_cancel_queued_and_running_jobs_says_whether_started(slow_live, slow_token):
+    with api(slow_live, slow_token) as c:
         ids = c.post("/jobs", json={"qasm": [BELL] * 4, "backend": "ScQ-P10",
                                     "shots": 10}).json()["ids"]
         time.sleep(0.2)
@@ -28,8 +28,8 @@ def test_cancel_queued_and_running_jobs_says_whether_started(slow_live, token):
             assert wait_done(c, job_id)["status"] == "done"
 
 
-def test_queued_jobs_show_position_and_estimated_start(slow_live, token):
-    with api(slow_live, token) as c:
+def test_queued_jobs_show_position_and_estimated_start(slow_live, slow_token):
+    with api(slow_live, slow_token) as c:
         ids = c.post("/jobs", json={"qasm": [BELL] * 6, "backend": "ScQ-P10",
                                     "shots": 10}).json()["ids"]
         time.sleep(0.2)
@@ -44,8 +44,8 @@ def test_queued_jobs_show_position_and_estimated_start(slow_live, token):
             wait_done(c, job_id)
 
 
-def test_priority_then_fair_share_then_arrival(slow_live, store):
-    alice, bob = create_user(store), create_user(store)
+def test_priority_then_fair_share_then_arrival(slow_live, slow_store):
+    alice, bob = create_user(slow_store), create_user(slow_store)
     with api(slow_live, alice) as a, api(slow_live, bob) as b:
         low = a.post("/jobs", json={"qasm": [BELL] * 5, "backend": "ScQ-P10",
                                     "shots": 10}).json()["ids"]

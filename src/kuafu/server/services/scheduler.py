@@ -30,6 +30,7 @@ from ..core.db import Database
 from ..executor import ExecutorHandle, Task, is_worker_lost
 from ..models import Job, utcnow
 from .events import JobEvents
+from .lease import Lease
 
 logger = logging.getLogger(__name__)
 jobs_table = Job.__table__
@@ -70,9 +71,18 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="kuafu-scheduler", daemon=True)
         self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=50))
         self._turn = itertools.count()
+        self.lease = Lease(db)
+        self._renewed = 0.0
 
     # ----- life cycle ------------------------------------------------------------------
     def start(self) -> None:
+        """Take the store's scheduling lease, requeue interrupted jobs, start the loop.
+
+        Raises:
+            LeaseHeld: another server schedules from the same store.
+        """
+        self.lease.acquire()
+        self._renewed = time.monotonic()
         self.recover()
         self.executor.warm()
         self._thread.start()
@@ -83,6 +93,7 @@ class Scheduler:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         self.executor.shutdown()
+        self.lease.release()
 
     def wake(self) -> None:
         """Look at the queues now (called after a submission)."""
@@ -132,12 +143,24 @@ class Scheduler:
             self._wake.wait(timeout=1.0)
             self._wake.clear()
             try:
+                if not self._keep_lease():
+                    return
                 self._collect()
                 self._dispatch()
             except Exception:  # a store hiccup must not end scheduling
                 logger.exception("scheduler pass failed; retrying")
                 time.sleep(0.5)
                 self._wake.set()
+
+    def _keep_lease(self) -> bool:
+        if time.monotonic() - self._renewed < 1.0:
+            return True
+        if not self.lease.renew():
+            logger.critical("scheduling lease lost to another server; this one stops "
+                            "scheduling (restart it to take over again)")
+            return False
+        self._renewed = time.monotonic()
+        return True
 
     def _on_done(self, job_id: str, attempt: int, future) -> None:
         if future.cancelled():
