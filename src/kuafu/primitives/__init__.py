@@ -1,0 +1,48 @@
+"""Algorithms' building blocks: Pauli observables, the Estimator and the Sampler.
+
+    from kuafu import backends
+    from kuafu.primitives import Estimator, PauliSum, Sampler
+
+    H = PauliSum.parse("0.5*ZZ + 0.3*XI")
+    est = Estimator(backends.get("ScQ-P10"), shots=8000, readout_mitigation="calibration",
+                    zne_scales=(1, 3, 5))
+    est.run(circuit, H).value
+
+A backend is anything with `run(circuit, shots, ...) -> .counts` (all of `kuafu.backends`);
+a chip behind a server is `RemoteBackend(kuafu.Client(), "ScQ-P10")`, which sends all of a
+run's circuits in one batch request. `Estimator()` without a backend gives exact values.
+Labels put qubit 0 rightmost, as counts do. This layer imports only circuit and sim.
+"""
+
+from .backend import CountsBackend, Outcome, RemoteBackend, run_circuits
+from .estimator import Estimator, EstimatorOptions, EstimatorResult
+from .grouping import MeasurementGroup, group_qubit_wise, measurement_circuit, qubit_wise_commute
+from .pauli import PauliSum
+from .readout import ReadoutCalibration, calibration_circuits
+from .readout import from_backend as readout_from_backend
+from .readout import measure as measure_readout
+from .sampler import Sampler, SamplerResult
+from .zne import extrapolation_weights, fold_gates
+
+__all__ = [
+    "CountsBackend",
+    "Estimator",
+    "EstimatorOptions",
+    "EstimatorResult",
+    "MeasurementGroup",
+    "Outcome",
+    "PauliSum",
+    "ReadoutCalibration",
+    "RemoteBackend",
+    "Sampler",
+    "SamplerResult",
+    "calibration_circuits",
+    "extrapolation_weights",
+    "fold_gates",
+    "group_qubit_wise",
+    "measure_readout",
+    "measurement_circuit",
+    "qubit_wise_commute",
+    "readout_from_backend",
+    "run_circuits",
+]
