@@ -1,14 +1,17 @@
 """The SABRE routing kernel (numba): SWAP insertion with lookahead, decay and a release valve.
 
 Works on integers only. Gates are the circuit's two-qubit gates in order, as virtual
-qubit pairs (g0[i], g1[i]) with their dependency DAG (`nxt0`/`nxt1`: the next gate on
-each qubit; `npred`: how many distinct gates must run first). A layout `l2p` maps every
+qubit pairs (g0[i], g1[i]) with their dependency DAG in CSR form (the successors of gate
+g are `succ_idx[succ_ptr[g]:succ_ptr[g + 1]]`; `npred[g]` gates must run before it). The
+DAG may be commutation-aware: gates that commute (diagonal ones such as CZ and CP) need
+not wait for each other. A layout `l2p` maps every
 virtual qubit (ancillas included, so it is a permutation of the physical qubits) to a
 physical one. The heuristic is LightSABRE's: the mean distance of the front layer plus a
 weighted mean over an extended set of upcoming gates, scaled by a decay factor that
 discourages moving the same qubits again and again; ties are broken at random. One
 addition: a SWAP on a pair that just ran a gate (nothing else on either qubit since) gets
-a bonus, because block re-synthesis merges the two into at most 3 CZs.
+a bonus (`absorb_bonus` is subtracted from its score), because block re-synthesis
+merges the two into at most 3 CZs.
 """
 
 from __future__ import annotations
@@ -31,7 +34,44 @@ def _grow(events, k):
 
 
 @_jit
-def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init, seed,
+def _by_qubit(gates, count, g0, g1, l2p, dist, ptr, items):
+    """Bucket gates[:count] by the physical qubits they touch (CSR); return their distance sum."""
+    ptr[:] = 0
+    total = 0.0
+    for j in range(count):
+        g = gates[j]
+        a, b = l2p[g0[g]], l2p[g1[g]]
+        ptr[a + 2] += 1
+        ptr[b + 2] += 1
+        total += dist[a, b]
+    for p in range(2, ptr.shape[0]):
+        ptr[p] += ptr[p - 1]
+    for j in range(count):
+        g = gates[j]
+        for x in (l2p[g0[g]], l2p[g1[g]]):
+            items[ptr[x + 1]] = g
+            ptr[x + 1] += 1
+    return total
+
+
+@_jit
+def _delta(p, q, ptr, items, g0, g1, l2p, dist):
+    """Change of the summed distance of the bucketed gates if physical p and q swap."""
+    d = 0.0
+    for x in (p, q):
+        for t in range(ptr[x], ptr[x + 1]):
+            g = items[t]
+            a, b = l2p[g0[g]], l2p[g1[g]]
+            if x == q and (a == p or b == p):
+                continue  # a gate on both p and q was counted with p
+            na = q if a == p else (p if a == q else a)
+            nb = q if b == p else (p if b == q else b)
+            d += dist[na, nb] - dist[a, b]
+    return d
+
+
+@_jit
+def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, l2p_init, seed,
                 ext_size, ext_weight, decay_delta, absorb_bonus, record):
     """Route the gates; returns (events, num_events, final l2p, swaps, absorbed swaps).
 
@@ -47,7 +87,8 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init
     npred = npred_init.copy()
     events = np.empty((m + 64 if record else 1, 3), dtype=np.int64)
     k = 0
-    front = np.empty(n, dtype=np.int64)
+    front = np.empty(m + 1, dtype=np.int64)
+    in_front = np.zeros(n, dtype=np.int64)
     nfront = 0
     for g in range(m):
         if npred[g] == 0:
@@ -64,8 +105,15 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init
     since_progress = 0
     done = 0
     release = 10 + 2 * int(dist.max())
-    cand = np.empty((4 * n * 4, 2), dtype=np.int64)
-    scores = np.empty(4 * n * 4)
+    max_degree = 0
+    for p in range(n):
+        max_degree = max(max_degree, nbr_ptr[p + 1] - nbr_ptr[p])
+    cand = np.empty((n * max_degree + 1, 2), dtype=np.int64)
+    scores = np.empty(n * max_degree + 1)
+    fptr = np.zeros(n + 2, dtype=np.int64)
+    eptr = np.zeros(n + 2, dtype=np.int64)
+    fitems = np.empty(2 * m + 2, dtype=np.int64)
+    eitems = np.empty(2 * ext_size + 2, dtype=np.int64)
     while done < m:
         # run every front gate whose qubits are adjacent
         progressed = True
@@ -87,10 +135,8 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init
                     last_gate[q] = g
                     front[j] = front[nfront - 1]
                     nfront -= 1
-                    for which in range(2):
-                        s = nxt0[g] if which == 0 else nxt1[g]
-                        if s < 0 or (which == 1 and s == nxt0[g]):
-                            continue
+                    for t in range(succ_ptr[g], succ_ptr[g + 1]):
+                        s = succ_idx[t]
                         npred[s] -= 1
                         if npred[s] == 0:
                             front[nfront] = s
@@ -114,8 +160,9 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init
         while head < tail and next_ext < ext_size:
             g = queue[head]
             head += 1
-            for s in (nxt0[g], nxt1[g]):
-                if s >= 0 and seen[s] != stamp and next_ext < ext_size:
+            for t in range(succ_ptr[g], succ_ptr[g + 1]):
+                s = succ_idx[t]
+                if seen[s] != stamp and next_ext < ext_size:
                     seen[s] = stamp
                     ext[next_ext] = s
                     next_ext += 1
@@ -149,33 +196,27 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred_init, l2p_init
             continue
         # candidate swaps: every coupler touching a qubit of a front gate
         nc = 0
+        stamp += 1
         for j in range(nfront):
             g = front[j]
             for p in (l2p[g0[g]], l2p[g1[g]]):
+                if in_front[p] == stamp:
+                    continue
+                in_front[p] = stamp
                 for t in range(nbr_ptr[p], nbr_ptr[p + 1]):
                     cand[nc, 0] = p
                     cand[nc, 1] = nbr_idx[t]
                     nc += 1
+        # per physical qubit, the front and extended-set gates on it: a swap changes only those
+        base_f = _by_qubit(front, nfront, g0, g1, l2p, dist, fptr, fitems)
+        base_e = _by_qubit(ext, next_ext, g0, g1, l2p, dist, eptr, eitems)
         best_score = 1e300
         for c in range(nc):
             p, q = cand[c, 0], cand[c, 1]
-            fsum = 0.0
-            for j in range(nfront):
-                g = front[j]
-                a, b = l2p[g0[g]], l2p[g1[g]]
-                a = q if a == p else (p if a == q else a)
-                b = q if b == p else (p if b == q else b)
-                fsum += dist[a, b]
-            esum = 0.0
-            for j in range(next_ext):
-                g = ext[j]
-                a, b = l2p[g0[g]], l2p[g1[g]]
-                a = q if a == p else (p if a == q else a)
-                b = q if b == p else (p if b == q else b)
-                esum += dist[a, b]
-            score = fsum / nfront
+            score = (base_f + _delta(p, q, fptr, fitems, g0, g1, l2p, dist)) / nfront
             if next_ext > 0:
-                score += ext_weight * esum / next_ext
+                score += ext_weight * (
+                    base_e + _delta(p, q, eptr, eitems, g0, g1, l2p, dist)) / next_ext
             score *= max(decay[p], decay[q])
             if last_gate[p] >= 0 and last_gate[p] == last_gate[q]:
                 score -= absorb_bonus
@@ -222,8 +263,8 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
     """SABRE layout: for each start layout, route forward and backward `iterations`
     times, then forward once more; returns the cost of each trial and the initial layout
     that the final forward pass used. Cost = 3 * unabsorbed swaps + absorbed swaps."""
-    g0, g1, nxt0, nxt1, npred = fwd
-    r0, r1, rnxt0, rnxt1, rnpred = rev
+    g0, g1, sp, si, npred = fwd
+    r0, r1, rsp, rsi, rnpred = rev
     t = l2p_starts.shape[0]
     costs = np.empty(t)
     layouts = np.empty_like(l2p_starts)
@@ -231,14 +272,14 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
         l2p = l2p_starts[i].copy()
         for it in range(iterations):
             s = seeds[i] * 7919 + it
-            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred,
+            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred,
                                           l2p, s, ext_size, ext_weight, decay_delta,
                                           absorb_bonus, False)
-            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rnxt0, rnxt1,
+            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
                                           rnpred, l2p, s + 1, ext_size, ext_weight,
                                           decay_delta, absorb_bonus, False)
         layouts[i] = l2p
-        _, _, _, sw, ab = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, nxt0, nxt1, npred, l2p,
+        _, _, _, sw, ab = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, l2p,
                                       seeds[i], ext_size, ext_weight, decay_delta,
                                       absorb_bonus, False)
         costs[i] = 3.0 * (sw - ab) + ab

@@ -9,7 +9,7 @@ synthesis otherwise; single-qubit gates by their Z-Y-Z angles. `measure`, `reset
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
 from ..circuit.gates import _c3sqrtx_def, _rc3x_def, _rccx_def
@@ -145,3 +145,30 @@ def decompose(circuit: QuantumCircuit, *, context: CompileContext | None = None
             append(Instruction(name, tuple(inst.qubits[i] for i in pos), (), p,
                                inst.condition))
     return out
+
+
+def unroll(circuit: QuantumCircuit, *, context: CompileContext | None = None
+           ) -> QuantumCircuit:
+    """Gates on three or more qubits expanded (by their definitions) into library gates
+    on one and two qubits; everything else is kept, so routing sees `cp`, `swap`, ... whole.
+    """
+    out = circuit.copy_empty()
+    for inst in circuit.instructions:
+        if inst.is_gate and len(inst.qubits) > 2:
+            out.instructions += [
+                Instruction(n, tuple(inst.qubits[i] for i in pos), (), tuple(p), inst.condition)
+                for n, pos, p in _expand(inst.name)]
+        else:
+            out.instructions.append(inst)
+    return out
+
+
+@cache
+def _expand(name: str) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    for sub, qubits, params in _DEFINITIONS[name](()):
+        if GATES[sub].num_qubits > 2:
+            steps += [(n, tuple(qubits[i] for i in pos), p) for n, pos, p in _expand(sub)]
+        else:
+            steps.append((sub, tuple(qubits), tuple(float(x) for x in params)))
+    return tuple(steps)

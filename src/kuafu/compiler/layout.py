@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from .context import CompileContext
 
 # (layout trials, forward-backward iterations) per optimisation level
 LAYOUT_EFFORT = {0: (1, 0), 1: (6, 2), 2: (12, 3), 3: (24, 4)}
-HEURISTIC = {"ext_size": 20, "ext_weight": 0.5, "decay_delta": 0.001, "absorb_bonus": 0.3}
+HEURISTIC = {"ext_size": 20, "ext_weight": 0.5, "decay_delta": 0.001, "absorb_bonus": 0.5}
 
 
 def qubit_scores(device: Device) -> np.ndarray:
@@ -44,52 +45,94 @@ def best_region(device: Device, size: int, compactness: float = 0.02) -> list[in
         raise CircuitTooWideError(f"circuit needs {size} qubits; {device.name} has {n}")
     if size == n:
         return list(range(n))
+    return list(_best_region(device, size, compactness))
+
+
+@lru_cache(maxsize=256)
+def _best_region(device: Device, size: int, compactness: float) -> tuple[int, ...]:
     qs = qubit_scores(device)
-    best: tuple[float, list[int]] = (-math.inf, [])
-    for seed in range(n):
-        region, value = [seed], qs[seed]
+    link = {(a, b): math.log(device.coupler_fidelity(a, b)) for a, b in device.couplers}
+    link.update({(b, a): v for (a, b), v in list(link.items())})
+    best: tuple[float, tuple[int, ...]] = (-math.inf, ())
+    for seed in range(device.num_qubits):
         inside = {seed}
-        while len(region) < size:
-            gains: dict[int, float] = {}
-            for r in region:
-                for nb in device.neighbors[r]:
-                    if nb in inside:
-                        continue
-                    links = [math.log(device.coupler_fidelity(nb, x))
-                             for x in device.neighbors[nb] if x in inside]
-                    gains[nb] = qs[nb] + max(links) + compactness * (len(links) - 1)
-            if not gains:
-                break
-            nb = max(gains, key=lambda k: (gains[k], -k))
-            region.append(nb)
+        value = qs[seed]
+        best_link: dict[int, float] = {}
+        count: dict[int, int] = {}
+        for nb in device.neighbors[seed]:
+            best_link[nb] = link[(seed, nb)]
+            count[nb] = 1
+        while len(inside) < size and best_link:
+            nb = max(best_link, key=lambda k: (
+                qs[k] + best_link[k] + compactness * (count[k] - 1), -k))
+            value += qs[nb] + best_link.pop(nb) + compactness * (count.pop(nb) - 1)
             inside.add(nb)
-            value += gains[nb]
-        if len(region) == size and value > best[0]:
-            best = (value, sorted(region))
+            for x in device.neighbors[nb]:
+                if x not in inside:
+                    best_link[x] = max(best_link.get(x, -math.inf), link[(nb, x)])
+                    count[x] = count.get(x, 0) + 1
+        if len(inside) == size and value > best[0]:
+            best = (value, tuple(sorted(inside)))
     return best[1]
 
 
-def interaction_dag(pairs: np.ndarray, num_virtual: int):
-    """The dependency DAG of a sequence of two-qubit gates, as the SABRE kernel takes it."""
-    m = len(pairs)
-    g0 = np.ascontiguousarray(pairs[:, 0], dtype=np.int64) if m else np.empty(0, np.int64)
-    g1 = np.ascontiguousarray(pairs[:, 1], dtype=np.int64) if m else np.empty(0, np.int64)
-    nxt0 = np.full(m, -1, dtype=np.int64)
-    nxt1 = np.full(m, -1, dtype=np.int64)
-    npred = np.zeros(m, dtype=np.int64)
-    last = [-1] * num_virtual
-    for g in range(m):
-        a, b = int(g0[g]), int(g1[g])
-        preds = {last[a], last[b]} - {-1}
-        npred[g] = len(preds)
-        for q, prev in ((a, last[a]), (b, last[b])):
-            if prev >= 0:
-                if int(g0[prev]) == q:
-                    nxt0[prev] = g
-                else:
-                    nxt1[prev] = g
-        last[a] = last[b] = g
-    return g0, g1, nxt0, nxt1, npred
+DIAGONAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "u0"})
+DIAGONAL_2Q = frozenset({"cz", "cp", "cu1", "crz", "rzz"})
+
+
+def routing_dag(instructions, num_qubits: int):
+    """The dependency DAG of the two-qubit gates, aware that diagonal gates commute.
+
+    On each qubit the two-qubit gates fall into layers: a run of diagonal gates (cz, cp,
+    crz, rzz) not interrupted by a non-diagonal operation is one layer whose gates may
+    run in any order; any other gate is a layer of its own. A gate waits for the whole
+    previous layer on each of its qubits.
+
+    Returns:
+        (g0, g1, succ_ptr, succ_idx, npred, positions): the gates' qubits, the DAG in CSR
+        form, and each gate's index in `instructions`.
+    """
+    g0: list[int] = []
+    g1: list[int] = []
+    positions: list[int] = []
+    preds: list[set[int]] = []
+    layer: list[list[int]] = [[] for _ in range(num_qubits)]
+    prev: list[list[int]] = [[] for _ in range(num_qubits)]
+    open_diag = [False] * num_qubits
+    for pos, inst in enumerate(instructions):
+        if len(inst.qubits) == 2 and inst.name != "barrier":
+            g = len(g0)
+            diag = inst.name in DIAGONAL_2Q and inst.condition is None
+            before: set[int] = set()
+            for q in inst.qubits:
+                if not (diag and open_diag[q]):
+                    if layer[q]:
+                        prev[q] = layer[q]
+                    layer[q] = []
+                    open_diag[q] = diag
+                before.update(prev[q])
+                layer[q].append(g)
+            g0.append(inst.qubits[0])
+            g1.append(inst.qubits[1])
+            positions.append(pos)
+            preds.append(before)
+        elif not (inst.name in DIAGONAL_1Q and inst.condition is None):
+            for q in inst.qubits:
+                if layer[q]:
+                    prev[q] = layer[q]
+                    layer[q] = []
+                open_diag[q] = False
+    m = len(g0)
+    succ: list[list[int]] = [[] for _ in range(m)]
+    for g, before in enumerate(preds):
+        for p in before:
+            succ[p].append(g)
+    ptr = np.zeros(m + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(s) for s in succ]) if m else []
+    idx = np.array([x for s in succ for x in sorted(s)], dtype=np.int64)
+    npred = np.array([len(b) for b in preds], dtype=np.int64)
+    return (np.array(g0, dtype=np.int64), np.array(g1, dtype=np.int64), ptr, idx, npred,
+            positions)
 
 
 def coupling_arrays(device: Device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,7 +148,7 @@ def coupling_arrays(device: Device) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def two_qubit_pairs(circuit: QuantumCircuit) -> np.ndarray:
     """The (q0, q1) of every two-qubit gate, in order."""
     pairs = [inst.qubits for inst in circuit.instructions
-             if len(inst.qubits) == 2 and inst.name not in ("barrier",)]
+             if len(inst.qubits) == 2 and inst.name != "barrier"]
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
@@ -167,8 +210,8 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
         return circuit
     starts = [greedy] + [list(context.rng.permutation(region)) for _ in range(trials - 1)]
     n = device.num_qubits
-    fwd = interaction_dag(pairs, n)
-    rev = interaction_dag(pairs[::-1].copy(), n)
+    fwd = routing_dag(circuit.instructions, n)[:5]
+    rev = routing_dag(circuit.instructions[::-1], n)[:5]
     ptr, idx, dist = coupling_arrays(device)
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
     costs, layouts = sabre_trials(

@@ -27,6 +27,23 @@ _CZ = np.diag([1, 1, 1, -1]).astype(complex)
 _I2 = np.eye(2, dtype=complex)
 
 
+def matrix_1q(name: str, params) -> np.ndarray:
+    """A single-qubit gate's matrix, with fast paths for the native rotations."""
+    if name == "rz":
+        h = 0.5 * float(params[0])
+        c, s = math.cos(h), math.sin(h)
+        return np.array([[complex(c, -s), 0], [0, complex(c, s)]])
+    if name == "ry":
+        h = 0.5 * float(params[0])
+        c, s = math.cos(h), math.sin(h)
+        return np.array([[c, -s], [s, c]], dtype=complex)
+    if name == "rx":
+        h = 0.5 * float(params[0])
+        c, s = math.cos(h), math.sin(h)
+        return np.array([[c, -1j * s], [-1j * s, c]])
+    return gate_matrix(name, params)
+
+
 def _is_1q(inst: Instruction) -> bool:
     return inst.condition is None and len(inst.qubits) == 1 and inst.name in GATES
 
@@ -56,14 +73,14 @@ def merge_single_qubit(circuit: QuantumCircuit, *, context: CompileContext | Non
             if steps and steps[-1][0] == "rz":
                 last = steps.pop()
                 if keep_z:
-                    pending[q] = gate_matrix("rz", last[2])
+                    pending[q] = matrix_1q("rz", last[2])
         for name, _, params in steps:
             emit(Instruction(name, (q,), (), params))
 
     for inst in circuit.instructions:
         if _is_1q(inst):
             q = inst.qubits[0]
-            m = gate_matrix(inst.name, inst.params)
+            m = matrix_1q(inst.name, inst.params)
             pending[q] = m @ pending[q] if q in pending else m
             continue
         if _is_cz(inst):
@@ -108,24 +125,37 @@ def cancel_pairs(circuit: QuantumCircuit, *, context: CompileContext | None = No
 
 
 # ----- two-qubit blocks ------------------------------------------------------------------
-def _local(m: np.ndarray, position: int) -> np.ndarray:
-    return np.kron(m, _I2) if position == 0 else np.kron(_I2, m)
-
-
 def _block_unitary(block: list[Instruction], pair: tuple[int, int]) -> np.ndarray:
+    """The 4x4 unitary of a block, big-endian over `pair`."""
     u = np.eye(4, dtype=complex)
+    pending = [None, None]
     for inst in block:
         if len(inst.qubits) == 1:
-            u = _local(gate_matrix(inst.name, inst.params), pair.index(inst.qubits[0])) @ u
-        elif inst.name == "cz":
-            u = _CZ @ u
+            k = pair.index(inst.qubits[0])
+            m = matrix_1q(inst.name, inst.params)
+            pending[k] = m if pending[k] is None else m @ pending[k]
+            continue
+        u = _apply_locals(u, pending)
+        pending = [None, None]
+        if inst.name == "cz":
+            u[3] = -u[3]
         else:
             m = gate_matrix(inst.name, inst.params)
             if inst.qubits != pair:
                 sw = gate_matrix("swap")
                 m = sw @ m @ sw
             u = m @ u
-    return u
+    return _apply_locals(u, pending)
+
+
+def _apply_locals(u: np.ndarray, pending: list) -> np.ndarray:
+    a, b = pending
+    if a is None and b is None:
+        return u
+    a = _I2 if a is None else a
+    b = _I2 if b is None else b
+    t = u.reshape(2, 2, 4)
+    return np.einsum("ik,jl,klm->ijm", a, b, t).reshape(4, 4)
 
 
 def _cz_cost(block: list[Instruction]) -> int:
@@ -141,12 +171,10 @@ def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | Non
                        ) -> QuantumCircuit:
     """Re-synthesise each two-qubit block that the KAK synthesis can do with fewer CZs.
 
-    Blocks may contain `swap` (from routing) and any library two-qubit gate; the result
-    uses cz and single-qubit gates only inside re-synthesised blocks and native
-    decompositions elsewhere.
+    Blocks may contain `swap` (from routing) and any library gate; a re-synthesised
+    block becomes rz/ry/rx/cz, and every other instruction is left as it was.
     """
     level = context.optimization_level if context is not None else 1
-    threshold = 2 if level >= 2 else 3
     insts = circuit.instructions
     blocks: list[list[int]] = []
     pair_of: list[tuple[int, int]] = []
@@ -175,16 +203,11 @@ def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | Non
         block = [insts[i] for i in members]
         cost = _cz_cost(block)
         new = None
-        if cost >= threshold:
+        if _worth_resynthesis(block, cost, level):
             u = _block_unitary(block, pair)
             if num_cz(kak(u)[2]) < cost:
                 new = [Instruction(n, tuple(pair[i] for i in pos), (), p)
                        for n, pos, p in _native(two_qubit_steps(u))]
-        if new is None and any(i.name not in ("cz",) and len(i.qubits) == 2 for i in block):
-            new = []
-            for inst in block:
-                new += [Instruction(n, tuple(inst.qubits[i] for i in pos), (), p)
-                        for n, pos, p in native_steps(inst.name, tuple(inst.params))]
         if new is not None:
             drop.update(members)
             replace[members[-1]] = new
@@ -195,6 +218,16 @@ def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | Non
         elif idx not in drop:
             out.instructions.append(inst)
     return out
+
+
+def _worth_resynthesis(block: list[Instruction], cost: int, level: int) -> bool:
+    """Whether a block might need fewer CZs than it has (KAK costs about 0.1 ms)."""
+    multi = [i for i in block if len(i.qubits) == 2]
+    if len(multi) < 2:
+        return False
+    if cost >= 4 or any(i.name == "swap" for i in multi):
+        return True
+    return (cost == 3 and level >= 2) or (cost == 2 and level >= 3)
 
 
 def _close(open_block: dict[int, int], q: int, pair_of: list[tuple[int, int]]) -> None:
@@ -220,17 +253,35 @@ def _native(steps):
 
 def optimize(circuit: QuantumCircuit, *, context: CompileContext | None = None
              ) -> QuantumCircuit:
-    """Consolidate two-qubit blocks, then merge and cancel until nothing changes."""
+    """Merge single-qubit runs and cancel CZ pairs until nothing changes."""
     level = context.optimization_level if context is not None else 1
-    if level >= 1:
-        circuit = consolidate_blocks(circuit, context=context)
     circuit = merge_single_qubit(circuit, context=context)
-    for _ in range(4 if level >= 1 else 0):
+    for _ in range(2 if level >= 1 else 0):
         before = len(circuit.instructions)
-        circuit = merge_single_qubit(cancel_pairs(circuit), context=context)
-        if len(circuit.instructions) == before:
+        cancelled = cancel_pairs(circuit)
+        if len(cancelled.instructions) == before:
             break
+        circuit = merge_single_qubit(cancelled, context=context)
     return circuit
+
+
+def elide_swaps(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit:
+    """Drop unconditioned `swap` gates by relabelling the qubits after them.
+
+    The states end up permuted; `context.wire_of` records where each input qubit's state
+    ends, and `compile` folds that into the reported final mapping.
+    """
+    where = list(context.wire_of or range(circuit.num_qubits))
+    out = circuit.copy_empty()
+    for inst in circuit.instructions:
+        if inst.name == "swap" and inst.condition is None:
+            a, b = inst.qubits
+            where[a], where[b] = where[b], where[a]
+            continue
+        out.instructions.append(Instruction(inst.name, tuple(where[q] for q in inst.qubits),
+                                           inst.clbits, inst.params, inst.condition))
+    context.wire_of = where
+    return out
 
 
 def is_identity_angle(angle: float, atol: float = 1e-9) -> bool:

@@ -13,9 +13,9 @@ from ..circuit import QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError
 from .context import CompileContext
-from .decompose import decompose
+from .decompose import decompose, unroll
 from .layout import sabre_layout
-from .optimize import consolidate_blocks, optimize
+from .optimize import consolidate_blocks, elide_swaps, optimize
 from .routing import route
 from .validate import validate
 
@@ -33,7 +33,7 @@ class CompiledCircuit:
         initial_mapping: input qubit -> physical qubit at the start.
         final_mapping: input qubit -> physical qubit at the end (routing moves qubits; a
             measurement of input qubit v reads physical qubit final_mapping[v]).
-        stats: figures for people: `twoq_before`, `twoq_after`, `depth`, `swaps`,
+        stats: figures for people: `twoq_before`, `twoq_after`, `size`, `swaps`,
             `seconds`, `optimization_level`, `seed`, ...
     """
 
@@ -54,8 +54,9 @@ class CompiledCircuit:
 def passes_for(level: int) -> list[Pass]:
     """The pipeline of an optimisation level, as plain pass functions."""
     if level == 0:
-        return [decompose, sabre_layout, route, decompose, optimize, validate]
-    return [decompose, optimize, sabre_layout, route, consolidate_blocks, optimize, validate]
+        return [unroll, sabre_layout, route, decompose, optimize, validate]
+    return [unroll, elide_swaps, consolidate_blocks, sabre_layout, route, consolidate_blocks,
+            decompose, optimize, validate]
 
 
 def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int = 1,
@@ -90,14 +91,15 @@ def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int 
     for step in passes_for(optimization_level):
         out = step(out, context=context)
     initial = dict(enumerate(context.initial_layout or []))
-    final = dict(enumerate(context.final_layout or context.initial_layout or []))
+    layout_end = context.final_layout or context.initial_layout or []
+    wire_of = context.wire_of or list(range(len(layout_end)))
+    final = {v: layout_end[wire_of[v]] for v in range(len(layout_end))}
     stats = {
         "optimization_level": optimization_level,
         "seed": seed,
         "twoq_before": circuit.num_nonlocal_gates(),
         "twoq_after": sum(1 for i in out.instructions if i.name == "cz"),
-        "size": out.size(),
-        "depth": out.depth(),
+        "size": len(out.instructions),
         "seconds": time.perf_counter() - start,
         **{k: v for k, v in context.stats.items() if not k.startswith("_")},
     }

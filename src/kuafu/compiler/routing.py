@@ -14,7 +14,7 @@ import numpy as np
 from ..circuit import Instruction, QuantumCircuit, QuantumRegister
 from ._sabre import sabre_route
 from .context import CompileContext
-from .layout import HEURISTIC, coupling_arrays, full_permutation, interaction_dag
+from .layout import HEURISTIC, coupling_arrays, full_permutation, routing_dag
 
 ROUTING_TRIALS = {0: 1, 1: 4, 2: 8, 3: 16}
 
@@ -63,20 +63,19 @@ def route(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit
 
 
 def _route_segment(segment, l2p, n, ptr, idx, dist, context, out):
-    twoq = [i for i, inst in enumerate(segment) if len(inst.qubits) == 2]
-    pairs = np.array([segment[i].qubits for i in twoq], dtype=np.int64).reshape(-1, 2)
-    g0, g1, nxt0, nxt1, npred = interaction_dag(pairs, n)
+    g0, g1, succ_ptr, succ_idx, npred, twoq = routing_dag(segment, n)
     best = None
     for _ in range(ROUTING_TRIALS[context.optimization_level]):
         seed = int(context.rng.integers(0, 2**31 - 1))
         events, k, final, sw, ab = sabre_route(
-            ptr, idx, dist, g0, g1, nxt0, nxt1, npred, l2p, seed, HEURISTIC["ext_size"],
+            ptr, idx, dist, g0, g1, succ_ptr, succ_idx, npred, l2p, seed, HEURISTIC["ext_size"],
             HEURISTIC["ext_weight"], HEURISTIC["decay_delta"], HEURISTIC["absorb_bonus"],
             True)
         cost = 3 * (sw - ab) + ab
         if best is None or cost < best[0]:
-            best = (cost, events[:k].copy(), final, sw)
-    _, events, final, swaps = best
+            best = (cost, events[:k].copy(), final, sw, ab)
+    _, events, final, swaps, absorbed = best
+    context.stats["absorbable_swaps"] = context.stats.get("absorbable_swaps", 0) + absorbed
     _emit(segment, twoq, events, l2p.copy(), out)
     return final, swaps
 
@@ -87,6 +86,10 @@ def _emit(segment, twoq, events, l2p, out) -> None:
         for q in inst.qubits:
             queues.setdefault(q, []).append(i)
     ptrs = dict.fromkeys(queues, 0)
+    done = [False] * len(segment)
+    is_twoq = [False] * len(segment)
+    for i in twoq:
+        is_twoq[i] = True
     p2l = np.empty_like(l2p)
     p2l[l2p] = np.arange(len(l2p))
     emit = out.instructions.append
@@ -96,11 +99,20 @@ def _emit(segment, twoq, events, l2p, out) -> None:
                            inst.params, inst.condition)
 
     def flush_until(q: int, stop: int | None) -> None:
+        # Emit q's pending operations up to `stop`, stepping over two-qubit gates that
+        # commute with it (same diagonal layer) and will be emitted when they run.
         queue, k = queues[q], ptrs[q]
-        while k < len(queue) and queue[k] != stop:
-            emit(mapped(segment[queue[k]]))
+        while k < len(queue) and done[queue[k]]:
             k += 1
-        ptrs[q] = k + 1 if stop is not None else k
+        ptrs[q] = k
+        for j in range(k, len(queue)):
+            i = queue[j]
+            if i == stop:
+                break
+            if done[i] or is_twoq[i]:
+                continue
+            done[i] = True
+            emit(mapped(segment[i]))
 
     for kind, a, b in events:
         if kind == 0:
@@ -108,6 +120,7 @@ def _emit(segment, twoq, events, l2p, out) -> None:
             inst = segment[i]
             for q in inst.qubits:
                 flush_until(q, i)
+            done[i] = True
             emit(mapped(inst))
         else:
             emit(Instruction("swap", (int(a), int(b))))

@@ -10,6 +10,7 @@ chamber pi/4 >= x >= y >= |z|, and then the fewest CZs that unitary needs: 0 (lo
 
 from __future__ import annotations
 
+import cmath
 import math
 from collections.abc import Sequence
 
@@ -46,15 +47,16 @@ def wrap_angle(angle: float) -> float:
 # ----- one qubit -------------------------------------------------------------------------
 def zyz_angles(u: np.ndarray) -> tuple[float, float, float]:
     """Angles (theta, phi, lam) with u = phase * Rz(phi) Ry(theta) Rz(lam)."""
-    det = complex(np.linalg.det(u))
-    su = u / np.sqrt(det)
-    a, b = su[0, 0], su[1, 0]
-    theta = 2 * math.atan2(abs(b), abs(a))
-    if abs(b) < ATOL:  # diagonal: only phi + lam is defined
-        return 0.0, -2 * float(np.angle(a)), 0.0
-    if abs(a) < ATOL:  # anti-diagonal: only phi - lam is defined
-        return theta, 2 * float(np.angle(b)), 0.0
-    plus, minus = -2 * float(np.angle(a)), 2 * float(np.angle(b))
+    u00, u01, u10, u11 = complex(u[0, 0]), complex(u[0, 1]), complex(u[1, 0]), complex(u[1, 1])
+    root = cmath.sqrt(u00 * u11 - u01 * u10)
+    a, b = u00 / root, u10 / root
+    abs_a, abs_b = abs(a), abs(b)
+    theta = 2 * math.atan2(abs_b, abs_a)
+    if abs_b < ATOL:  # diagonal: only phi + lam is defined
+        return 0.0, -2 * cmath.phase(a), 0.0
+    if abs_a < ATOL:  # anti-diagonal: only phi - lam is defined
+        return theta, 2 * cmath.phase(b), 0.0
+    plus, minus = -2 * cmath.phase(a), 2 * cmath.phase(b)
     return theta, (plus + minus) / 2, (plus - minus) / 2
 
 
@@ -145,11 +147,17 @@ def _canonicalise(k1, c, k2):
 
 def _factor_local(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) with k = phase * kron(a, b), for a k that is a tensor product."""
-    r = k.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(4, 4)
-    uu, s, vh = np.linalg.svd(r)
-    a = uu[:, 0].reshape(2, 2) * math.sqrt(s[0])
-    b = vh[0].reshape(2, 2) * math.sqrt(s[0])
-    return a / np.sqrt(np.linalg.det(a)), b / np.sqrt(np.linalg.det(b))
+    blocks = k.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)  # blocks[i, j] = a[i, j] * b
+    norms = np.einsum("ijkl,ijkl->ij", blocks, blocks.conj()).real
+    i, j = np.unravel_index(int(np.argmax(norms)), (2, 2))
+    b = blocks[i, j]
+    a = np.einsum("ijkl,kl->ij", blocks, b.conj()) / norms[i, j]
+    return _to_su2(a), _to_su2(b)
+
+
+def _to_su2(m: np.ndarray) -> np.ndarray:
+    det = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+    return m / cmath.sqrt(det)
 
 
 def num_cz(coords: Sequence[float], atol: float = 1e-7) -> int:
