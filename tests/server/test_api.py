@@ -17,7 +17,7 @@ def api(live, token: str | None) -> httpx.Client:
     return httpx.Client(base_url=f"{live.url}/api/v1", headers=headers, timeout=60)
 
 
-def wait_done(client: httpx.Client, job_id: str, timeout: float = 60) -> dict:
+def wait_done(client: httpx.Client, job_id: str, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/jobs/{job_id}", params={"wait": 5}).json()

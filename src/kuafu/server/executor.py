@@ -42,10 +42,26 @@ def run_task(task: Task) -> dict[str, Any]:
     return execution.run(task.qasm, task.backend, task.shots, task.compile, task.seed)
 
 
-def warm_up() -> int:
-    """Import the quantum core in a worker before the first job arrives."""
-    from .. import backends, qasm  # noqa: F401
+_WARM_UP = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0],q[1];
+measure q -> c;
+"""
 
+
+def warm_up() -> int:
+    """Import the quantum core and run one tiny job in a worker, so that the first
+    user's job does not pay for imports and JIT compilation."""
+    from .services import execution
+
+    try:
+        names = execution.backend_names()
+        execution.run(_WARM_UP, names[min(1, len(names) - 1)], 1, True, 0)
+    except Exception:  # warming is an optimisation; a real job will report the problem
+        logger.warning("worker warm-up failed", exc_info=True)
     return os.getpid()
 
 

@@ -241,7 +241,14 @@ class Scheduler:
         for task, user_id in tasks:
             flight = _Flight(user_id, task.backend, task.attempt, time.monotonic())
             self._in_flight[task.job_id] = flight
-            future = self.executor.submit(task)
+            try:
+                future = self.executor.submit(task)
+            except Exception as exc:  # the job is claimed: it must not stay `running`
+                logger.exception("could not hand job %s to the executor", task.job_id)
+                self._outcomes.put(_Outcome(task.job_id, task.attempt, lost=True,
+                                            error=f"executor refused the job: {exc}"))
+                self._wake.set()
+                continue
             flight.future = future
             future.add_done_callback(
                 lambda f, j=task.job_id, a=task.attempt: self._on_done(j, a, f))
