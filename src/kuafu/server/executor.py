@@ -7,6 +7,7 @@ plugs in through `make_executor` without the scheduler knowing.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import multiprocessing
 import os
@@ -97,9 +98,13 @@ class ExecutorHandle:
             self.rebuild()
             return self.executor.submit(run_task, task)
 
-    def warm(self) -> None:
-        for _ in range(self.workers):
-            self.executor.submit(warm_up)
+    def warm(self, wait: float = 0) -> None:
+        """Start every worker with a tiny job; wait up to `wait` s for them to finish."""
+        futures = [self.executor.submit(warm_up) for _ in range(self.workers)]
+        if wait:
+            done, _ = concurrent.futures.wait(futures, timeout=wait)
+            if len(done) < len(futures):
+                logger.warning("workers still warming up after %.0f s", wait)
 
     def rebuild_if_broken(self) -> None:
         if getattr(self.executor, "_broken", False):

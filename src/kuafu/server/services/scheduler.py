@@ -84,7 +84,7 @@ class Scheduler:
         self.lease.acquire()
         self._renewed = time.monotonic()
         self.recover()
-        self.executor.warm()
+        self.executor.warm(wait=120)
         self._thread.start()
 
     def stop(self) -> None:
