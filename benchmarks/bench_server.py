@@ -1,12 +1,12 @@
 """End-to-end throughput and latency of the job server, against the same jobs in-process.
 
     python benchmarks/bench_server.py [--jobs 2000] [--concurrency 64] [--workers 2]
-                                      [--database URL]
+                                      [--database URL] [--backend ScQ-P10|simulator]
 
 Starts `kuafu serve` on a temporary SQLite store (or --database) on loopback, makes a
 user, then measures, in one run:
 
-1. in-process: `backends.get("ScQ-P10").run(bell, 1000)` in a loop (one process);
+1. in-process: `backends.get(B).run(bell, 1000)` in a loop (one process);
 2. idle latency: one client, one job at a time, submit -> result (long poll);
 3. throughput: --concurrency clients submitting and waiting, --jobs jobs in all.
 
@@ -33,10 +33,10 @@ from kuafu.server.testing import LiveServer, create_user
 BELL = qasm.dumps(bell())
 
 
-def in_process(n: int) -> dict[str, float]:
+def in_process(n: int, name: str) -> dict[str, float]:
     from kuafu import backends
 
-    backend = backends.get("ScQ-P10")
+    backend = backends.get(name)
     circuit = bell()
     backend.run(circuit, 1000)  # warm up (JIT, caches)
     times = []
@@ -49,9 +49,12 @@ def in_process(n: int) -> dict[str, float]:
     return {"jobs": n, "jobs_per_s": n / elapsed, "median_ms": 1000 * statistics.median(times)}
 
 
+BACKEND = "ScQ-P10"
+
+
 async def one_job(client: httpx.AsyncClient) -> float:
     start = time.perf_counter()
-    r = await client.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10", "shots": 1000})
+    r = await client.post("/jobs", json={"qasm": BELL, "backend": BACKEND, "shots": 1000})
     r.raise_for_status()
     job_id = r.json()["ids"][0]
     while True:
@@ -103,12 +106,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--latency-jobs", type=int, default=200)
+    parser.add_argument("--in-process-jobs", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", default=None)
+    parser.add_argument("--backend", default="ScQ-P10",
+                        help="ScQ-P10 (noisy emulator) or simulator (ideal: server overhead)")
     args = parser.parse_args()
+    global BACKEND
+    BACKEND = args.backend
 
-    report = {"in_process": in_process(200)}
+    report = {"backend": args.backend,
+              "in_process": in_process(args.in_process_jobs, args.backend)}
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'bench.db'}"
         token = create_user(url)

@@ -55,10 +55,12 @@ def live(store, tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def slow_live(slow_store, tmp_path_factory) -> Iterator[LiveServer]:
-    """A server whose one worker takes 0.5 s per job, so queues form on purpose."""
+    """A server whose one worker takes 0.5 s more per job, so queues form on purpose;
+    low quotas (20 queued jobs per user, 100 000 shots a day)."""
     log = tmp_path_factory.mktemp("logs") / "slow-server.log"
-    with LiveServer(slow_store, workers=1, env={"KUAFU_WORKER_DELAY": "0.5"},
-                    log=log) as server:
+    env = {"KUAFU_WORKER_DELAY": "0.5", "KUAFU_MAX_QUEUED_PER_USER": "20",
+           "KUAFU_MAX_SHOTS_PER_DAY": "100000"}
+    with LiveServer(slow_store, workers=1, env=env, log=log) as server:
         yield server
 
 

@@ -61,3 +61,13 @@ def test_priority_then_fair_share_then_arrival(slow_live, slow_store):
     assert end[high[0]] < end[low[2]]
     assert end[bobs[0]] < end[low[2]]
     assert end[low[2]] < end[low[3]] < end[low[4]]
+
+
+def test_per_user_quotas_answer_429_saying_which(slow_live, slow_token):
+    with api(slow_live, slow_token) as c:
+        r = c.post("/jobs", json={"qasm": [BELL] * 21, "backend": "ScQ-P10", "shots": 1})
+        assert r.status_code == 429 and "limit is 20" in r.json()["detail"]
+        r = c.post("/jobs", json={"qasm": [BELL] * 11, "backend": "ScQ-P10",
+                                  "shots": 10_000})
+        assert r.status_code == 429 and "shots today" in r.json()["detail"]
+        assert c.get("/jobs").json()["items"] == []

@@ -28,7 +28,7 @@ def serve(host: str, port: int, database: str | None, workers: int | None,
     click.echo(f"Kuafu on http://{host}:{port}/api/v1  (store: {_safe(settings.database_url)},"
                f" {settings.workers} workers)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                access_log=log_level == "debug")
+                access_log=log_level == "debug", timeout_graceful_shutdown=5)
 
 
 def _safe(url: str) -> str:

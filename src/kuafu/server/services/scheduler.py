@@ -93,7 +93,23 @@ class Scheduler:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         self.executor.shutdown()
+        self._requeue_in_flight()
         self.lease.release()
+
+    def _requeue_in_flight(self) -> None:
+        """On a clean stop, put the jobs still running back in the queue, uncounted."""
+        ids = list(self._in_flight)
+        if not ids:
+            return
+        try:
+            with self.db.session() as session:
+                n = session.execute(
+                    update(Job).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
+                    .values(status=JobStatus.QUEUED, started_at=None,
+                            attempts=Job.attempts - 1)).rowcount
+            logger.info("stopping: %d running job(s) requeued", n)
+        except Exception:  # they will be requeued on the next start anyway
+            logger.warning("could not requeue running jobs at shut-down", exc_info=True)
 
     def wake(self) -> None:
         """Look at the queues now (called after a submission)."""
