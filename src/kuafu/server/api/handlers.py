@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ...errors import ServiceError
 from ...schemas import ErrorBody
-from ..errors import InvalidRequest, Unauthenticated
+from ..errors import InvalidRequest
 
 logger = logging.getLogger(__name__)
 _CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
@@ -65,7 +65,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(Unauthenticated, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
