@@ -22,7 +22,7 @@ _LABEL = re.compile(r"^[IXYZ]+$")
 _TERM = re.compile(
     r"""\s*(?P<sign>[+-])?\s*
         (?:(?P<coeff>\(?[0-9.eE+\-j\s]*[0-9j]\)?)\s*\*?\s*)?
-        (?P<label>[IXYZ]+)\s*""", re.VERBOSE)
+        (?P<label>[IXYZ]+)\s*""", re.VERBOSE | re.IGNORECASE)
 
 
 class PauliSum:
