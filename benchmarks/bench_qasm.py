@@ -1,6 +1,6 @@
 """OpenQASM 2 reading and writing speed: Kuafu against Qiskit's reader, in one run.
 
-    python benchmarks/bench_qasm.py [--size-mb 1.0] [--repeat 5]
+    python benchmarks/bench_qasm.py [--size-mb 1.0] [--repeat 5] [--hostile]
 
 Generates a realistic program of the given size (several registers, u3/cx/cu1/h, a user
 gate, measurements), then times `kuafu.qasm.loads`, `qiskit.qasm2.loads` (Rust) and both
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from pathlib import Path
 
 
 def realistic_program(size_bytes: int, seed: int = 1) -> str:
@@ -54,7 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--hostile", action="store_true", help="time hostile programs too")
     args = parser.parse_args()
+    if args.hostile:
+        time_hostile_programs()
 
     from kuafu import qasm
 
@@ -84,6 +89,28 @@ def main() -> None:
         write = times["qiskit.qasm2.dumps"] / times["kuafu.qasm.dumps"]
         print(f"\nqiskit/kuafu time ratios (above 1: Kuafu faster): read {read:.2f}, "
               f"write {write:.2f}")
+
+
+def time_hostile_programs() -> None:
+    """How long each hostile program of the test suite takes to be refused."""
+    from kuafu import qasm
+    from kuafu.errors import QasmError
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "qasm"))
+    from test_limits import HOSTILE
+
+    print(f"{'hostile program':<30}{'bytes':>12}{'seconds':>10}")
+    for name, (program, _) in sorted(HOSTILE.items()):
+        start = time.perf_counter()
+        try:
+            qasm.loads(program)
+            outcome = "ACCEPTED"
+        except QasmError:
+            outcome = ""
+        seconds = time.perf_counter() - start
+        flag = "  over 1 s" if seconds > 1 else ""
+        print(f"{name:<30}{len(program):>12,}{seconds:>10.3f}{flag}{outcome}")
+    print()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Hostile programs: each is refused with a QasmError quickly and in bounded memory."""
+"""Hostile programs: each is refused with a QasmError naming the problem, in bounded memory.
+
+How fast each is refused is measured by `benchmarks/bench_qasm.py --hostile` (timed
+assertions do not belong in tests)."""
 
 from __future__ import annotations
 
 import resource
-import time
 
 import pytest
 
@@ -44,12 +46,10 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_program_is_refused_fast(name):
+def test_hostile_program_is_refused(name):
     program, message = HOSTILE[name]
-    start = time.perf_counter()
     with pytest.raises(QasmError, match=message) as info:
         qasm.loads(program)
-    assert time.perf_counter() - start < 1.0, "refusal took too long"
     assert info.value.line >= 1 and info.value.column >= 1
 
 

@@ -13,7 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Union
 
-_FUNCTIONS = {
+FUNCTIONS = {
+    # the functions of OpenQASM expressions, by their OpenQASM names
     "sin": math.sin,
     "cos": math.cos,
     "tan": math.tan,
@@ -169,43 +170,44 @@ def _evaluate(op: str, args: tuple) -> float:
         return -args[0]
     if op in _BINARY:
         return float(_BINARY[op](*args))
-    return _FUNCTIONS[op](*args)
+    return FUNCTIONS[op](*args)
 
 
-def _apply(name: str, arg: ParameterValue) -> ParameterValue:
+def apply_function(name: str, arg: ParameterValue) -> ParameterValue:
+    """`FUNCTIONS[name]` of a number, or the symbolic call on an expression."""
     if isinstance(arg, ParameterExpression):
         return ParameterExpression(name, (arg,))
-    return _FUNCTIONS[name](float(arg))
+    return FUNCTIONS[name](float(arg))
 
 
 def sin(x: ParameterValue) -> ParameterValue:
     """Sine, symbolic when `x` is an expression."""
-    return _apply("sin", x)
+    return apply_function("sin", x)
 
 
 def cos(x: ParameterValue) -> ParameterValue:
     """Cosine, symbolic when `x` is an expression."""
-    return _apply("cos", x)
+    return apply_function("cos", x)
 
 
 def tan(x: ParameterValue) -> ParameterValue:
     """Tangent, symbolic when `x` is an expression."""
-    return _apply("tan", x)
+    return apply_function("tan", x)
 
 
 def exp(x: ParameterValue) -> ParameterValue:
     """Exponential, symbolic when `x` is an expression."""
-    return _apply("exp", x)
+    return apply_function("exp", x)
 
 
 def ln(x: ParameterValue) -> ParameterValue:
     """Natural logarithm, symbolic when `x` is an expression."""
-    return _apply("ln", x)
+    return apply_function("ln", x)
 
 
 def sqrt(x: ParameterValue) -> ParameterValue:
     """Square root, symbolic when `x` is an expression."""
-    return _apply("sqrt", x)
+    return apply_function("sqrt", x)
 
 
 def format_number(value: float) -> str:

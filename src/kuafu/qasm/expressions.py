@@ -9,23 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ..circuit.parameter import ParameterExpression
+from ..circuit.parameter import ParameterExpression, apply_function
 
 Evaluator = Callable[[dict], float]
-
-FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "exp": math.exp,
-    "ln": math.log,
-    "sqrt": math.sqrt,
-}
-
-SYMBOLIC_FUNCTIONS = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "ln": "ln", "sqrt": "sqrt",
-}
-
 
 def constant(value: float) -> Evaluator:
     return lambda env: value
@@ -61,15 +47,7 @@ def _power(base, exponent):
 
 
 def call(name: str, arg: Evaluator) -> Evaluator:
-    function = FUNCTIONS[name]
-
-    def evaluate(env):
-        value = arg(env)
-        if isinstance(value, ParameterExpression):
-            return ParameterExpression(SYMBOLIC_FUNCTIONS[name], (value,))
-        return function(value)
-
-    return evaluate
+    return lambda env: apply_function(name, arg(env))
 
 
 def check_value(value) -> float | ParameterExpression:

@@ -18,7 +18,7 @@ from ..circuit import (
     QuantumCircuit,
     QuantumRegister,
 )
-from ..circuit.parameter import ParameterExpression
+from ..circuit.parameter import ParameterExpression, apply_function
 from ..errors import CircuitError, QasmError
 
 STDGATES = {
@@ -29,7 +29,7 @@ STDGATES = {
     "cu": "cu", "id": "id", "u1": "u1", "u2": "u2", "u3": "u3", "U": "u3",
 }
 _FUNCTIONS = {"sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "ln": "ln",
-              "log": "ln", "sqrt": "sqrt"}
+              "log": "ln", "sqrt": "sqrt"}  # OpenQASM 3 name -> kuafu.circuit.parameter name
 _CONSTANTS = {"pi": math.pi, "π": math.pi, "tau": 2 * math.pi, "τ": 2 * math.pi,
               "euler": math.e, "ℇ": math.e}
 
@@ -339,13 +339,11 @@ class _Translator:
             except (ZeroDivisionError, OverflowError, ValueError) as exc:
                 raise self.error(f"cannot evaluate the expression: {exc}", node) from None
         if isinstance(node, a.FunctionCall) and node.name.name in _FUNCTIONS:
-            from ..circuit import parameter as fn
-
             if len(node.arguments) != 1:
                 raise self.error(f"{node.name.name} takes one argument", node)
             try:
-                result = getattr(fn, _FUNCTIONS[node.name.name])(
-                    self.value(node.arguments[0], env))
+                result = apply_function(_FUNCTIONS[node.name.name],
+                                        self.value(node.arguments[0], env))
             except (ValueError, OverflowError) as exc:
                 raise self.error(f"cannot evaluate {node.name.name}: {exc}", node) from None
             return result

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..circuit import GATES, ClassicalRegister, Condition, QuantumCircuit, QuantumRegister
 from ..circuit.gates import canonical_name
 from ..circuit.instruction import Instruction
+from ..circuit.parameter import FUNCTIONS
 from ..errors import QasmError
 from . import expressions as ex
 from .lexer import Source, Token, tokenize
@@ -680,7 +681,7 @@ class _Parser:
         if kind == "id":
             if text == "pi":
                 return self._constant(math.pi)
-            if text in ex.FUNCTIONS:
+            if text in FUNCTIONS:
                 self.expect("(", f"after the function {text}")
                 arg = self.expression(names, depth + 1)
                 self.expect(")", f"to close the argument of {text}")
