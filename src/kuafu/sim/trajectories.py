@@ -47,8 +47,8 @@ __all__ = ["run_trajectories", "trajectory_required_bytes"]
 _DTYPES = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}
 _jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
 _pjit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True, parallel=True)
-BATCH_BYTES = 1 << 21
-"""Target size of one batch of rows: about the L2 caches of two cores."""
+BATCH_BYTES = 1 << 23
+"""Target size of one batch of rows: well inside a last-level cache."""
 
 
 def trajectory_required_bytes(num_qubits: int, precision: str = "double") -> int:
@@ -153,6 +153,17 @@ def _rows_apply(states: np.ndarray, rows: np.ndarray, which: np.ndarray, mats: n
         _rows_apply_serial(states, rows, which, mats, qubits)
 
 
+def _pow2_chunks(states: np.ndarray, rows: int) -> list[np.ndarray]:
+    """The first `rows` rows as flat arrays of power-of-two row counts (kernel-ready)."""
+    out = []
+    start = 0
+    while start < rows:
+        size = _floor_pow2(rows - start)
+        out.append(states[start:start + size].reshape(-1))
+        start += size
+    return out
+
+
 def _floor_pow2(x: int) -> int:
     return 1 << (max(1, int(x)).bit_length() - 1)
 
@@ -212,9 +223,22 @@ def _call(matrix: np.ndarray, qubits: tuple[int, ...], dtype: np.dtype) -> Kerne
     return kernel_call(FusedGate(tuple(qubits), m, classify(m, atol=1e-14)), dtype)
 
 
+_SERIAL_BELOW = 1 << 15
+"""Arrays smaller than this run on one thread: waking the others costs more than it saves."""
+
+
 def _apply(state: np.ndarray, call: KernelCall | None) -> None:
-    if call is not None:
+    if call is None:
+        return
+    if state.size >= _SERIAL_BELOW:
         call[0](state, *call[1])
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        call[0](state, *call[1])
+    finally:
+        numba.set_num_threads(threads)
 
 
 # ----- running ---------------------------------------------------------------------------
@@ -237,17 +261,14 @@ class _Runner:
         main[0] = 1
         position = 0
         indices: list[np.ndarray] = []
-        start = 0
-        while start < len(unique):
-            rows = _floor_pow2(min(self.max_rows, len(unique) - start))
-            batch = unique[start:start + rows]
-            first = batch[0][0][0]
-            position = self._advance_main(main, position, first)
-            states = np.empty((rows, self.dim), dtype=self.dtype)
-            states[:] = main
-            self._run_batch(states, batch, first)
+        for start in range(0, len(unique), self.max_rows):
+            batch = unique[start:start + self.max_rows]
+            following = unique[start + self.max_rows:start + self.max_rows + 1]
+            stop_main = following[0][0][0] if following else len(self.steps)
+            position = self._advance_main(main, position, batch[0][0][0])
+            states = np.empty((len(batch), self.dim), dtype=self.dtype)
+            position = self._run_batch(states, batch, main, position, stop_main)
             indices.append(self._sample_rows(states, np.array([groups[p] for p in batch])))
-            start += rows
         self._advance_main(main, position, len(self.steps))
         indices.append(sample_indices(main, main_count, self.rng))
         bits = np.zeros((shots, self.program.num_clbits), dtype=np.uint8)
@@ -278,21 +299,38 @@ class _Runner:
             _apply(main, step.main)
         return max(start, stop)
 
-    def _run_batch(self, states: np.ndarray, batch: Sequence[tuple], first: int) -> None:
+    def _run_batch(self, states: np.ndarray, batch: Sequence[tuple], main: np.ndarray,
+                   position: int, stop_main: int) -> int:
+        """Run `batch` (sorted by first event) to the end; returns where `main` stopped.
+
+        Row r joins as a copy of `main` just before its first event, so every row starts
+        where it leaves the noiseless trajectory. `main` keeps pace until `stop_main`.
+        """
         at: dict[int, tuple[list[int], list[int]]] = {}
         for r, pattern in enumerate(batch):
             for j, c in pattern:
                 rows, which = at.setdefault(j, ([], []))
                 rows.append(r)
                 which.append(c)
-        flat = states.reshape(-1)
-        for j in range(first, len(self.steps)):
+        firsts = [pattern[0][0] for pattern in batch]
+        joined = 0
+        for j in range(position, len(self.steps)):
+            while joined < len(batch) and firsts[joined] == j:
+                states[joined] = main
+                joined += 1
             step = self.steps[j]
-            _apply(flat, step.main)
+            if step.main is not None:
+                for chunk in _pow2_chunks(states, joined):
+                    _apply(chunk, step.main)
+                if j < stop_main:
+                    _apply(main, step.main)
+            if j < stop_main:
+                position = j + 1
             if j in at:
                 rows, which = at[j]
                 _rows_apply(states, np.array(rows, dtype=np.int64),
                             np.array(which, dtype=np.int64), step.mats, step.qubits)
+        return position
 
     def _sample_rows(self, states: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """counts[r] basis indices drawn from each row r (rows need not be normalised)."""
