@@ -328,3 +328,161 @@ def sample_in_chunks(state, chunk, chunk_cum, targets):
                 out[j] = i
             j += 1
     return out
+
+
+BLOCK_BUFFER = 1 << 16
+"""Amplitudes per batch of `apply_block` (its planar buffer stays in the L2 cache)."""
+LONG_RUN = 512
+TILE = 16
+"""Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
+
+
+@_pjit
+def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
+                aux, final_rows, batches_per_thread):
+    """Run a `fusion.BlockProgram` on the state whose float view (re, im interleaved) is `f`.
+
+    `pr`, `pi` are the program's parameters in the state's float type. For each batch of
+    groups, the amplitudes of every local basis state are gathered into a planar (real,
+    imaginary) buffer of rows, the micro-operations run on whole rows, and the rows are
+    written back through `final_rows` (see `fusion.BlockProgram`).
+    """
+    k = qubits.size
+    dim = 1 << k
+    offs = _offsets(qubits)
+    ngroups = (f.size >> 1) >> k
+    # Whole contiguous runs (up to LONG_RUN) make the gather stream; otherwise fill the buffer.
+    per = min(ngroups, max(1, BLOCK_BUFFER >> k, min(1 << qubits[0], LONG_RUN)))
+    while per > 1 and ngroups // per < batches_per_thread:
+        per >>= 1
+    run = min(1 << qubits[0], per)
+    nbatch = ngroups // per
+    ftype = f.dtype
+    gmax = 1
+    for op in range(kinds.size):
+        if kinds[op] == 3:
+            gmax = max(gmax, 1 << aux[op])
+    for t in prange(nbatch):
+        bre = np.empty((dim, per), dtype=ftype)
+        bim = np.empty((dim, per), dtype=ftype)
+        tre = np.empty((gmax, per), dtype=ftype)
+        tim = np.empty((gmax, per), dtype=ftype)
+        g0 = t * per
+        bases = np.empty(TILE, dtype=np.int64)
+        if run >= TILE:
+            for j in range(0, per, run):
+                base = _insert_zeros(g0 + j, qubits)
+                for a in range(dim):
+                    src = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
+                    rr = bre[a, j:j + run]
+                    ri = bim[a, j:j + run]
+                    for r in range(run):
+                        rr[r] = src[2 * r]
+                        ri[r] = src[2 * r + 1]
+        else:  # short runs: transpose tiles of TILE groups so reads and writes stay cached
+            for c0 in range(0, per, TILE):
+                width = min(TILE, per - c0)
+                for cc in range(width):
+                    bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
+                for a in range(dim):
+                    o = 2 * offs[a]
+                    for cc in range(width):
+                        bre[a, c0 + cc] = f[bases[cc] + o]
+                        bim[a, c0 + cc] = f[bases[cc] + o + 1]
+        for op in range(kinds.size):
+            _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
+                      aux[op], bre, bim, tre, tim)
+        if run >= TILE:
+            for j in range(0, per, run):
+                base = _insert_zeros(g0 + j, qubits)
+                for a in range(dim):
+                    p = final_rows[a]
+                    dst = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
+                    rr = bre[p, j:j + run]
+                    ri = bim[p, j:j + run]
+                    for r in range(run):
+                        dst[2 * r] = rr[r]
+                        dst[2 * r + 1] = ri[r]
+        else:
+            for c0 in range(0, per, TILE):
+                width = min(TILE, per - c0)
+                for cc in range(width):
+                    bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
+                for a in range(dim):
+                    p = final_rows[a]
+                    o = 2 * offs[a]
+                    for cc in range(width):
+                        f[bases[cc] + o] = bre[p, c0 + cc]
+                        f[bases[cc] + o + 1] = bim[p, c0 + cc]
+
+
+@_jit(inline="always")
+def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
+    per = bre.shape[1]
+    if kind == 0:  # real 2x2 on row pairs
+        m00, m01, m10, m11 = pr[p0], pr[p0 + 1], pr[p0 + 2], pr[p0 + 3]
+        for i in range(r0, r0 + nrows, 2):
+            _real_pair(bre[rows[i]], bre[rows[i + 1]], m00, m01, m10, m11)
+            _real_pair(bim[rows[i]], bim[rows[i + 1]], m00, m01, m10, m11)
+    elif kind == 1:  # complex 2x2 on row pairs
+        ar, br_, cr, dr = pr[p0], pr[p0 + 1], pr[p0 + 2], pr[p0 + 3]
+        ai, bi_, ci, di = pi[p0], pi[p0 + 1], pi[p0 + 2], pi[p0 + 3]
+        for i in range(r0, r0 + nrows, 2):
+            xr = bre[rows[i]]
+            xi = bim[rows[i]]
+            yr = bre[rows[i + 1]]
+            yi = bim[rows[i + 1]]
+            for c in range(per):
+                x0 = xr[c]
+                x1 = xi[c]
+                y0 = yr[c]
+                y1 = yi[c]
+                xr[c] = ar * x0 - ai * x1 + br_ * y0 - bi_ * y1
+                xi[c] = ar * x1 + ai * x0 + br_ * y1 + bi_ * y0
+                yr[c] = cr * x0 - ci * x1 + dr * y0 - di * y1
+                yi[c] = cr * x1 + ci * x0 + dr * y1 + di * y0
+    elif kind == 2:  # phases on rows
+        for i in range(nrows):
+            xr = bre[rows[r0 + i]]
+            xi = bim[rows[r0 + i]]
+            p = pr[p0 + i]
+            q = pi[p0 + i]
+            for c in range(per):
+                a = xr[c]
+                b = xi[c]
+                xr[c] = p * a - q * b
+                xi[c] = p * b + q * a
+    else:  # dense 2**aux x 2**aux on row groups
+        g = 1 << aux
+        for s in range(r0, r0 + nrows, g):
+            for a in range(g):
+                sr = bre[rows[s + a]]
+                si = bim[rows[s + a]]
+                ur = tre[a]
+                ui = tim[a]
+                for c in range(per):
+                    ur[c] = sr[c]
+                    ui[c] = si[c]
+            for b in range(g):
+                xr = bre[rows[s + b]]
+                xi = bim[rows[s + b]]
+                for c in range(per):
+                    xr[c] = 0
+                    xi[c] = 0
+                for a in range(g):
+                    p = pr[p0 + b * g + a]
+                    q = pi[p0 + b * g + a]
+                    ur = tre[a]
+                    ui = tim[a]
+                    for c in range(per):
+                        xr[c] += p * ur[c] - q * ui[c]
+                        xi[c] += p * ui[c] + q * ur[c]
+
+
+@_jit(inline="always")
+def _real_pair(x, y, m00, m01, m10, m11):
+    for c in range(x.size):
+        a = x[c]
+        b = y[c]
+        x[c] = m00 * a + m01 * b
+        y[c] = m10 * a + m11 * b

@@ -282,3 +282,239 @@ def _product(ops: list[tuple[np.ndarray, tuple[int, ...]]], qubits: tuple[int, .
         moved = np.tensordot(gate, tensor, axes=(list(range(m, 2 * m)), axes))
         tensor = np.moveaxis(moved, list(range(m)), axes)
     return tensor.reshape(dim, dim)
+
+
+# ----------------------------------------------------------------------------- block programs
+
+OP_PAIR_REAL = 0
+OP_PAIR_COMPLEX = 1
+OP_PHASE = 2
+OP_GROUP = 3
+_SAME_PHASE = 1e-13
+
+
+@dataclass(frozen=True)
+class BlockProgram:
+    """Gates of one block, lowered to micro-operations on a cache-resident buffer.
+
+    The kernel gathers, for a batch of groups, the 2**k amplitudes of every local basis state
+    (a *row*) into a buffer, runs the operations, and writes row `final_rows[a]` back as local
+    basis state `a`. Permutations (X, CX, SWAP, CCX...) cost nothing: they only relabel rows at
+    compile time. Diagonal phases are carried along and applied (an `OP_PHASE`) only where a
+    rotation would mix rows with different pending phases. A single-qubit unitary is split
+    into phase * real rotation * phase, so layers of rotations run in real arithmetic.
+
+    Attributes:
+        qubits: the block's qubits, ascending (local qubit j = qubits[j]).
+        kinds: operation codes (`OP_PAIR_REAL`, `OP_PAIR_COMPLEX`, `OP_PHASE`, `OP_GROUP`).
+        row_start, row_count: each operation's slice of `rows` (pairs, rows or row groups).
+        rows: physical buffer rows the operations act on.
+        par_start: each operation's offset into `par_re`/`par_im`.
+        par_re, par_im: real and imaginary parts of matrices and phases (float64).
+        aux: for `OP_GROUP`, the number of qubits of the group.
+        final_rows: the buffer row holding local basis state a at the end.
+        num_gates: circuit gates in the block.
+    """
+
+    qubits: tuple[int, ...]
+    kinds: np.ndarray
+    row_start: np.ndarray
+    row_count: np.ndarray
+    rows: np.ndarray
+    par_start: np.ndarray
+    par_re: np.ndarray
+    par_im: np.ndarray
+    aux: np.ndarray
+    final_rows: np.ndarray
+    num_gates: int
+
+
+def compile_block(
+    qubits: tuple[int, ...], ops: Sequence[tuple[np.ndarray, Sequence[int]]]
+) -> BlockProgram:
+    """Lower the gates `ops` (big-endian matrices over global qubits) on block `qubits`."""
+    local = {q: j for j, q in enumerate(qubits)}
+    micro = [_micro(np.asarray(m, dtype=complex), [local[q] for q in qs]) for m, qs in ops]
+    lowering = _Lowering(len(qubits))
+    for op in _schedule([o for group in micro for o in group]):
+        lowering.apply(op)
+    return lowering.finish(qubits, len(ops))
+
+
+def _micro(matrix: np.ndarray, local: list[int]) -> list[tuple]:
+    """One gate as micro-ops: ("phase"|"perm"|"rot"|"dense", local qubits, data)."""
+    order, m = to_little_endian(matrix, local)
+    kind = classify(m)
+    if kind is GateKind.IDENTITY:
+        return [("phase", order, np.ones(len(m), complex))]
+    if kind is GateKind.DIAGONAL:
+        return [("phase", order, np.diag(m).copy())]
+    if kind is GateKind.MONOMIAL:
+        perm = np.argmax(np.abs(m), axis=0)
+        return [("perm", order, (perm, m[perm, np.arange(len(m))]))]
+    parts = (0, 0, m) if len(order) == 1 else controlled_parts(m)
+    if parts is None:
+        return [("dense", order, m)]
+    cmask, target, u = parts
+    controls = tuple(order[j] for j in range(len(order)) if cmask >> j & 1)
+    split = _phase_rotation_phase(u)
+    if split is None:
+        return [("rot", (*controls, order[target]), u)]
+    before, rotation, after = split
+    return [
+        ("cphase", (*controls, order[target]), before),
+        ("rot", (*controls, order[target]), rotation),
+        ("cphase", (*controls, order[target]), after),
+    ]
+
+
+def _phase_rotation_phase(u: np.ndarray):
+    """u = diag(a) @ [[c, -s], [s, c]] @ diag(b) with real c, s > 0, or None."""
+    c, s = abs(u[0, 0]), abs(u[1, 0])
+    if c < 1e-12 or s < 1e-12:
+        return None
+    a0, a1 = u[0, 0] / c, u[1, 0] / s
+    b1 = -u[0, 1] / (a0 * s)
+    return np.array([1, b1]), np.array([[c, -s], [s, c]], dtype=complex), np.array([a0, a1])
+
+
+def _is_phase_like(op: tuple) -> bool:
+    return op[0] in ("phase", "perm", "cphase")
+
+
+def _schedule(ops: list[tuple]) -> list[tuple]:
+    """Reorder commuting micro-ops: take every ready phase/permutation first, then every
+    ready rotation, so one phase flush serves a whole layer of rotations."""
+    queues: dict[int, list[int]] = {}
+    for i, op in enumerate(ops):
+        for q in op[1]:
+            queues.setdefault(q, []).append(i)
+    heads = {q: 0 for q in queues}
+    done = [False] * len(ops)
+
+    def ready(i: int) -> bool:
+        return all(queues[q][heads[q]] == i for q in ops[i][1])
+
+    def take(i: int) -> None:
+        done[i] = True
+        for q in ops[i][1]:
+            heads[q] += 1
+
+    out: list[tuple] = []
+    remaining = len(ops)
+    while remaining:
+        front = sorted({queues[q][heads[q]] for q in queues if heads[q] < len(queues[q])})
+        phase = [i for i in front if _is_phase_like(ops[i]) and ready(i)]
+        batch = phase or [i for i in front if ready(i)]
+        for i in batch:
+            take(i)
+            out.append(ops[i])
+        remaining -= len(batch)
+    return out
+
+
+class _Lowering:
+    """Tracks which buffer row holds each local basis state and its pending phase."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.dim = 1 << k
+        self.index = np.arange(self.dim)
+        self.where = np.arange(self.dim)  # local basis state a lives in buffer row where[a]
+        self.phase = np.ones(self.dim, complex)
+        self.kinds: list[int] = []
+        self.rows: list[np.ndarray] = []
+        self.params: list[np.ndarray] = []
+        self.aux: list[int] = []
+
+    def _local(self, qubits: Sequence[int]) -> np.ndarray:
+        """For every local basis state, its index over `qubits` (bit j <-> qubits[j])."""
+        idx = np.zeros(self.dim, dtype=np.int64)
+        for j, q in enumerate(qubits):
+            idx |= ((self.index >> q) & 1) << j
+        return idx
+
+    def apply(self, op: tuple) -> None:
+        kind, qubits, data = op
+        if kind == "phase":
+            self.phase = self.phase * data[self._local(qubits)]
+        elif kind == "cphase":
+            *controls, target = qubits
+            cmask = sum(1 << c for c in controls)
+            on = (self.index & cmask) == cmask
+            bit = (self.index >> target) & 1
+            self.phase = np.where(on, self.phase * data[bit], self.phase)
+        elif kind == "perm":
+            perm, phases = data
+            idx = self._local(qubits)
+            dest = self.index.copy()
+            for j, q in enumerate(qubits):
+                dest &= ~(1 << q)
+                dest |= ((perm[idx] >> j) & 1) << q
+            where, phase = self.where.copy(), self.phase.copy()
+            where[dest] = self.where
+            phase[dest] = self.phase * phases[idx]
+            self.where, self.phase = where, phase
+        elif kind == "rot":
+            self._rotation(qubits, data)
+        else:
+            self._dense(qubits, data)
+
+    def _flush(self, states: np.ndarray) -> None:
+        states = states[np.abs(self.phase[states] - 1) > 0]
+        if states.size:
+            self._emit(OP_PHASE, self.where[states], self.phase[states])
+            self.phase[states] = 1
+
+    def _rotation(self, qubits: Sequence[int], u: np.ndarray) -> None:
+        *controls, target = qubits
+        cmask = sum(1 << c for c in controls)
+        tbit = 1 << target
+        x = self.index[((self.index & tbit) == 0) & ((self.index & cmask) == cmask)]
+        y = x | tbit
+        differ = np.abs(self.phase[x] - self.phase[y]) > _SAME_PHASE
+        self._flush(np.concatenate([x[differ], y[differ]]))
+        pairs = np.stack([self.where[x], self.where[y]], axis=1).reshape(-1)
+        if np.all(u.imag == 0):
+            self._emit(OP_PAIR_REAL, pairs, u.reshape(-1))
+        else:
+            self._emit(OP_PAIR_COMPLEX, pairs, u.reshape(-1))
+
+    def _dense(self, qubits: Sequence[int], m: np.ndarray) -> None:
+        mask = sum(1 << q for q in qubits)
+        bases = self.index[(self.index & mask) == 0]
+        offs = np.zeros(1 << len(qubits), dtype=np.int64)
+        for a in range(offs.size):
+            offs[a] = sum(1 << q for j, q in enumerate(qubits) if a >> j & 1)
+        groups = bases[:, None] + offs[None, :]
+        uniform = np.all(np.abs(self.phase[groups] - self.phase[groups[:, :1]]) <= _SAME_PHASE,
+                         axis=1)
+        self._flush(groups[~uniform].reshape(-1))
+        self._emit(OP_GROUP, self.where[groups].reshape(-1), m.reshape(-1), len(qubits))
+
+    def _emit(self, kind: int, rows: np.ndarray, params: np.ndarray, aux: int = 0) -> None:
+        self.kinds.append(kind)
+        self.rows.append(np.asarray(rows, dtype=np.int64))
+        self.params.append(np.asarray(params, dtype=complex))
+        self.aux.append(aux)
+
+    def finish(self, qubits: tuple[int, ...], num_gates: int) -> BlockProgram:
+        self._flush(self.index)
+        counts = np.array([r.size for r in self.rows], dtype=np.int64)
+        sizes = np.array([p.size for p in self.params], dtype=np.int64)
+        params = np.concatenate(self.params) if self.params else np.zeros(0, complex)
+        return BlockProgram(
+            qubits=qubits,
+            kinds=np.array(self.kinds, dtype=np.int64),
+            row_start=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            if counts.size else np.zeros(0, np.int64),
+            row_count=counts,
+            rows=np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64),
+            par_start=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+            if sizes.size else np.zeros(0, np.int64),
+            par_re=np.ascontiguousarray(params.real),
+            par_im=np.ascontiguousarray(params.imag),
+            aux=np.array(self.aux, dtype=np.int64),
+            final_rows=self.where.astype(np.int64),
+            num_gates=num_gates,
+        )

@@ -32,7 +32,17 @@ import numpy as np
 from ..circuit import GATES, Instruction, QuantumCircuit
 from ..errors import InsufficientMemoryError, SimulationError
 from . import _kernels as k
-from .fusion import CostModel, FusedGate, GateKind, controlled_parts, fuse, to_little_endian
+from .fusion import (
+    BlockProgram,
+    CostModel,
+    FusedGate,
+    GateKind,
+    compile_block,
+    controlled_parts,
+    fuse,
+    partition,
+    to_little_endian,
+)
 from .sampling import clbit_values, counts_from_values, memory_from_values, sample_indices
 
 __all__ = [
@@ -52,6 +62,9 @@ __all__ = [
 ]
 
 Precision = Literal["double", "single"]
+Fusion = bool | Literal["blocks", "matrix"] | CostModel
+"""How gates are fused: True or "blocks" (cache-blocked gate sequences, the default),
+"matrix" or a `CostModel` (multiply gates into matrices of a few qubits), False (none)."""
 _DTYPES = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}
 _IGNORED = frozenset({"barrier", "delay", "id"})
 
@@ -110,8 +123,24 @@ def default_cost_model(num_qubits: int, precision: Precision = "double") -> Cost
     return CostModel()
 
 
-def kernel_call(gate: FusedGate, dtype: np.dtype) -> KernelCall | None:
+_BATCHES = 8  # batches per block call at least, so every thread gets work
+
+
+def _apply_block(state: np.ndarray, *args) -> None:
+    k.apply_block(state.view(state.real.dtype), *args)
+
+
+def kernel_call(gate: FusedGate | BlockProgram, dtype: np.dtype) -> KernelCall | None:
     """The kernel and its arguments that apply `gate` to a state of `dtype` (None: identity)."""
+    if isinstance(gate, BlockProgram):
+        identity = np.arange(gate.final_rows.size)
+        if gate.kinds.size == 0 and np.array_equal(gate.final_rows, identity):
+            return None
+        ft = np.dtype(np.float32 if dtype == np.complex64 else np.float64)
+        args = (np.asarray(gate.qubits, dtype=np.int64), gate.kinds, gate.row_start,
+                gate.row_count, gate.rows, gate.par_start, gate.par_re.astype(ft),
+                gate.par_im.astype(ft), gate.aux, gate.final_rows, _BATCHES)
+        return _apply_block, args
     m = gate.matrix
     qubits = np.asarray(gate.qubits, dtype=np.int64)
     if gate.kind is GateKind.IDENTITY:
@@ -135,7 +164,7 @@ def kernel_call(gate: FusedGate, dtype: np.dtype) -> KernelCall | None:
     return k.apply_dense, (qubits, m)
 
 
-def apply_fused(state: np.ndarray, gate: FusedGate) -> None:
+def apply_fused(state: np.ndarray, gate: FusedGate | BlockProgram) -> None:
     """Apply one fused gate to `state` in place."""
     call = kernel_call(gate, state.dtype)
     if call is not None:
@@ -153,25 +182,37 @@ def apply_matrix(state: np.ndarray, matrix: np.ndarray, qubits: Sequence[int]) -
     apply_fused(state, FusedGate(order, m, classify(m)))
 
 
+def block_width(num_qubits: int, precision: Precision = "double") -> int:
+    """Qubits per cache block: wide enough to hold many gates, small enough that a batch of
+    2**width rows (several amplitudes each) stays in the L2 cache."""
+    return max(1, min(num_qubits, 10 if precision == "single" else 9))
+
+
 def compile_gates(
     instructions: Iterable[Instruction],
     *,
-    fusion: bool | CostModel = True,
+    fusion: Fusion = True,
     num_qubits: int = 0,
     precision: Precision = "double",
-) -> list[FusedGate]:
-    """Fuse unconditioned gates (barriers, delays and `id` are dropped) into `FusedGate`s.
+) -> list[FusedGate | BlockProgram]:
+    """Fuse unconditioned gates (barriers, delays and `id` are dropped).
 
     Args:
         instructions: gates only (no measure/reset/condition).
-        fusion: True for the default cost model, False for one kernel per gate, or a model.
-        num_qubits: the state's width, which picks the default cost model.
-        precision: the precision, which also picks the default cost model.
+        fusion: see `Fusion`.
+        num_qubits: the state's width, which picks block width and cost model.
+        precision: the precision, which also picks them.
+
+    Returns:
+        `BlockProgram`s (block fusion) or `FusedGate`s (matrix fusion or none), in order.
     """
     gates = [(_matrix(inst), inst.qubits) for inst in instructions if inst.name not in _IGNORED]
+    if fusion is True or fusion == "blocks":
+        width = block_width(num_qubits, precision)
+        return [compile_block(qubits, ops) for qubits, ops in partition(gates, width)]
     if fusion is False:
         cost = CostModel(max_qubits=0)
-    elif fusion is True:
+    elif fusion == "matrix":
         cost = default_cost_model(num_qubits, precision)
     else:
         cost = fusion
@@ -262,7 +303,7 @@ class Program:
 
 
 def compile_program(
-    circuit: QuantumCircuit, *, precision: Precision = "double", fusion: bool | CostModel = True
+    circuit: QuantumCircuit, *, precision: Precision = "double", fusion: Fusion = True
 ) -> Program:
     """Prepare `circuit` for `run_statevector`: fuse its unitary segments, find the terminal
     measurements, drop resets of qubits still in |0> and identities."""
@@ -368,7 +409,7 @@ def final_state(
     circuit: QuantumCircuit,
     *,
     precision: Precision = "double",
-    fusion: bool | CostModel = True,
+    fusion: Fusion = True,
     max_memory_bytes: int | None = None,
 ) -> np.ndarray:
     """The state `circuit` prepares from |0...0>, ignoring terminal measurements.
@@ -396,7 +437,7 @@ def run_statevector(
     *,
     precision: Precision = "double",
     seed: int | np.random.Generator | np.random.SeedSequence | None = None,
-    fusion: bool | CostModel = True,
+    fusion: Fusion = True,
     memory: bool = False,
     max_memory_bytes: int | None = None,
 ) -> StatevectorResult:
@@ -407,7 +448,8 @@ def run_statevector(
         shots: number of shots (0: only the final state).
         precision: "double" (complex128) or "single" (complex64).
         seed: seed or generator for every random choice; same seed, same result.
-        fusion: True (default cost model), False (one kernel pass per gate) or a `CostModel`.
+        fusion: True or "blocks" (cache-blocked gate sequences), "matrix" or a `CostModel`
+            (gates multiplied into matrices of a few qubits), False (one pass per gate).
         memory: also return each shot's bitstring.
         max_memory_bytes: memory budget; defaults to 80 % of physical memory.
 

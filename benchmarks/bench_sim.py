@@ -1,0 +1,336 @@
+"""Time Kuafu's statevector engine against its peers on the same circuits, in one process.
+
+    .venv/bin/python benchmarks/bench_sim.py                 # 16..28 qubits, best of 3
+    .venv/bin/python benchmarks/bench_sim.py --quick         # 16 and 20 qubits
+    .venv/bin/python benchmarks/bench_sim.py --max-qubits 24 --threads 2
+
+Cases (1000 shots, all qubits measured at the end): QFT, random brickwork (20 layers of U3
+on every qubit, then CX between neighbours on alternating pairs) and GHZ. Peers: Qiskit Aer
+(statevector, its default fusion), qulacs and qsim (qsimcirq) where they are installed. Like
+is compared with like: Kuafu complex128 against Aer and qulacs, Kuafu complex64 against qsim,
+which computes in single precision. Every engine gets the same thread count.
+
+The script also measures this machine's memory bandwidth (one read-and-write pass over an
+array the size of the state) and prints, per case, Kuafu's time per gate against that pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+THREADS_DEFAULT = 2
+
+
+def _set_threads(threads: int) -> None:
+    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "QULACS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def _early_threads() -> int:
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return int(sys.argv[i + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return THREADS_DEFAULT
+
+
+_set_threads(_early_threads())  # before numba, OpenMP runtimes or Aer are loaded
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+from kuafu.circuit import QuantumCircuit  # noqa: E402
+from kuafu.circuit.gates import u3_matrix  # noqa: E402
+from kuafu.sim import _kernels  # noqa: E402
+from kuafu.sim.statevector import run_statevector  # noqa: E402
+
+SHOTS = 1000
+
+# ------------------------------------------------------------------------------ circuits
+
+
+def qft_ops(n: int) -> list[tuple[str, tuple[int, ...], tuple[float, ...]]]:
+    ops = []
+    for j in range(n - 1, -1, -1):
+        ops.append(("h", (j,), ()))
+        for k in range(j - 1, -1, -1):
+            ops.append(("cp", (k, j), (math.pi / 2 ** (j - k),)))
+    for q in range(n // 2):
+        ops.append(("swap", (q, n - 1 - q), ()))
+    return ops
+
+
+def random_ops(n: int, layers: int = 20, seed: int = 7):
+    rng = np.random.default_rng(seed)
+    ops = []
+    for layer in range(layers):
+        for q in range(n):
+            ops.append(("u3", (q,), tuple(float(x) for x in rng.uniform(0, 2 * math.pi, 3))))
+        for q in range(layer % 2, n - 1, 2):
+            ops.append(("cx", (q, q + 1), ()))
+    return ops
+
+
+def ghz_ops(n: int):
+    return [("h", (0,), ())] + [("cx", (q, q + 1), ()) for q in range(n - 1)]
+
+
+CASES = {"qft": qft_ops, "random": random_ops, "ghz": ghz_ops}
+
+# ------------------------------------------------------------------------------ engines
+
+
+def kuafu_runner(precision: str):
+    def prepare(n, ops):
+        qc = QuantumCircuit(n, n)
+        for name, qubits, params in ops:
+            getattr(qc, name)(*params, *qubits)
+        qc.measure(range(n), range(n))
+        return qc
+
+    def run(qc):
+        return run_statevector(qc, SHOTS, precision=precision, seed=1)
+
+    return prepare, run
+
+
+def aer_runner(threads: int):
+    from qiskit import QuantumCircuit as QiskitCircuit
+    from qiskit_aer import AerSimulator
+
+    sim = AerSimulator(method="statevector", precision="double",
+                       max_parallel_threads=threads, max_parallel_experiments=1)
+
+    def prepare(n, ops):
+        qc = QiskitCircuit(n, n)
+        for name, qubits, params in ops:
+            if name == "u3":
+                qc.u(*params, *qubits)
+            else:
+                getattr(qc, name)(*params, *qubits)
+        qc.measure(range(n), range(n))
+        return qc
+
+    def run(qc):
+        result = sim.run(qc, shots=SHOTS, seed_simulator=1).result()
+        if not result.success:
+            raise RuntimeError(result.status)
+        return result
+
+    return prepare, run
+
+
+def qulacs_runner():
+    import qulacs
+    from qulacs.gate import DenseMatrix
+
+    def prepare(n, ops):
+        circuit = qulacs.QuantumCircuit(n)
+        for name, qubits, params in ops:
+            if name == "h":
+                circuit.add_H_gate(qubits[0])
+            elif name == "cx":
+                circuit.add_CNOT_gate(*qubits)
+            elif name == "swap":
+                circuit.add_SWAP_gate(*qubits)
+            elif name == "u3":
+                circuit.add_dense_matrix_gate(qubits[0], u3_matrix(*params))
+            elif name == "cp":
+                gate = DenseMatrix(qubits[1], np.diag([1, np.exp(1j * params[0])]))
+                gate.add_control_qubit(qubits[0], 1)
+                circuit.add_gate(gate)
+        return n, circuit
+
+    def run(prepared):
+        n, circuit = prepared
+        state = qulacs.QuantumState(n)
+        circuit.update_quantum_state(state)
+        return state.sampling(SHOTS, 1)
+
+    return prepare, run
+
+
+def qsim_runner(threads: int):
+    import cirq
+    import qsimcirq
+
+    sim = qsimcirq.QSimSimulator(qsimcirq.QSimOptions(cpu_threads=threads))
+
+    def prepare(n, ops):
+        q = cirq.LineQubit.range(n)
+        moments = []
+        for name, qubits, params in ops:
+            if name == "h":
+                moments.append(cirq.H(q[qubits[0]]))
+            elif name == "cx":
+                moments.append(cirq.CNOT(q[qubits[0]], q[qubits[1]]))
+            elif name == "swap":
+                moments.append(cirq.SWAP(q[qubits[0]], q[qubits[1]]))
+            elif name == "u3":
+                moments.append(cirq.MatrixGate(u3_matrix(*params)).on(q[qubits[0]]))
+            elif name == "cp":
+                moments.append(cirq.CZPowGate(exponent=params[0] / math.pi)
+                               .on(q[qubits[0]], q[qubits[1]]))
+        moments.append(cirq.measure(*q, key="m"))
+        return cirq.Circuit(moments)
+
+    def run(circuit):
+        return sim.run(circuit, repetitions=SHOTS)
+
+    return prepare, run
+
+
+# ------------------------------------------------------------------------------ bandwidth
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def _read_write_pass(a):
+    for i in numba.prange(a.size):
+        a[i] = a[i] * 0.9999999
+
+
+def bandwidth_pass(n: int, dtype, repeats: int) -> float:
+    """Seconds for one read-and-write pass over a state-sized array (best of `repeats`)."""
+    a = np.ones(1 << n, dtype=dtype).view(np.dtype(dtype).type(0).real.dtype)
+    _read_write_pass(a)
+    return _best(lambda: _read_write_pass(a), repeats)
+
+
+def one_qubit_pass(n: int, dtype, qubit: int, repeats: int) -> float:
+    state = np.zeros(1 << n, dtype=dtype)
+    state[0] = 1
+    m = np.array([[0.6, 0.8j], [0.8j, 0.6]], dtype=dtype)
+    _kernels.apply_1q(state, qubit, m)
+    return _best(lambda: _kernels.apply_1q(state, qubit, m), repeats)
+
+
+def _best(fn, repeats: int) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-qubits", type=int, default=28)
+    parser.add_argument("--sizes", type=str, default="16,20,24,26,28")
+    parser.add_argument("--quick", action="store_true", help="16 and 20 qubits only")
+    parser.add_argument("--threads", type=int, default=THREADS_DEFAULT)
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--slow-limit", type=float, default=60.0,
+                        help="a run slower than this (s) is not repeated, and larger sizes "
+                             "of that engine and case are skipped")
+    parser.add_argument("--cases", type=str, default="qft,random,ghz")
+    parser.add_argument("--peers", type=str, default="aer,qulacs,qsim")
+    args = parser.parse_args(argv)
+
+    numba.set_num_threads(args.threads)
+    sizes = [16, 20] if args.quick else [int(s) for s in args.sizes.split(",")]
+    sizes = [s for s in sizes if s <= args.max_qubits]
+    cases = args.cases.split(",")
+
+    engines: dict[str, tuple] = {
+        "kuafu-c128": (*kuafu_runner("double"), None),
+        "kuafu-c64": (*kuafu_runner("single"), None),
+    }
+    missing = []
+    for peer in args.peers.split(","):
+        try:
+            if peer == "aer":
+                engines["aer-c128"] = (*aer_runner(args.threads), "kuafu-c128")
+            elif peer == "qulacs":
+                engines["qulacs-c128"] = (*qulacs_runner(), "kuafu-c128")
+            elif peer == "qsim":
+                engines["qsim-c64"] = (*qsim_runner(args.threads), "kuafu-c64")
+        except ImportError as exc:
+            missing.append(f"{peer} ({exc})")
+
+    print(f"# bench_sim: {args.threads} threads, {SHOTS} shots, best of {args.repeats}; "
+          f"numba {numba.__version__}, numpy {np.__version__}")
+    for m in missing:
+        print(f"# not installed, skipped: {m}")
+    _warm_up(engines)
+
+    print("\n## memory bandwidth (one read+write pass over a state-sized array)")
+    print(f"{'qubits':>6} {'c128 pass s':>12} {'GB/s':>6} {'c64 pass s':>11} {'GB/s':>6} "
+          f"{'1q gate/pass c128 (q mid, top)':>32} {'c64 (mid, top)':>16}")
+    passes = {}
+    for n in sizes:
+        row = []
+        for dtype in (np.complex128, np.complex64):
+            t = bandwidth_pass(n, dtype, args.repeats)
+            passes[(n, np.dtype(dtype).itemsize)] = t
+            row += [t, 2 * np.dtype(dtype).itemsize * 2**n / t / 1e9]
+        r128 = [one_qubit_pass(n, np.complex128, q, args.repeats) / row[0] for q in (n // 2, n - 1)]
+        r64 = [one_qubit_pass(n, np.complex64, q, args.repeats) / row[2] for q in (n // 2, n - 1)]
+        print(f"{n:>6} {row[0]:>12.4f} {row[1]:>6.1f} {row[2]:>11.4f} {row[3]:>6.1f} "
+              f"{r128[0]:>21.2f}x {r128[1]:>8.2f}x {r64[0]:>8.2f}x {r64[1]:>6.2f}x")
+        sys.stdout.flush()
+
+    print("\n## times (s) and ratio peer/Kuafu (>1: Kuafu faster); Kuafu per gate vs one pass")
+    header = f"{'case':<7} {'n':>3} {'gates':>6} " + " ".join(f"{e:>12}" for e in engines)
+    header += "  ratios" + " " * 30 + "kuafu per-gate/pass (c128, c64)"
+    print(header)
+    skip: set[tuple[str, str]] = set()
+    for case in cases:
+        for n in sizes:
+            ops = CASES[case](n)
+            times = {}
+            for name, (prepare, run, _) in engines.items():
+                if (name, case) in skip:
+                    times[name] = math.nan
+                    continue
+                times[name] = _time_engine(prepare, run, n, ops, args.repeats, args.slow_limit)
+                if times[name] > args.slow_limit:
+                    skip.add((name, case))
+            ratios = []
+            for name, (_, _, ref) in engines.items():
+                if ref is not None:
+                    ratios.append(f"{name.split('-')[0]} {times[name] / times[ref]:.2f}x")
+            per_gate = [
+                times["kuafu-c128"] / len(ops) / passes[(n, 16)],
+                times["kuafu-c64"] / len(ops) / passes[(n, 8)],
+            ]
+            print(f"{case:<7} {n:>3} {len(ops):>6} "
+                  + " ".join(f"{times[e]:>12.3f}" for e in engines)
+                  + "  " + ", ".join(ratios).ljust(36)
+                  + f"  {per_gate[0]:.3f}, {per_gate[1]:.3f}")
+            sys.stdout.flush()
+    return 0
+
+
+def _time_engine(prepare, run, n, ops, repeats, slow_limit) -> float:
+    try:
+        prepared = prepare(n, ops)
+    except MemoryError:
+        return math.nan
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run(prepared)
+        best = min(best, time.perf_counter() - t)
+        if best > slow_limit / repeats:
+            break
+    return best
+
+
+def _warm_up(engines) -> None:
+    """Compile Kuafu's kernels (or load them from numba's cache) and start every peer once."""
+    for case in CASES.values():
+        for prepare, run, _ in engines.values():
+            run(prepare(14, case(14)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
