@@ -191,7 +191,8 @@ def _gate_ops(name: str, params: tuple[float, ...]) -> tuple[tuple[str, tuple[in
         kuafu_name = _STIM_TO_KUAFU_2Q.get(op_name) or _STIM_TO_KUAFU_1Q[op_name]
         back = embed(gate_matrix(kuafu_name), positions, k) @ back
     phase = np.vdot(back.reshape(-1), matrix.reshape(-1))
-    if abs(phase) < 1e-6 or not np.allclose(back * (phase / abs(phase)), matrix, atol=_ATOL):
+    if abs(phase) < 1e-6 or not np.allclose(back * (phase / abs(phase)), matrix, rtol=0,
+                                            atol=_ATOL):
         raise NotStabilizerError(f"gate {name}{params or ''} is not exactly Clifford")
     return tuple(ops)
 
