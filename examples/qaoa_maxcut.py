@@ -75,13 +75,14 @@ def optimise(depth: int = 2, maxiter: int = 60) -> tuple[np.ndarray, float]:
     return found.x, -float(found.fun)
 
 
-def main(num_shots: int | None = None, depth: int | None = None, seed: int = 3
-         ) -> dict[str, float]:
+def main(num_shots: int | None = None, depth: int | None = None, seed: int = 3,
+         chip=None) -> dict[str, float]:
+    """Optimise, sample and sweep; `chip` defaults to the noisy emulated ScQ-P18."""
     num_shots = num_shots or shots(4000)
     depth = depth or (1 if quick() else 2)
     best = max_cut()
     params, expected = optimise(depth)
-    chip = backends.get("ScQ-P18")
+    chip = chip or backends.get("ScQ-P18")
     counts = Sampler(chip, shots=num_shots, seed=seed).run(qaoa(depth, measure=True),
                                                            params).counts[0]
     cuts = {k: cut_size(k) for k in counts}
@@ -93,8 +94,8 @@ def main(num_shots: int | None = None, depth: int | None = None, seed: int = 3
     print(f"8-node 3-regular graph, {len(EDGES)} edges: maximum cut {best}, random guess "
           f"{len(EDGES) / 2:.1f}")
     print(f"QAOA depth {depth}, exact expected cut        {expected:.3f}")
-    print(f"ScQ-P18 ({num_shots} shots): mean cut  {mean_cut:.3f}; P(maximum cut) {p_best:.3f}; "
-          f"best sampled {max(cuts.values())}")
+    print(f"{chip.name} ({num_shots} shots): mean cut  {mean_cut:.3f}; "
+          f"P(maximum cut) {p_best:.3f}; best sampled {max(cuts.values())}")
     print(f"Estimator sweep, angles x {scales} in one batch "
           f"({len(sweep.metadata['settings'])} setting each): expected cut "
           + ", ".join(f"{v:.3f} ± {e:.3f}" for v, e in zip(sweep.values[:, 0],
