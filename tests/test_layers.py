@@ -22,6 +22,8 @@ ALLOWED = {
     "primitives": {"errors", "circuit", "sim"},
     "backends": {"errors", "circuit", "qasm", "devices", "compiler", "sim", "primitives"},
     "schemas": {"errors"},
+    "interop": {"errors", "circuit", "qasm", "devices", "compiler", "sim", "primitives", "backends",
+                "client", "schemas"},
 }
 CORE = [p for p in ("circuit", "qasm", "devices", "compiler", "sim", "primitives")
         if (SRC / p).exists()]  # primitives arrives with issue 8

@@ -21,7 +21,8 @@ import qiskit
 from qiskit.providers import BackendV2, JobStatus, JobV1, Options
 from qiskit.result import Result
 
-from ... import __version__
+import kuafu
+
 from ...circuit import QuantumCircuit
 from ...devices import Device
 from ...errors import CompileError
@@ -55,7 +56,7 @@ class KuafuBackend(BackendV2):
             self._kuafu = backend
             self._device = backend.device
             name = backend.name
-        super().__init__(name=f"kuafu.{name}", backend_version=__version__,
+        super().__init__(name=f"kuafu.{name}", backend_version=kuafu.__version__,
                          description=f"Kuafu {'server' if client else 'emulated'} chip {name}")
         self.kuafu_name = name
         self._target = target_from_device(self._device)
@@ -160,7 +161,7 @@ class KuafuJob(JobV1):
         experiments = [_experiment(qc, r) for qc, r in zip(self._circuits, self._results,
                                                             strict=True)]
         return Result.from_dict({
-            "backend_name": self._backend.name, "backend_version": __version__,
+            "backend_name": self._backend.name, "backend_version": kuafu.__version__,
             "job_id": self._job_id, "qobj_id": self._job_id, "success": True,
             "results": experiments})
 
