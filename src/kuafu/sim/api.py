@@ -28,7 +28,7 @@ from . import statevector as sv
 from .noise import NoiseModel, compile_program
 from .result import SimResult, bits_to_strings, counts_from_bits
 from .stabilizer import NotStabilizerError, is_clifford, run_stabilizer, to_stim
-from .trajectories import run_trajectories, trajectory_required_bytes
+from .trajectories import BATCH_BYTES, run_trajectories, trajectory_required_bytes
 
 __all__ = ["METHODS", "density_matrix", "expectation", "simulate", "statevector"]
 
@@ -147,8 +147,14 @@ def _refuse(n: int, need: int, budget: int, method: str) -> InsufficientMemoryEr
         need, budget)
 
 
+_CALL_SECONDS = 2e-5
+"""Rough cost of one kernel call's Python and thread start-up."""
+_AMPLITUDE_SECONDS = 1.5e-9
+"""Rough cost of updating one amplitude in one pass (two cores)."""
+
+
 def _trajectory_cost(circuit: QuantumCircuit, noise: NoiseModel, shots: int) -> float:
-    """Amplitude updates trajectories will make, roughly."""
+    """Seconds trajectories will take, roughly."""
     program = compile_program(circuit, noise)
     steps = len(program.ops)
     if program.has_midcircuit or not noise.is_unitary_mixture:
@@ -159,14 +165,17 @@ def _trajectory_cost(circuit: QuantumCircuit, noise: NoiseModel, shots: int) -> 
             if op.kind == "kraus" and op.channel is not None and op.channel.mixture:
                 p_clean *= max(p for p, _ in op.channel.mixture)
         runs = 1 + shots * (1 - p_clean) * 0.6  # deviating shots start part-way through
-    return 2.0**circuit.num_qubits * steps * runs + 2e4 * steps
+    dim = 2.0**circuit.num_qubits
+    batches = 1 + runs * dim * 16 / BATCH_BYTES
+    return steps * (batches * _CALL_SECONDS + dim * runs * _AMPLITUDE_SECONDS) + shots * 2e-6
 
 
 def _density_matrix_cost(circuit: QuantumCircuit, noise: NoiseModel) -> float:
-    """Amplitude updates of the density matrix, roughly (channels count as 4 passes)."""
+    """Seconds the density matrix will take, roughly (a k-qubit channel: 2 * 4**k passes)."""
     program = compile_program(circuit, noise)
-    passes = sum(2 if op.kind == "gate" else 4 for op in program.ops)
-    return 4.0**circuit.num_qubits * passes + 2e4 * len(program.ops)
+    passes = sum(2 if op.kind == "gate" else 2 * 4 ** len(op.qubits) for op in program.ops)
+    return len(program.ops) * 2 * _CALL_SECONDS + 4.0**circuit.num_qubits * passes * (
+        _AMPLITUDE_SECONDS)
 
 
 def statevector(circuit: QuantumCircuit, *, precision: str = "double",
