@@ -118,8 +118,10 @@ def classify(matrix: np.ndarray, atol: float = 0.0) -> GateKind:
     `CONTROLLED` means: every qubit but one is a control (identity where it is 0), which
     `controlled_parts` turns into the control mask and the 2x2 target matrix.
     """
-    nonzero = np.abs(matrix) > atol
     dim = matrix.shape[0]
+    if dim == 2:
+        return _classify_2x2(matrix, atol)
+    nonzero = np.abs(matrix) > atol
     one_per_row_and_column = np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)
     if np.count_nonzero(nonzero) == dim and one_per_row_and_column:
         if not np.all(np.diag(nonzero)):
@@ -129,6 +131,17 @@ def classify(matrix: np.ndarray, atol: float = 0.0) -> GateKind:
         return GateKind.DIAGONAL
     if dim > 2 and controlled_parts(matrix, atol=max(atol, 1e-14)) is not None:
         return GateKind.CONTROLLED
+    return GateKind.DENSE
+
+
+def _classify_2x2(m: np.ndarray, atol: float) -> GateKind:
+    a, b, c, d = (abs(complex(x)) > atol for x in m.reshape(-1))
+    if not b and not c:
+        if abs(m[0, 0] - 1) <= max(atol, 1e-15) and abs(m[1, 1] - 1) <= max(atol, 1e-15):
+            return GateKind.IDENTITY
+        return GateKind.DIAGONAL
+    if not a and not d:
+        return GateKind.MONOMIAL
     return GateKind.DENSE
 
 
@@ -205,10 +218,13 @@ def partition(
     """
     flat = (0.0,) + (1.0,) * max(max_qubits, 1)
     cost = CostModel(dense=flat, diagonal=1.0, monomial=1.0, max_qubits=max_qubits)
-    return [(tuple(sorted(b.qubits)), b.ops) for b in _greedy(gates, cost)]
+    blocks = _greedy(gates, cost, classify_gates=False)
+    return [(tuple(sorted(b.qubits)), b.ops) for b in blocks]
 
 
-def _greedy(gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel) -> list[_Block]:
+def _greedy(
+    gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel, classify_gates: bool = True
+) -> list[_Block]:
     open_of: dict[int, _Block] = {}
     out: list[_Block] = []
     counter = itertools.count()
@@ -223,7 +239,7 @@ def _greedy(gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel) 
 
     for matrix, qubits in gates:
         qubits = tuple(qubits)
-        kind = _gate_kind(np.asarray(matrix))
+        kind = _gate_kind(np.asarray(matrix)) if classify_gates else GateKind.DENSE
         g_cost = cost.cost(len(qubits), kind)
         touched = list({id(open_of[q]): open_of[q] for q in qubits if q in open_of}.values())
         best: tuple[_Block, ...] = ()
