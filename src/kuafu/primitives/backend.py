@@ -97,6 +97,9 @@ class RemoteBackend:
         name: the backend's name on the server (`ScQ-P10`).
         timeout: seconds to wait for a batch to finish.
 
+    A batch carries one seed for all its jobs; with `seed=None` (the default) every job
+    draws its own, so the shot noise of different settings is independent.
+
     Example:
         >>> backend = RemoteBackend(kuafu.Client(), "ScQ-P10")
         >>> Estimator(backend).run(circuit, "ZZ").value
