@@ -108,3 +108,21 @@ def test_a_second_server_on_the_same_store_is_refused(fresh_store, tmp_path):
         with pytest.raises(RuntimeError, match="exited"):
             second.start(timeout=60)
         assert "another Kuafu server" in (tmp_path / "two.log").read_text()
+
+
+def test_a_clean_stop_requeues_running_jobs_without_counting_the_attempt(fresh_store,
+                                                                           tmp_path):
+    token = create_user(fresh_store)
+    server = LiveServer(fresh_store, workers=1, env={"KUAFU_WORKER_DELAY": "2"},
+                        log=tmp_path / "t1.log").start()
+    try:
+        with api(server, token) as c:
+            (job_id,) = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
+                                              "shots": 10}).json()["ids"]
+            _wait_running(c, job_id, 1)
+    finally:
+        server.stop()  # SIGTERM
+    with LiveServer(fresh_store, workers=1, log=tmp_path / "t2.log") as again, \
+            api(again, token) as c:
+        job = wait_done(c, job_id)
+        assert job["status"] == "done" and job["attempts"] == 1
