@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -109,14 +109,15 @@ def _check_limits(platform: Platform, session: Session, user: User, body: JobCre
                                   f"{s.max_qasm_bytes}")
     if body.shots > s.max_shots:
         raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
-    queued = session.scalar(select(func.count()).select_from(Job).where(
-        Job.user_id == user.id, Job.status == JobStatus.QUEUED)) or 0
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    queued, used = session.execute(select(  # one round trip for both quotas
+        func.count(case((Job.status == JobStatus.QUEUED, 1))),
+        func.coalesce(func.sum(case((Job.created_at >= midnight, Job.shots), else_=0)), 0),
+    ).where(Job.user_id == user.id, or_(Job.status == JobStatus.QUEUED,
+                                        Job.created_at >= midnight))).one()
     if queued + len(programs) > s.max_queued_per_user:
         raise QuotaExceeded(f"you have {queued} jobs queued; the limit is "
                             f"{s.max_queued_per_user}")
-    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    used = session.scalar(select(func.coalesce(func.sum(Job.shots), 0)).where(
-        Job.user_id == user.id, Job.created_at >= midnight)) or 0
     if used + body.shots * len(programs) > s.max_shots_per_day:
         raise QuotaExceeded(f"you have used {used} of {s.max_shots_per_day} shots today "
                             f"(UTC); this submission needs {body.shots * len(programs)}")
