@@ -22,6 +22,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     workers: int = Field(2, ge=1, description="processes of the local executor")
+    prefetch: int = Field(2, ge=1, description="jobs handed to the executor per worker")
     cluster: str | None = Field(None, description="Dask scheduler address (issue 6)")
     max_shots: int = Field(100_000, ge=1)
     max_qasm_bytes: int = Field(1_000_000, ge=1)

@@ -63,7 +63,7 @@ class Scheduler:
         self.settings = settings
         self.executor = executor
         self.events = events or JobEvents()
-        self.capacity = executor.workers * 2
+        self.capacity = executor.workers * settings.prefetch
         self._in_flight: dict[str, _Flight] = {}
         self._outcomes: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         self._wake = threading.Event()
