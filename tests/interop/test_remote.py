@@ -23,7 +23,7 @@ from kuafu.server.testing import LiveServer, create_user
 def server(tmp_path_factory) -> Iterator[tuple[LiveServer, str]]:
     store = f"sqlite:///{tmp_path_factory.mktemp('store') / 'kuafu.db'}"
     log = tmp_path_factory.mktemp("logs") / "interop-server.log"
-    with LiveServer(store, workers=2, log=log) as live:
+    with LiveServer(store, workers=1, log=log) as live:
         yield live, store
 
 

@@ -105,6 +105,7 @@ def test_extrapolation_is_exact_on_polynomials_of_its_degree(method, degree, rng
     assert extrapolation_weights(scales, method) @ values == pytest.approx(coeffs[0])
 
 
+@pytest.mark.slow  # tests/examples checks the same on the VQE example by default
 def test_zne_with_readout_mitigation_brings_vqe_energy_closer(p10):
     """The H2 ansatz at a fixed point: each mitigation step reduces the error."""
     qc = QuantumCircuit(2)
