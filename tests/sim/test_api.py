@@ -22,6 +22,7 @@ from kuafu.sim import (
     simulate,
     statevector,
 )
+from kuafu.sim.trajectories import trajectory_required_bytes
 
 PAULI = (NoiseModel().with_gate_error(depolarizing(0.01), num_qubits=1)
          .with_gate_error(depolarizing(0.02, 2), num_qubits=2)
@@ -95,7 +96,8 @@ def test_memory_refusal_names_the_bytes():
     with pytest.raises(InsufficientMemoryError) as info:
         simulate(qc, 10, noise=PAULI, max_memory_bytes=1 << 30)
     err = info.value
-    assert err.required_bytes == 2 * 16 * 2**30 and err.available_bytes == 1 << 30
+    assert err.required_bytes == trajectory_required_bytes(30)
+    assert err.available_bytes == 1 << 30
     assert f"{err.required_bytes:,}" in str(err)
     with pytest.raises(InsufficientMemoryError):
         simulate(qc, 10, max_memory_bytes=1 << 30)

@@ -1,4 +1,4 @@
-"""Quantum trajectories: noisy circuits too wide for a density matrix, on the statevector kernels.
+"""Quantum trajectories: noisy circuits too wide for a density matrix.
 
 Each shot follows one pure-state trajectory: at every channel it applies one Kraus operator,
 drawn with its Born probability. Two strategies, both exact in distribution:
@@ -8,18 +8,21 @@ drawn with its Born probability. Two strategies, both exact in distribution:
   so all choices are drawn first. At each channel the most likely unitary is the *main*
   choice (the identity for weak noise); a shot that deviates somewhere has an *event*
   there. Shots with identical events share one run, and shots with no event share the
-  noiseless *main* trajectory. Shots with events are sorted by their first event and run in
-  batches of rows, copied from the main state at the batch's first event: the long common
-  prefix before any error runs once.
+  noiseless *main* trajectory, computed once. Shots with events are sorted by their first
+  event and cut into batches; a batch starts from a snapshot of the main state and each of
+  its rows joins, as a copy of the (batch's own) main state, exactly at its first event: the
+  noiseless prefix of every shot runs once, and no row runs a step it shares with main.
 * **Branching per shot** (amplitude damping, thermal relaxation, mid-circuit measurement,
   reset, conditions). Every shot is a row from the start; channels draw per row from
   ||K_i psi||^2 (computed from the reduced density matrix of the channel's qubits).
 
-Rows of a batch sit in one contiguous (rows, 2**n) array. With a power-of-two number of
-rows it is a statevector of n + log2(rows) qubits, so a gate applied to every row is one
-call of the ordinary statevector kernel on the flattened array. States are not normalised
-after a Kraus operator: probabilities divide by the norm and sampling does not need it.
-Readout errors flip the sampled bits.
+Rows of a batch sit in one contiguous (rows, 2**n) array, so a gate applied to every row is
+one kernel call on the flattened array. Batches are independent: they run on a thread pool
+(one thread per numba thread), each with single-threaded kernels (`nogil`) on data that stays
+in its core's cache, which also keeps a loaded machine from stalling parallel barriers. All
+random numbers come from the caller's generator (per batch, in batch order), so a seed gives
+the same result whatever the scheduling. States are not normalised after a Kraus operator:
+probabilities divide by the norm. Readout errors flip the sampled bits.
 """
 
 from __future__ import annotations
@@ -28,32 +31,32 @@ import functools
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import prange
 
 from ..circuit import QuantumCircuit
 from ..errors import InsufficientMemoryError
-from .fusion import FusedGate, classify
+from .fusion import GateKind, classify, controlled_parts
 from .noise import NoiseModel, Op, Program, compile_program
 from .result import apply_readout, write_terminal
-from .sampling import sample_indices
-from .statevector import KernelCall, kernel_call, memory_budget
+from .statevector import memory_budget
 
-__all__ = ["run_trajectories", "trajectory_required_bytes"]
+__all__ = ["BATCH_BYTES", "run_trajectories", "trajectory_required_bytes"]
 
 _DTYPES = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}
 _jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
-_pjit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True, parallel=True)
-BATCH_BYTES = 1 << 23
-"""Target size of one batch of rows: well inside a last-level cache."""
+BATCH_BYTES = 1 << 18
+"""Target size of one batch of rows: inside one core's L2 cache."""
+
+KernelCall = tuple  # (serial kernel, extra arguments)
 
 
 def trajectory_required_bytes(num_qubits: int, precision: str = "double") -> int:
-    """Least memory trajectories need: the main state and one row."""
-    return 2 * (_DTYPES[precision].itemsize << num_qubits)
+    """Least memory trajectories need: the main state and one row per thread, plus snapshots."""
+    return (2 + 3 * numba.config.NUMBA_NUM_THREADS) * (_DTYPES[precision].itemsize << num_qubits)
 
 
 def run_trajectories(
@@ -72,7 +75,7 @@ def run_trajectories(
         ((shots, num_clbits) uint8 bits in random shot order, timings in seconds).
 
     Raises:
-        InsufficientMemoryError: when two states of the circuit's width do not fit.
+        InsufficientMemoryError: when the states the engine keeps at once do not fit.
     """
     if precision not in _DTYPES:
         raise ValueError(f"precision must be 'double' or 'single', got {precision!r}")
@@ -85,12 +88,12 @@ def run_trajectories(
             f"trajectories of {n} qubits need {need:,} bytes ({need / 2**30:.1f} GiB); "
             f"{budget:,} bytes are available", need, budget)
     state_bytes = dtype.itemsize << n
-    max_rows = max(1, min(batch_bytes, budget - state_bytes) // state_bytes)
+    max_rows = max(1, batch_bytes // state_bytes)
     t0 = time.perf_counter()
     program = compile_program(circuit, noise)
     steps = [_Step.of(op, dtype) for op in program.ops]
     t1 = time.perf_counter()
-    runner = _Runner(program, steps, dtype, rng, _floor_pow2(max_rows))
+    runner = _Runner(program, steps, dtype, rng, max_rows, numba.get_num_threads())
     if not program.has_midcircuit and all(s.mixture is not None for s in steps if s.is_channel):
         bits = runner.presampled(shots)
     else:
@@ -100,6 +103,7 @@ def run_trajectories(
     return bits, {"prepare": t1 - t0, "run": t2 - t1, "sample": time.perf_counter() - t2}
 
 
+# ----- single-threaded kernels (rows are the parallelism) --------------------------------
 @_jit
 def _bit_offsets(qubits):
     k = qubits.size
@@ -112,60 +116,135 @@ def _bit_offsets(qubits):
 
 
 @_jit
-def _rows_apply_serial(states, rows, which, mats, qubits):
-    """states[rows[t]] <- mats[which[t]] on `qubits` (little-endian matrix), one row at a time."""
+def _group_base(g, qubits):
+    for q in qubits:
+        g = ((g >> q) << (q + 1)) | (g & ((1 << q) - 1))
+    return g
+
+
+@_jit
+def _s_1q(state, q, m):
+    m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
+    half = 1 << q
+    for b in range(0, state.size, 2 * half):
+        for j in range(b, b + half):
+            a = state[j]
+            c = state[j + half]
+            state[j] = m00 * a + m01 * c
+            state[j + half] = m10 * a + m11 * c
+
+
+@_jit
+def _s_diagonal(state, qubits, diag):
+    k = qubits.size
+    run = 1 << qubits[0]  # amplitudes in a run share their local index
+    for s in range(0, state.size, run):
+        idx = 0
+        for j in range(k):
+            idx |= ((s >> qubits[j]) & 1) << j
+        d = diag[idx]
+        if d != 1:
+            for i in range(s, s + run):
+                state[i] *= d
+
+
+@_jit
+def _s_controlled(state, positions, ctrl_mask, target, m):
+    """The 2x2 `m` on `target` where all `ctrl_mask` bits are set (`positions` ascending)."""
+    m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
+    tbit = 1 << target
+    run = 1 << positions[0]
+    if run < 8:  # short runs: test each index instead of spreading group numbers
+        want = ctrl_mask
+        both = ctrl_mask | tbit
+        for i0 in range(state.size):
+            if (i0 & both) == want:
+                i1 = i0 | tbit
+                a = state[i0]
+                c = state[i1]
+                state[i0] = m00 * a + m01 * c
+                state[i1] = m10 * a + m11 * c
+        return
+    for g in range(0, state.size >> positions.size, run):
+        i0 = _group_base(g, positions) | ctrl_mask
+        i1 = i0 | tbit
+        for r in range(run):
+            a = state[i0 + r]
+            c = state[i1 + r]
+            state[i0 + r] = m00 * a + m01 * c
+            state[i1 + r] = m10 * a + m11 * c
+
+
+@_jit
+def _s_monomial(state, qubits, perm, phases):
     k = qubits.size
     dim = 1 << k
     offs = _bit_offsets(qubits)
-    ngroups = states.shape[1] >> k
-    buf = np.empty(dim, dtype=states.dtype)
+    buf = np.empty(dim, dtype=state.dtype)
+    for g in range(state.size >> k):
+        base = _group_base(g, qubits)
+        for a in range(dim):
+            buf[a] = state[base + offs[a]]
+        for a in range(dim):
+            state[base + offs[perm[a]]] = phases[a] * buf[a]
+
+
+@_jit
+def _s_dense(state, qubits, m):
+    k = qubits.size
+    dim = 1 << k
+    offs = _bit_offsets(qubits)
+    buf = np.empty(dim, dtype=state.dtype)
+    for g in range(state.size >> k):
+        base = _group_base(g, qubits)
+        for a in range(dim):
+            buf[a] = state[base + offs[a]]
+        for b in range(dim):
+            acc = m[b, 0] * buf[0]
+            for a in range(1, dim):
+                acc += m[b, a] * buf[a]
+            state[base + offs[b]] = acc
+
+
+@_jit
+def _rows_apply(states, rows, which, mats, qubits):
+    """states[rows[t]] <- mats[which[t]] on `qubits` (little-endian matrix), for every t."""
     for t in range(rows.size):
         row = states[rows[t]]
         m = mats[which[t]]
-        for g in range(ngroups):
-            base = g
-            for q in qubits:
-                base = ((base >> q) << (q + 1)) | (base & ((1 << q) - 1))
-            for a in range(dim):
-                buf[a] = row[base + offs[a]]
-            for b in range(dim):
-                acc = m[b, 0] * buf[0]
-                for a in range(1, dim):
-                    acc += m[b, a] * buf[a]
-                row[base + offs[b]] = acc
+        if qubits.size == 1:
+            _s_1q(row, qubits[0], m)
+        else:
+            _s_dense(row, qubits, m)
 
 
-@_pjit
-def _rows_apply_parallel(states, rows, which, mats, qubits):
-    """`_rows_apply_serial` with rows spread over the cores."""
-    for t in prange(rows.size):
-        _rows_apply_serial(states, rows[t:t + 1], which[t:t + 1], mats, qubits)
+def _serial_call(matrix: np.ndarray, qubits: Sequence[int], dtype: np.dtype
+                 ) -> KernelCall | None:
+    """The serial kernel call applying `matrix` (little-endian over ascending `qubits`)."""
+    m = np.asarray(matrix, dtype=complex)
+    kind = classify(m, atol=1e-14)
+    q = np.asarray(qubits, dtype=np.int64)
+    if kind is GateKind.IDENTITY:
+        return None
+    if kind is GateKind.DIAGONAL:
+        return _s_diagonal, (q, np.ascontiguousarray(np.diag(m), dtype=dtype))
+    parts = controlled_parts(m) if len(q) > 1 else None
+    if parts is not None:
+        local_mask, target, sub = parts
+        mask = sum(1 << int(q[j]) for j in range(len(q)) if local_mask >> j & 1)
+        return _s_controlled, (q, mask, int(q[target]), np.ascontiguousarray(sub, dtype=dtype))
+    if kind is GateKind.MONOMIAL:
+        perm = np.argmax(np.abs(m), axis=0).astype(np.int64)
+        phases = np.ascontiguousarray(m[perm, np.arange(m.shape[0])], dtype=dtype)
+        return _s_monomial, (q, perm, phases)
+    if len(q) == 1:
+        return _s_1q, (int(q[0]), np.ascontiguousarray(m, dtype=dtype))
+    return _s_dense, (q, np.ascontiguousarray(m, dtype=dtype))
 
 
-def _rows_apply(states: np.ndarray, rows: np.ndarray, which: np.ndarray, mats: np.ndarray,
-                qubits: np.ndarray) -> None:
-    """Apply matrix mats[which[t]] to row rows[t] of `states`, for every t."""
-    if rows.size == 0:
-        return
-    if rows.size > 1 and rows.size * states.shape[1] >= 1 << 14:
-        _rows_apply_parallel(states, rows, which, mats, qubits)
-    else:
-        _rows_apply_serial(states, rows, which, mats, qubits)
-
-
-def _pow2_chunks(states: np.ndarray, rows: int) -> list[np.ndarray]:
-    """The first `rows` rows as flat arrays of power-of-two row counts (kernel-ready)."""
-    out = []
-    start = 0
-    while start < rows:
-        size = _floor_pow2(rows - start)
-        out.append(states[start:start + size].reshape(-1))
-        start += size
-    return out
-
-
-def _floor_pow2(x: int) -> int:
-    return 1 << (max(1, int(x)).bit_length() - 1)
+def _apply(state: np.ndarray, call: KernelCall | None) -> None:
+    if call is not None:
+        call[0](state, *call[1])
 
 
 # ----- compiled steps --------------------------------------------------------------------
@@ -196,7 +275,8 @@ class _Step:
         qubits = np.asarray(op.qubits, dtype=np.int64)
         if op.kind == "gate":
             m = op.matrices[0]
-            return _Step(op, qubits, main=_call(m, op.qubits, dtype), mats=_stack([m], dtype))
+            return _Step(op, qubits, main=_serial_call(m, op.qubits, dtype),
+                         mats=_stack([m], dtype))
         if op.kind != "kraus":
             return _Step(op, qubits)
         channel = op.channel
@@ -206,10 +286,10 @@ class _Step:
                                                             strict=True)]
             best = int(np.argmax(probs))
             fixes = [u @ unitaries[best].conj().T for u in unitaries]
-            return _Step(op, qubits, main=_call(unitaries[best], op.qubits, dtype),
+            return _Step(op, qubits, main=_serial_call(unitaries[best], op.qubits, dtype),
                          mats=_stack(fixes, dtype), mixture=probs / probs.sum(),
                          main_choice=best)
-        calls = tuple(_call(k, op.qubits, dtype) for k in op.matrices)
+        calls = tuple(_serial_call(k, op.qubits, dtype) for k in op.matrices)
         return _Step(op, qubits, mats=_stack(op.matrices, dtype), calls=calls)
 
 
@@ -217,39 +297,16 @@ def _stack(matrices: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(np.stack(matrices), dtype=dtype)
 
 
-def _call(matrix: np.ndarray, qubits: tuple[int, ...], dtype: np.dtype) -> KernelCall | None:
-    """The kernel call applying `matrix` (little-endian over ascending `qubits`), or None."""
-    m = np.asarray(matrix, dtype=complex)
-    return kernel_call(FusedGate(tuple(qubits), m, classify(m, atol=1e-14)), dtype)
-
-
-_SERIAL_BELOW = 1 << 15
-"""Arrays smaller than this run on one thread: waking the others costs more than it saves."""
-
-
-def _apply(state: np.ndarray, call: KernelCall | None) -> None:
-    if call is None:
-        return
-    if state.size >= _SERIAL_BELOW:
-        call[0](state, *call[1])
-        return
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        call[0](state, *call[1])
-    finally:
-        numba.set_num_threads(threads)
-
-
 # ----- running ---------------------------------------------------------------------------
 class _Runner:
     def __init__(self, program: Program, steps: list[_Step], dtype: np.dtype,
-                 rng: np.random.Generator, max_rows: int) -> None:
+                 rng: np.random.Generator, max_rows: int, threads: int) -> None:
         self.program = program
         self.steps = steps
         self.dtype = dtype
         self.rng = rng
         self.max_rows = max_rows
+        self.threads = max(1, threads)
         self.dim = 1 << program.num_qubits
 
     # --- pre-sampled unitary mixtures ---
@@ -260,17 +317,21 @@ class _Runner:
         main = np.zeros(self.dim, dtype=self.dtype)
         main[0] = 1
         position = 0
-        indices: list[np.ndarray] = []
-        for start in range(0, len(unique), self.max_rows):
-            batch = unique[start:start + self.max_rows]
-            following = unique[start + self.max_rows:start + self.max_rows + 1]
-            stop_main = following[0][0][0] if following else len(self.steps)
-            position = self._advance_main(main, position, batch[0][0][0])
-            states = np.empty((len(batch), self.dim), dtype=self.dtype)
-            position = self._run_batch(states, batch, main, position, stop_main)
-            indices.append(self._sample_rows(states, np.array([groups[p] for p in batch])))
-        self._advance_main(main, position, len(self.steps))
-        indices.append(sample_indices(main, main_count, self.rng))
+        futures: list[Future] = []
+        with ThreadPoolExecutor(self.threads) as pool:
+            for start in range(0, len(unique), self.max_rows):
+                batch = unique[start:start + self.max_rows]
+                first = batch[0][0][0]
+                position = self._advance(main, position, first)
+                counts = np.array([groups[p] for p in batch])
+                draws = self.rng.random(int(counts.sum()))
+                futures.append(pool.submit(self._run_batch, main.copy(), batch, counts, draws))
+                if len(futures) > 2 * self.threads:  # bound the snapshots held at once
+                    futures[-2 * self.threads - 1].result()
+            self._advance(main, position, len(self.steps))
+            indices = [f.result() for f in futures]
+        indices.append(_sample_rows(main[None, :], np.array([main_count]),
+                                    self.rng.random(main_count)))
         bits = np.zeros((shots, self.program.num_clbits), dtype=np.uint8)
         write_terminal(bits, np.concatenate(indices), self.program.terminal, self.rng)
         return bits
@@ -294,17 +355,17 @@ class _Runner:
                 events[s].append((j, c))
         return [tuple(e) for e in events]
 
-    def _advance_main(self, main: np.ndarray, start: int, stop: int) -> int:
+    def _advance(self, state: np.ndarray, start: int, stop: int) -> int:
         for step in self.steps[start:stop]:
-            _apply(main, step.main)
+            _apply(state, step.main)
         return max(start, stop)
 
-    def _run_batch(self, states: np.ndarray, batch: Sequence[tuple], main: np.ndarray,
-                   position: int, stop_main: int) -> int:
-        """Run `batch` (sorted by first event) to the end; returns where `main` stopped.
+    def _run_batch(self, main: np.ndarray, batch: Sequence[tuple], counts: np.ndarray,
+                   draws: np.ndarray) -> np.ndarray:
+        """Run `batch` (sorted by first event) from `main`, a snapshot at its first event.
 
-        Row r joins as a copy of `main` just before its first event, so every row starts
-        where it leaves the noiseless trajectory. `main` keeps pace until `stop_main`.
+        Row r joins as a copy of `main` at its first event; `main` is advanced only until
+        the last row has joined. Returns the sampled basis indices.
         """
         at: dict[int, tuple[list[int], list[int]]] = {}
         for r, pattern in enumerate(batch):
@@ -313,46 +374,32 @@ class _Runner:
                 rows.append(r)
                 which.append(c)
         firsts = [pattern[0][0] for pattern in batch]
+        states = np.empty((len(batch), self.dim), dtype=self.dtype)
         joined = 0
-        for j in range(position, len(self.steps)):
+        for j in range(firsts[0], len(self.steps)):
             while joined < len(batch) and firsts[joined] == j:
                 states[joined] = main
                 joined += 1
             step = self.steps[j]
-            if step.main is not None:
-                for chunk in _pow2_chunks(states, joined):
-                    _apply(chunk, step.main)
-                if j < stop_main:
-                    _apply(main, step.main)
-            if j < stop_main:
-                position = j + 1
+            _apply(states[:joined].reshape(-1), step.main)
+            if j < firsts[-1]:
+                _apply(main, step.main)
             if j in at:
                 rows, which = at[j]
                 _rows_apply(states, np.array(rows, dtype=np.int64),
                             np.array(which, dtype=np.int64), step.mats, step.qubits)
-        return position
-
-    def _sample_rows(self, states: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """counts[r] basis indices drawn from each row r (rows need not be normalised)."""
-        rows = states.shape[0]
-        cum = np.cumsum((np.abs(states) ** 2).astype(np.float64), axis=1)
-        cum /= cum[:, -1:]
-        cum += np.arange(rows)[:, None]
-        owner = np.repeat(np.arange(rows), counts)
-        found = np.searchsorted(cum.reshape(-1), owner + self.rng.random(owner.size), "right")
-        return np.clip(found - owner * self.dim, 0, self.dim - 1)
+        return _sample_rows(states, counts, draws)
 
     # --- one row per shot ---
     def per_shot(self, shots: int) -> np.ndarray:
-        out = []
-        done = 0
-        while done < shots:
-            rows = _floor_pow2(min(self.max_rows, shots - done))
-            out.append(self._run_rows(rows))
-            done += rows
-        return np.concatenate(out) if out else np.zeros((0, self.program.num_clbits), np.uint8)
+        sizes = [min(self.max_rows, shots - s) for s in range(0, shots, self.max_rows)]
+        rngs = self.rng.spawn(len(sizes))
+        with ThreadPoolExecutor(self.threads) as pool:
+            parts = list(pool.map(self._run_rows, sizes, rngs))
+        return np.concatenate(parts) if parts else np.zeros((0, self.program.num_clbits),
+                                                            np.uint8)
 
-    def _run_rows(self, rows: int) -> np.ndarray:
+    def _run_rows(self, rows: int, rng: np.random.Generator) -> np.ndarray:
         states = np.zeros((rows, self.dim), dtype=self.dtype)
         states[:, 0] = 1
         bits = np.zeros((rows, self.program.num_clbits), dtype=np.uint8)
@@ -365,11 +412,11 @@ class _Runner:
             if op.kind == "gate":
                 self._gate(states, step, active)
             elif op.kind == "kraus":
-                self._channel(states, step, active)
+                self._channel(states, step, active, rng)
             else:
-                self._measure(states, bits, op, active)
-        indices = self._sample_rows(states, np.ones(rows, dtype=np.int64))
-        write_terminal(bits, indices, self.program.terminal, self.rng)
+                self._measure(states, bits, op, active, rng)
+        indices = _sample_rows(states, np.ones(rows, dtype=np.int64), rng.random(rows))
+        write_terminal(bits, indices, self.program.terminal, rng)
         return bits
 
     def _gate(self, states: np.ndarray, step: _Step, active: np.ndarray) -> None:
@@ -379,10 +426,11 @@ class _Runner:
             rows = np.nonzero(active)[0]
             _rows_apply(states, rows, np.zeros_like(rows), step.mats, step.qubits)
 
-    def _channel(self, states: np.ndarray, step: _Step, active: np.ndarray) -> None:
+    def _channel(self, states: np.ndarray, step: _Step, active: np.ndarray,
+                 rng: np.random.Generator) -> None:
         rows = np.nonzero(active)[0]
         if step.mixture is not None:
-            choices = self.rng.choice(step.mixture.size, size=rows.size, p=step.mixture)
+            choices = rng.choice(step.mixture.size, size=rows.size, p=step.mixture)
             if step.main is not None:
                 self._gate(states, step, active)
             odd = choices != step.main_choice
@@ -390,7 +438,7 @@ class _Runner:
             return
         probs = _kraus_probabilities(states[rows], step.mats, step.op.qubits)
         cum = np.cumsum(probs, axis=1)
-        u = self.rng.random(rows.size) * cum[:, -1]
+        u = rng.random(rows.size) * cum[:, -1]
         choices = np.minimum((cum <= u[:, None]).sum(axis=1), len(step.mats) - 1)
         majority = int(np.bincount(choices).argmax())
         if active.all():
@@ -401,13 +449,13 @@ class _Runner:
             rows, choices = rows[odd], choices[odd]
         _rows_apply(states, rows, choices, step.mats, step.qubits)
 
-    def _measure(self, states: np.ndarray, bits: np.ndarray, op: Op, active: np.ndarray
-                 ) -> None:
+    def _measure(self, states: np.ndarray, bits: np.ndarray, op: Op, active: np.ndarray,
+                 rng: np.random.Generator) -> None:
         q = op.qubits[0]
         n = self.program.num_qubits
         view = states.reshape(states.shape[0], 1 << (n - 1 - q), 2, 1 << q)
         p = (np.abs(view) ** 2).sum(axis=(1, 3))
-        ones = self.rng.random(states.shape[0]) * p.sum(axis=1) < p[:, 1]
+        ones = rng.random(states.shape[0]) * p.sum(axis=1) < p[:, 1]
         for r in np.nonzero(active)[0]:
             outcome = int(ones[r])
             view[r, :, outcome, :] *= 1 / np.sqrt(p[r, outcome])  # renormalise here
@@ -415,8 +463,21 @@ class _Runner:
                 view[r, :, 0, :] = view[r, :, 1, :]
             view[r, :, 1 - outcome if op.kind == "measure" else 1, :] = 0
             if op.kind == "measure":
-                read = apply_readout(np.array([outcome], np.uint8), op.readout, self.rng)
+                read = apply_readout(np.array([outcome], np.uint8), op.readout, rng)
                 bits[r, op.clbit] = read[0]
+
+
+def _sample_rows(states: np.ndarray, counts: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """counts[r] basis indices from each row r (not necessarily normalised), using `draws`."""
+    rows, dim = states.shape
+    if not counts.sum():
+        return np.empty(0, dtype=np.int64)
+    cum = np.cumsum((np.abs(states) ** 2).astype(np.float64), axis=1)
+    cum /= cum[:, -1:]
+    cum += np.arange(rows)[:, None]
+    owner = np.repeat(np.arange(rows), counts)
+    found = np.searchsorted(cum.reshape(-1), owner + draws[:owner.size], "right")
+    return np.clip(found - owner * dim, 0, dim - 1)
 
 
 def _kraus_probabilities(states: np.ndarray, kraus: np.ndarray,
