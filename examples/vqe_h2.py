@@ -4,7 +4,8 @@ The STO-3G Hamiltonian of H2, parity-mapped and reduced to two qubits (the coeff
 Qiskit Nature computes at 0.735 Å; nuclear repulsion 0.71997 Ha added to the identity
 term), has ground energy -1.13731 Ha. The ansatz (RY on each qubit, CZ, RY, CZ, RY) is
 optimised noiselessly with exact expectation values; the optimal circuit is then
-measured on the noisy emulated chip three ways: raw, with readout-error mitigation, and
+measured on the noisy emulated chip in one Estimator run, which reports three estimates
+from the same shots: raw, with readout-error mitigation (the chip's calibration), and
 with readout mitigation plus zero-noise extrapolation (gate folding at scales 1, 3, 5).
 
     python examples/vqe_h2.py            # KUAFU_EXAMPLE_SHOTS=2000 for a quick run
@@ -64,24 +65,28 @@ def main(num_shots: int | None = None, seed: int = 11) -> dict[str, float]:
     circuit = ansatz()
     params, noiseless = optimise(circuit)
     chip = backends.get("ScQ-P10")
-    runs = {
-        "noisy": Estimator(chip, shots=num_shots, seed=seed),
-        "readout mitigated": Estimator(chip, shots=num_shots, seed=seed,
-                                       readout_mitigation="calibration"),
-        "readout + ZNE": Estimator(chip, shots=num_shots, seed=seed,
-                                   readout_mitigation="calibration", zne_scales=(1, 3, 5),
-                                   zne_extrapolation="quadratic"),
+    # One run gives all three from the same shots: the plain estimate, the readout-
+    # mitigated one at noise scale 1, and the extrapolation over scales 1, 3, 5.
+    estimator = Estimator(chip, shots=num_shots, seed=seed, readout_mitigation="calibration",
+                          zne_scales=(1, 3, 5), zne_extrapolation="richardson")
+    t = time.perf_counter()
+    result = estimator.run(circuit, HAMILTONIAN, params)
+    meta = result.metadata
+    estimates = {
+        "noisy": (meta["unmitigated_values"][0, 0], meta["unmitigated_stds"][0, 0]),
+        "readout mitigated": (meta["scale_values"][0, 0, 0], meta["scale_stds"][0, 0, 0]),
+        "readout + ZNE": (result.value, result.std),
     }
     out = {"exact": exact_ground, "noiseless": noiseless}
     print(f"H2 at 0.735 Å, exact ground energy   {exact_ground:+.5f} Ha")
     print(f"VQE optimum, noiseless (statevector) {noiseless:+.5f} Ha")
-    for name, estimator in runs.items():
-        t = time.perf_counter()
-        result = estimator.run(circuit, HAMILTONIAN, params)
-        out[name], out[name + " std"] = result.value, result.std
-        print(f"ScQ-P10, {name:<18} {result.value:+.5f} ± {result.std:.5f} Ha "
-              f"(error {result.value - exact_ground:+.5f}; {num_shots} shots/setting, "
-              f"{result.metadata['circuits']} circuits, {time.perf_counter() - t:.1f} s)")
+    for name, (value, std) in estimates.items():
+        out[name], out[name + " std"] = float(value), float(std)
+        print(f"ScQ-P10, {name:<18} {value:+.5f} ± {std:.5f} Ha "
+              f"(error {value - exact_ground:+.5f})")
+    print(f"{num_shots} shots per circuit, {meta['circuits']} circuits "
+          f"({len(meta['settings'])} settings x 3 noise scales) in one batch, "
+          f"{time.perf_counter() - t:.1f} s")
     return out
 
 

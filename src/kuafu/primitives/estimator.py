@@ -77,7 +77,10 @@ class EstimatorResult:
         values: the estimates (mitigated and extrapolated when asked).
         stds: their standard errors (shot noise; 0 for exact values).
         metadata: `settings` (measurement settings per circuit), `circuits` (how many
-            ran), `shots`, and with ZNE `scale_values` (shape scales x sets x observables).
+            ran), `shots`; with ZNE `scale_values` and `scale_stds` (shape scales x sets x
+            observables, readout-mitigated when asked); with any mitigation
+            `unmitigated_values` and `unmitigated_stds`: the plain estimates from the
+            same shots at scale 1, to compare.
     """
 
     values: np.ndarray
@@ -163,12 +166,21 @@ class Estimator:
         coeffs = _coefficient_table(obs, labels)  # (observables, labels)
         means = np.zeros((len(scales), len(bound), len(obs)), dtype=complex)
         variances = np.zeros(means.shape)
+        raw_means = np.zeros(means.shape[1:], dtype=complex)
+        raw_variances = np.zeros(means.shape[1:])
         for (p, s, g), outcome in zip(jobs, outcomes, strict=True):
             m, v = _group_estimate(outcome, groups[g], labels, coeffs, calibration)
             means[s, p] += m
             variances[s, p] += v
+            if s == 0:
+                if calibration is not None:
+                    m, v = _group_estimate(outcome, groups[g], labels, coeffs, None)
+                raw_means[p] += m
+                raw_variances[p] += v
         for o, observable in enumerate(obs):  # identity terms need no measurement
-            means[:, :, o] += sum(c for c, label in observable if set(label) <= {"I"})
+            constant = sum(c for c, label in observable if set(label) <= {"I"})
+            means[:, :, o] += constant
+            raw_means[:, o] += constant
         metadata: dict[str, Any] = {
             "settings": [g.basis for g in groups], "circuits": len(circuits),
             "shots": opts.shots, "readout_mitigation": opts.readout_mitigation}
@@ -177,9 +189,13 @@ class Estimator:
             values = np.tensordot(w, means, axes=1)
             stds = np.sqrt(np.tensordot(w**2, variances, axes=1))
             metadata["scale_values"] = _real_if_hermitian(means, obs)
+            metadata["scale_stds"] = np.sqrt(variances)
             metadata["zne_scales"] = scales
         else:
             values, stds = means[0], np.sqrt(variances[0])
+        if opts.zne_scales or calibration is not None:
+            metadata["unmitigated_values"] = _real_if_hermitian(raw_means, obs)
+            metadata["unmitigated_stds"] = np.sqrt(raw_variances)
         return EstimatorResult(_real_if_hermitian(values, obs), stds, metadata)
 
     def _calibration(self, outcomes: list[Outcome], groups: list[MeasurementGroup]
