@@ -1,0 +1,172 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kuafu import devices
+from kuafu.circuit import GATES, QuantumCircuit
+from kuafu.compiler import best_region, check_native, compile
+from kuafu.errors import CircuitTooWideError, CompileError
+
+from .equivalence import assert_equivalent, compiled_unitary_on_input
+
+ONE_Q = ["h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx", "sy", "rx", "ry", "rz", "u3", "u2",
+         "p", "id"]
+TWO_Q = ["cx", "cz", "cy", "ch", "cp", "crx", "cry", "crz", "cu3", "swap", "rzz", "rxx", "csx"]
+THREE_PLUS = ["ccx", "cswap", "rccx", "c3x"]
+
+
+def random_circuit(n: int, size: int, rng: np.random.Generator, wide: bool = True):
+    qc = QuantumCircuit(n)
+    for _ in range(size):
+        r = rng.random()
+        pool = ONE_Q if r < 0.45 else TWO_Q if r < 0.95 or not wide else THREE_PLUS
+        name = pool[rng.integers(len(pool))]
+        spec = GATES[name]
+        if spec.num_qubits > n:
+            continue
+        qubits = [int(q) for q in rng.choice(n, spec.num_qubits, replace=False)]
+        qc.append(name, qubits, list(rng.uniform(-math.pi, math.pi, spec.num_params)))
+    return qc
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+@pytest.mark.parametrize("chip", ["ScQ-P10", "ScQ-P18"])
+def test_random_circuits_compile_to_equivalent_native_circuits(level, chip):
+    device = devices.get(chip)
+    rng = np.random.default_rng(level * 100 + len(chip))
+    for trial in range(6):
+        qc = random_circuit(int(rng.integers(2, 7)), 40, rng)
+        compiled = compile(qc, device, optimization_level=level, seed=trial)
+        check_native(compiled.circuit, device)
+        assert_equivalent(qc, compiled)
+
+
+def test_grid_chip_equivalence():
+    device = devices.get("ScQ-P136")
+    rng = np.random.default_rng(136)
+    for trial in range(4):
+        qc = random_circuit(5, 30, rng)
+        compiled = compile(qc, device, optimization_level=1 + trial % 3, seed=trial)
+        check_native(compiled.circuit, device)
+        assert_equivalent(qc, compiled)
+
+
+@given(st.integers(0, 10**6), st.integers(2, 5), st.sampled_from([0, 1, 3]))
+@settings(max_examples=25, deadline=None)
+def test_property_compiled_equals_input_up_to_mapping(seed, n, level):
+    rng = np.random.default_rng(seed)
+    qc = random_circuit(n, 25, rng)
+    compiled = compile(qc, devices.get("ScQ-P10"), optimization_level=level, seed=seed)
+    assert_equivalent(qc, compiled)
+
+
+def test_qiskit_agrees_on_the_compiled_operator():
+    from qiskit import QuantumCircuit as QiskitCircuit
+    from qiskit.quantum_info import Operator
+
+    rng = np.random.default_rng(42)
+    qc = random_circuit(4, 30, rng, wide=False)
+    compiled = compile(qc, devices.get("ScQ-P18"), seed=3)
+    qq = QiskitCircuit(4)
+    for inst in qc.instructions:
+        params = [float(p) for p in inst.params]
+        if inst.name == "cu3":
+            qq.cu(*params, 0.0, *inst.qubits)
+        elif inst.name == "u2":
+            qq.u(math.pi / 2, *params, *inst.qubits)
+        elif inst.name == "sy":
+            qq.ry(math.pi / 2, *inst.qubits)
+        else:
+            getattr(qq, "u" if inst.name == "u3" else inst.name)(*params, *inst.qubits)
+    expected = Operator(qq).data
+    got = compiled_unitary_on_input(qc, compiled)
+    k = np.unravel_index(np.argmax(np.abs(expected)), expected.shape)
+    np.testing.assert_allclose(got, got[k] / expected[k] * expected, atol=1e-7)
+
+
+def test_fewer_czs_with_more_optimisation_on_redundant_circuit():
+    qc = QuantumCircuit(3)
+    for _ in range(5):
+        qc.cx(0, 1)
+        qc.rz(0.3, 1)
+        qc.cx(0, 1)
+        qc.cp(0.2, 1, 2)
+    device = devices.get("ScQ-P10")
+    c0 = compile(qc, device, optimization_level=0, seed=1)
+    c1 = compile(qc, device, optimization_level=1, seed=1)
+    assert c1.stats["twoq_after"] < c0.stats["twoq_after"]
+    assert_equivalent(qc, c1)
+
+
+def test_same_seed_same_output():
+    rng = np.random.default_rng(3)
+    qc = random_circuit(6, 60, rng)
+    device = devices.get("ScQ-P18")
+    a = compile(qc, device, seed=5)
+    b = compile(qc, device, seed=5)
+    assert a.circuit == b.circuit and a.initial_mapping == b.initial_mapping
+
+
+def test_noise_aware_region_avoids_the_weakest_coupler():
+    device = devices.get("ScQ-P18")
+    weakest = min(device.couplers, key=lambda c: device.coupler_fidelity(*c))
+    region = best_region(device, 4)
+    assert not set(weakest) <= set(region)
+    assert all(device.distance[a, b] <= 3 for a in region for b in region)
+
+
+def test_measurements_follow_the_final_mapping():
+    from kuafu.backends import EmulatedBackend
+
+    qc = QuantumCircuit(5, 5)
+    qc.h(0)
+    for a, b in [(0, 4), (4, 2), (2, 1), (1, 3)]:
+        qc.cx(a, b)
+    qc.x(3)
+    qc.measure(list(range(5)), list(range(5)))
+    result = EmulatedBackend(devices.get("ScQ-P10"), noisy=False).run(qc, 200, seed=2)
+    assert set(result.counts) == {"01000", "10111"}
+
+
+def test_conditions_and_mid_circuit_measurement_survive_compilation():
+    from kuafu.backends import EmulatedBackend
+
+    qc = QuantumCircuit(3, 3)
+    qc.x(0)
+    qc.measure(0, 0)
+    qc.x(2).c_if(0, 1)  # runs: c0 is 1
+    qc.cx(2, 1)
+    qc.measure(1, 1)
+    qc.measure(2, 2)
+    result = EmulatedBackend(devices.get("ScQ-P10"), noisy=False).run(qc, 50, seed=1)
+    assert result.counts == {"111": 50}
+
+
+def test_too_wide_and_unbound_are_clear_errors():
+    from kuafu.circuit import Parameter
+
+    with pytest.raises(CircuitTooWideError, match="ScQ-P10 has 10"):
+        compile(QuantumCircuit(11), devices.get("ScQ-P10"))
+    qc = QuantumCircuit(2)
+    qc.rx(Parameter("theta"), 0)
+    with pytest.raises(CompileError, match="theta"):
+        compile(qc, devices.get("ScQ-P10"))
+    with pytest.raises(ValueError, match="optimization_level"):
+        compile(QuantumCircuit(2), devices.get("ScQ-P10"), optimization_level=5)
+
+
+def test_validator_names_first_offending_gate_and_pair():
+    device = devices.get("ScQ-P18")
+    qc = QuantumCircuit(3)
+    qc.rx(0.1, 0)
+    qc.cz(0, 2)
+    with pytest.raises(CompileError, match=r"instruction 1 \(cz on Q1, Q3\): ScQ-P18 has no "
+                                           "coupler between Q1 and Q3"):
+        check_native(qc, device)
+    qc = QuantumCircuit(3)
+    qc.ccx(0, 1, 2)
+    with pytest.raises(CompileError, match="'ccx' is not a native gate"):
+        check_native(qc, device)
