@@ -112,7 +112,7 @@ def test_random_circuit_matches_qiskit(seed):
     ops = random_ops(rng, n, int(rng.integers(1, 40)))
     expected = qiskit_state(n, ops)
     qc = kuafu_circuit(n, ops)
-    fusion = [True, False, CostModel(max_qubits=3)][seed % 3]
+    fusion = [True, False, CostModel(max_qubits=3), "matrix"][seed % 4]
     got = final_state(qc, fusion=fusion)
     assert got.dtype == np.complex128
     assert fidelity(expected, got) == pytest.approx(1.0, abs=1e-10)

@@ -157,3 +157,16 @@ def test_cancelling_gates_vanish():
     fused = fuse([(x, [0]), (x, [0])])
     assert [g.kind for g in fused] == [GateKind.IDENTITY]
     assert kernel_call(fused[0], np.dtype(np.complex128)) is None
+
+
+@pytest.mark.slow
+def test_single_qubit_kernel_on_far_apart_partners():
+    """States of 256 MiB and more take the buffered path for their top qubits."""
+    rng = np.random.default_rng(3)
+    n = 24
+    state = (rng.normal(size=2**n) + 1j * rng.normal(size=2**n)) / 2 ** (n / 2 + 0.5)
+    u = random_unitary(2, rng)
+    for q in (n - 1, n - 2):
+        got = state.copy()
+        k.apply_1q(got, q, u)
+        np.testing.assert_allclose(got, reference_apply(state, u, [q]), atol=1e-12)
