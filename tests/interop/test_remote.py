@@ -64,7 +64,9 @@ def test_sampler_and_readout_calibration_from_the_server(client):
     qc = QuantumCircuit(2, 2)
     qc.x(0)
     qc.measure([0, 1], [0, 1])
-    res = Sampler(backend, shots=2000, seed=1, readout_mitigation="calibration").run(qc)
+    before = client.posts.count("/api/v1/jobs")
+    res = Sampler(backend, shots=2000, seed=1, readout_mitigation="circuits").run(qc)
+    assert client.posts.count("/api/v1/jobs") - before == 2  # the run, then 2 calibrations
     assert max(res.counts[0], key=res.counts[0].get) == "01"
     assert res.quasi_dists[0]["01"] > res.counts[0]["01"] / 2000
 

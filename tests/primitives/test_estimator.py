@@ -98,3 +98,16 @@ def test_misuse_is_reported():
         Estimator(shots=0)
     with pytest.raises(ValueError, match="index"):
         _ = Estimator().run(qc, ["ZZ", "XX"], [0.1]).value
+
+
+def test_mitigated_runs_also_report_the_plain_estimate_from_the_same_shots(ideal):
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    res = Estimator(ideal, shots=2000, seed=2, readout_mitigation="circuits",
+                    zne_scales=(1, 3)).run(qc, ["ZZ", "XX"])
+    meta = res.metadata
+    # an ideal machine has no readout error: mitigation changes nothing at scale 1
+    assert np.allclose(meta["unmitigated_values"], meta["scale_values"][0])
+    assert meta["scale_values"].shape == meta["scale_stds"].shape == (2, 1, 2)
+    assert np.allclose(res.values, 1)
