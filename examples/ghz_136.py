@@ -6,7 +6,7 @@ That circuit is already native and laid out, so it runs uncompiled (`compile=Fal
 it is all Clifford, so the emulator samples it with stim at full width under the
 chip's (Pauli-twirled) calibrated noise.
 
-Measured, first on the chip's ideal twin (`noisy=False`: same compiler path, no noise)
+Measured, first on the chip's ideal twin (`noisy=False`: same circuit, no noise)
 and then under noise: the parity <Z...Z> (+1 for an ideal GHZ state of an even number
 of qubits), the population of |0...0> and |1...1>, the share of shots within 5 % of
 either (a majority vote, robust to a few readout errors), and the coherence <X...X>

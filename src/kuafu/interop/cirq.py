@@ -135,9 +135,9 @@ def _u3_angles(u: np.ndarray) -> list[float]:
 def to_cirq(circuit: QuantumCircuit) -> cirq.Circuit:
     """A Cirq circuit on `cirq.LineQubit(0..n-1)`; equal up to global phase.
 
-    Measurements of a classical register become one key per register bit, named
-    `reg[i]`... unless all of the register's bits are read together at the end, in
-    which case the register is one key with its name.
+    A classical register whose bits are all measured becomes one measurement key of its
+    name (bit i from its i-th qubit), placed at the end; a partly measured register gets
+    one key `reg[i]` per measured bit.
 
     Raises:
         ValueError: for classical conditions or opaque gates.
