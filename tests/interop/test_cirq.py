@@ -84,3 +84,8 @@ def test_unsupported_operations_are_refused():
     qc.x(0).c_if(0, 1)
     with pytest.raises(ValueError):
         to_cirq(qc)
+    qc = QuantumCircuit(1, 1)
+    qc.measure(0, 0)
+    qc.h(0)
+    with pytest.raises(ValueError, match="terminal"):
+        to_cirq(qc)

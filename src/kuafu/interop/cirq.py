@@ -140,7 +140,8 @@ def to_cirq(circuit: QuantumCircuit) -> cirq.Circuit:
     one key `reg[i]` per measured bit.
 
     Raises:
-        ValueError: for classical conditions or opaque gates.
+        ValueError: for classical conditions, opaque gates, or a gate after a measurement
+            of the same qubit.
     """
     qubits = cirq.LineQubit.range(circuit.num_qubits)
     symbols: dict[Parameter, Any] = {}
@@ -155,6 +156,9 @@ def to_cirq(circuit: QuantumCircuit) -> cirq.Circuit:
             continue
         if inst.name in ("barrier", "delay"):
             continue
+        if set(inst.qubits) & set(measured.values()):
+            raise ValueError(f"{inst.name} acts on a measured qubit: to_cirq converts only "
+                             "terminal measurements")
         if inst.name == "reset":
             ops.append(cirq.ResetChannel().on(*qs))
             continue
