@@ -64,3 +64,12 @@ def test_matrix_matches_qiskit(items, data):
     ours = PauliSum(list(zip(coeffs, items, strict=True)))
     theirs = SparsePauliOp(items, coeffs)
     assert np.allclose(ours.to_matrix(), theirs.to_matrix())
+
+
+def test_expectation_in_a_state_matches_the_matrix(rng):
+    h = PauliSum.parse("0.5*ZZX - 0.3*XIY + 0.2j*YYZ + III")
+    state = rng.normal(size=8) + 1j * rng.normal(size=8)
+    state /= np.linalg.norm(state)
+    assert h.expectation(state) == pytest.approx(np.vdot(state, h.to_matrix() @ state))
+    with pytest.raises(ValueError):
+        h.expectation(state[:4])

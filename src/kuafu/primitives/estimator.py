@@ -142,10 +142,10 @@ class Estimator:
 
     # ----- exact ----------------------------------------------------------------------------
     def _exact(self, bound: list[QuantumCircuit], obs: list[PauliSum]) -> EstimatorResult:
-        from ..sim import expectation
+        from ..sim import statevector
 
-        values = np.array([[complex(expectation(c, list(o.terms))) if len(o) else 0.0
-                            for o in obs] for c in bound])
+        states = [statevector(c) for c in bound]  # one simulation per circuit
+        values = np.array([[o.expectation(state) for o in obs] for state in states])
         values = _real_if_hermitian(values, obs)
         return EstimatorResult(values, np.zeros(values.shape), {"exact": True})
 

@@ -195,6 +195,21 @@ class PauliSum:
             out[rows ^ x, rows] += c * (1j**ny) * signs
         return out
 
+    def expectation(self, state: np.ndarray) -> complex:
+        """<state|self|state> for a little-endian statevector of `num_qubits` qubits."""
+        state = np.asarray(state)
+        if state.shape != (2**self._num_qubits,):
+            raise ValueError(f"a state of {self._num_qubits} qubits has {2**self._num_qubits} "
+                             f"amplitudes, got shape {state.shape}")
+        index = np.arange(state.size)
+        total = 0j
+        for c, label in self._terms:
+            x, z, ny = pauli_masks(label)
+            # P|j> = i^ny (-1)^popcount(j & z) |j ^ x>
+            signs = 1 - 2 * (np.bitwise_count(index & z) & 1).astype(np.int64)
+            total += c * (1j**ny) * np.sum(signs * np.conj(state[index ^ x]) * state)
+        return complex(total)
+
     def __repr__(self) -> str:
         return f"PauliSum({self})"
 
