@@ -102,6 +102,18 @@ async def throughput(url: str, token: str, n: int, concurrency: int) -> dict[str
             "p99_ms": 1000 * times[int(0.99 * n) - 1]}
 
 
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time so far of the server process and of its workers (a figure that, unlike
+    wall time, does not depend on what else the machine runs)."""
+    import psutil
+
+    server = psutil.Process(pid)
+    workers = [p for p in server.children(recursive=True)
+               if "resource_tracker" not in " ".join(p.cmdline())]
+    used = lambda p: sum(p.cpu_times()[:2])  # noqa: E731
+    return {"server": used(server), "workers": sum(used(p) for p in workers)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2000)
@@ -124,8 +136,12 @@ def main() -> None:
         with LiveServer(url, workers=args.workers, log=Path(tmp) / "server.log") as server:
             report["http_idle"] = asyncio.run(idle_latency(server.url, token,
                                                            args.latency_jobs))
+            before = cpu_seconds(server.process.pid)
             report["http_load"] = asyncio.run(throughput(server.url, token, args.jobs,
                                                          args.concurrency))
+            after = cpu_seconds(server.process.pid)
+            report["cpu_ms_per_job"] = {k: 1000 * (after[k] - before[k]) / args.jobs
+                                        for k in after}
     report["store"] = "sqlite (temporary)" if not args.database else args.database
     print(json.dumps(report, indent=2))
     ok_rate = report["http_load"]["jobs_per_s"] >= 200

@@ -138,6 +138,11 @@ class Scheduler:
 
     # ----- what the API asks -----------------------------------------------------------
     @property
+    def alive(self) -> bool:
+        """Whether the scheduling thread runs (it stops if the lease is lost)."""
+        return self._thread.is_alive()
+
+    @property
     def in_flight(self) -> int:
         return len(self._in_flight)
 

@@ -22,7 +22,8 @@ def health(platform: PlatformDep, session: SessionDep) -> Health:
     except Exception as exc:  # report, don't fail: health must always answer
         database = f"error: {type(exc).__name__}"
     scheduler = platform.scheduler
-    return Health(status="ok" if database == "ok" else "degraded", version=__version__,
+    healthy = database == "ok" and scheduler.alive
+    return Health(status="ok" if healthy else "degraded", version=__version__,
                   database=database, workers=scheduler.executor.workers,
                   in_flight=scheduler.in_flight)
 
