@@ -135,3 +135,28 @@ def test_parametric_rotation_probabilities_match_exact():
     for i, a in enumerate((0.5, 2.0)):
         assert result.get_counts(i).get("1", 0) / 4000 == pytest.approx(
             math.sin(a / 2) ** 2, abs=0.04)
+
+
+def test_qiskit_backend_primitives_run_on_a_kuafu_chip():
+    """Qiskit's own BackendEstimatorV2 and BackendSamplerV2 (they need `memory`)."""
+    from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2
+    from qiskit.quantum_info import SparsePauliOp
+
+    backend = KuafuBackend("ScQ-P10")
+    qc = qiskit.QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    compiled = transpile(qc, backend, seed_transpiler=1)
+    obs = SparsePauliOp(["ZZ", "XX"]).apply_layout(compiled.layout)
+    estimator = BackendEstimatorV2(backend=backend, options={"default_precision": 0.02,
+                                                             "seed_simulator": 3})
+    ev = estimator.run([(compiled, obs)]).result()[0].data.evs
+    assert 1.7 < float(ev) <= 2.0
+    measured = qc.copy()
+    measured.measure_all()
+    sampler = BackendSamplerV2(backend=backend, options={"seed_simulator": 2})
+    counts = sampler.run([transpile(measured, backend, seed_transpiler=1)],
+                         shots=400).result()[0].data.meas.get_counts()
+    assert sum(counts.values()) == 400 and counts["00"] + counts["11"] > 360
+    memory = backend.run(measured, shots=50, seed=1, memory=True).result().get_memory()
+    assert len(memory) == 50 and set(memory) <= {"00", "01", "10", "11"}

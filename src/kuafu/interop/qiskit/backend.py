@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import qiskit
 from qiskit.providers import BackendV2, JobStatus, JobV1, Options
 from qiskit.result import Result
@@ -81,11 +82,17 @@ class KuafuBackend(BackendV2):
 
     @classmethod
     def _default_options(cls) -> Options:
-        return Options(shots=1024, seed=None, compile=None, optimization_level=1)
+        return Options(shots=1024, seed=None, seed_simulator=None, compile=None,
+                       optimization_level=1, memory=False)
 
     def run(self, run_input: qiskit.QuantumCircuit | Sequence[qiskit.QuantumCircuit],
             **options: Any) -> KuafuJob:
-        """Run one circuit or a list; options: shots, seed, compile (None: when needed).
+        """Run one circuit or a list.
+
+        Options: `shots`; `seed` (or Qiskit's `seed_simulator`); `compile` (None: only
+        circuits that are not native and laid out); `optimization_level`; `memory`: per-
+        shot bitstrings, rebuilt from the counts in a seeded random order (shots are
+        independent, so this is a faithful sample; Qiskit's `BackendSamplerV2` needs it).
 
         Returns:
             A `KuafuJob`; its `result()` is a Qiskit `Result` with counts per circuit.
@@ -94,12 +101,15 @@ class KuafuBackend(BackendV2):
         if unknown:
             raise ValueError(f"unknown run options {sorted(unknown)}")
         opts = {**self.options.__dict__, **options}
+        if opts["seed"] is None:
+            opts["seed"] = opts["seed_simulator"]
         circuits = [run_input] if isinstance(run_input, qiskit.QuantumCircuit) else list(
             run_input)
         converted = [from_qiskit(qc) for qc in circuits]
         flags = [self._needs_compile(c) if opts["compile"] is None else bool(opts["compile"])
                  for c in converted]
-        job = KuafuJob(self, uuid.uuid4().hex, circuits)
+        job = KuafuJob(self, uuid.uuid4().hex, circuits, memory=bool(opts["memory"]),
+                       seed=opts["seed"])
         if self._client is not None:
             job._remote = self._submit_remote(converted, flags, opts)
         else:
@@ -144,9 +154,12 @@ class KuafuJob(JobV1):
     """The job of one `KuafuBackend.run`: local results at once, remote ones on demand."""
 
     def __init__(self, backend: KuafuBackend, job_id: str,
-                 circuits: list[qiskit.QuantumCircuit]) -> None:
+                 circuits: list[qiskit.QuantumCircuit], *, memory: bool = False,
+                 seed: int | None = None) -> None:
         super().__init__(backend, job_id)
         self._circuits = circuits
+        self._memory = memory
+        self._seed = seed
         self._results: list[Any] | None = None
         self._remote: list[Any] | None = None
 
@@ -158,8 +171,9 @@ class KuafuJob(JobV1):
         if self._results is None:
             self._results = [job.result(timeout=timeout, progress=False)
                              for job in self._remote or []]
-        experiments = [_experiment(qc, r) for qc, r in zip(self._circuits, self._results,
-                                                            strict=True)]
+        rng = np.random.default_rng(self._seed)
+        experiments = [_experiment(qc, r, rng if self._memory else None)
+                       for qc, r in zip(self._circuits, self._results, strict=True)]
         return Result.from_dict({
             "backend_name": self._backend.name, "backend_version": kuafu.__version__,
             "job_id": self._job_id, "qobj_id": self._job_id, "success": True,
@@ -178,10 +192,15 @@ class KuafuJob(JobV1):
         return JobStatus.RUNNING if "running" in states else JobStatus.QUEUED
 
 
-def _experiment(qc: qiskit.QuantumCircuit, result: Any) -> dict[str, Any]:
+def _experiment(qc: qiskit.QuantumCircuit, result: Any,
+                rng: np.random.Generator | None) -> dict[str, Any]:
     counts = {hex(int(key.replace(" ", ""), 2)): n for key, n in dict(result.counts).items()}
+    data: dict[str, Any] = {"counts": counts}
+    if rng is not None:
+        shots = np.repeat(np.array(list(counts), dtype=object), list(counts.values()))
+        data["memory"] = rng.permutation(shots).tolist()
     return {
-        "shots": int(result.shots), "success": True, "data": {"counts": counts},
+        "shots": int(result.shots), "success": True, "data": data,
         "header": {"name": qc.name, "memory_slots": qc.num_clbits,
                    "creg_sizes": [[r.name, r.size] for r in qc.cregs],
                    "qubit_labels": [[r.name, i] for r in qc.qregs for i in range(r.size)],
