@@ -106,8 +106,9 @@ def measure(backend: CountsBackend, qubits: Iterable[int], shots: int = 4096, *,
             seed: int | None = None) -> ReadoutCalibration:
     """Measure the assignment errors of physical `qubits` with two calibration circuits.
 
-    Raises:
-        ValueError: when the backend's width is unknown and `qubits` is empty.
+    The circuits run uncompiled over the backend's width (or just wide enough for
+    `qubits` when the backend has no fixed chip), so bit j reads physical qubit j of
+    `sorted(qubits)`. The |1> circuit's e1 also includes the X gate's small error.
     """
     chosen = sorted(set(qubits))
     if not chosen:
