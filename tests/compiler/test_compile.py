@@ -37,7 +37,7 @@ def random_circuit(n: int, size: int, rng: np.random.Generator, wide: bool = Tru
 def test_random_circuits_compile_to_equivalent_native_circuits(level, chip):
     device = devices.get(chip)
     rng = np.random.default_rng(level * 100 + len(chip))
-    for trial in range(6):
+    for trial in range(4):
         qc = random_circuit(int(rng.integers(2, 7)), 40, rng)
         compiled = compile(qc, device, optimization_level=level, seed=trial)
         check_native(compiled.circuit, device)
@@ -55,7 +55,7 @@ def test_grid_chip_equivalence():
 
 
 @given(st.integers(0, 10**6), st.integers(2, 5), st.sampled_from([0, 1, 3]))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 def test_property_compiled_equals_input_up_to_mapping(seed, n, level):
     rng = np.random.default_rng(seed)
     qc = random_circuit(n, 25, rng)

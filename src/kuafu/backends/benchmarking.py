@@ -137,8 +137,8 @@ def randomized_benchmarking_1q(backend: Backend, qubit: int, *,
 
 
 def interleaved_rb_cz(backend: Backend, pair: tuple[int, int], *,
-                      lengths: Sequence[int] = (1, 4, 8, 16, 28, 40),
-                      sequences: int = 10, shots: int = 400,
+                      lengths: Sequence[int] = (1, 5, 10, 20, 35, 50),
+                      sequences: int = 20, shots: int = 200,
                       seed: int | None = None) -> tuple[RBResult, RBResult]:
     """Reference and CZ-interleaved two-qubit RB on a coupler.
 

@@ -23,7 +23,7 @@ from ._sabre import sabre_trials
 from .context import CompileContext
 
 # (layout trials, forward-backward iterations) per optimisation level
-LAYOUT_EFFORT = {0: (1, 0), 1: (6, 2), 2: (12, 3), 3: (24, 4)}
+LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (12, 3)}
 HEURISTIC = {"ext_size": 20, "ext_weight": 0.5, "decay_delta": 0.001, "absorb_bonus": 0.5}
 
 

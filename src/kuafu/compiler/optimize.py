@@ -15,13 +15,22 @@ moved across or merged.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
 from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
 from .context import CompileContext
 from .decompose import native_steps
-from .synthesis import kak, num_cz, one_qubit_steps, two_qubit_steps
+from .synthesis import (
+    ATOL,
+    kak,
+    num_cz,
+    one_qubit_steps,
+    two_qubit_steps,
+    zyz_of_entries,
+    zyz_steps,
+)
 
 _CZ = np.diag([1, 1, 1, -1]).astype(complex)
 _I2 = np.eye(2, dtype=complex)
@@ -53,35 +62,59 @@ def _is_cz(inst: Instruction) -> bool:
 
 
 # ----- single-qubit runs -----------------------------------------------------------------
+Mat2 = tuple[complex, complex, complex, complex]
+"""A 2x2 matrix as (m00, m01, m10, m11): plain complex arithmetic beats numpy at this size."""
+
+
+def _entries(name: str, params) -> Mat2:
+    if name in ("rz", "ry", "rx"):
+        h = 0.5 * float(params[0])
+        c, s = math.cos(h), math.sin(h)
+        if name == "rz":
+            return complex(c, -s), 0j, 0j, complex(c, s)
+        if name == "ry":
+            return complex(c), complex(-s), complex(s), complex(c)
+        return complex(c), complex(0, -s), complex(0, -s), complex(c)
+    m = gate_matrix(name, params)
+    return complex(m[0, 0]), complex(m[0, 1]), complex(m[1, 0]), complex(m[1, 1])
+
+
+def _mul(x: Mat2, y: Mat2) -> Mat2:
+    a, b, c, d = x
+    e, f, g, h = y
+    return a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h
+
+
 def merge_single_qubit(circuit: QuantumCircuit, *, context: CompileContext | None = None
                        ) -> QuantumCircuit:
     """Merge every run of single-qubit gates into at most rz.ry.rz (see module doc)."""
     out = circuit.copy_empty()
     emit = out.instructions.append
-    pending: dict[int, np.ndarray] = {}
+    pending: dict[int, Mat2] = {}
 
     def flush(q: int, keep_z: bool, drop_z: bool = False) -> None:
         u = pending.pop(q, None)
         if u is None:
             return
-        steps = one_qubit_steps(u)
+        theta, phi, lam = zyz_of_entries(*u)
         if keep_z or drop_z:
-            if len(steps) == 1 and steps[0][0] == "rz":
-                if keep_z:
-                    pending[q] = u
-                return
-            if steps and steps[-1][0] == "rz":
-                last = steps.pop()
-                if keep_z:
-                    pending[q] = matrix_1q("rz", last[2])
+            # the trailing Z rotation commutes through CZ (or is lost in a measurement)
+            if abs(math.remainder(theta, 2 * math.pi)) < ATOL:
+                steps, rest = [], phi + lam
+            else:
+                steps, rest = zyz_steps(theta, 0.0, lam), phi
+            if keep_z and abs(math.remainder(rest, 2 * math.pi)) > ATOL:
+                pending[q] = _entries("rz", (rest,))
+        else:
+            steps = zyz_steps(theta, phi, lam)
         for name, _, params in steps:
             emit(Instruction(name, (q,), (), params))
 
     for inst in circuit.instructions:
         if _is_1q(inst):
             q = inst.qubits[0]
-            m = matrix_1q(inst.name, inst.params)
-            pending[q] = m @ pending[q] if q in pending else m
+            m = _entries(inst.name, inst.params)
+            pending[q] = _mul(m, pending[q]) if q in pending else m
             continue
         if _is_cz(inst):
             for q in inst.qubits:
@@ -125,23 +158,34 @@ def cancel_pairs(circuit: QuantumCircuit, *, context: CompileContext | None = No
 
 
 # ----- two-qubit blocks ------------------------------------------------------------------
-def _block_unitary(block: list[Instruction], pair: tuple[int, int]) -> np.ndarray:
-    """The 4x4 unitary of a block, big-endian over `pair`."""
+@lru_cache(maxsize=8192)
+def _resynthesised(signature: tuple, cost: int) -> tuple | None:
+    """Native steps for a block given as (name, positions, params) steps, if they need
+    fewer than `cost` CZs; None otherwise. Cached: routed circuits repeat blocks (a QFT's
+    CP+SWAP pairs share a handful of angles)."""
+    u = _block_unitary(signature)
+    if num_cz(kak(u)[2]) >= cost:
+        return None
+    return tuple(_native(two_qubit_steps(u)))
+
+
+def _block_unitary(signature: tuple) -> np.ndarray:
+    """The 4x4 unitary of a block's steps, big-endian over its two positions."""
     u = np.eye(4, dtype=complex)
     pending = [None, None]
-    for inst in block:
-        if len(inst.qubits) == 1:
-            k = pair.index(inst.qubits[0])
-            m = matrix_1q(inst.name, inst.params)
+    for name, positions, params in signature:
+        if len(positions) == 1:
+            k = positions[0]
+            m = matrix_1q(name, params)
             pending[k] = m if pending[k] is None else m @ pending[k]
             continue
         u = _apply_locals(u, pending)
         pending = [None, None]
-        if inst.name == "cz":
+        if name == "cz":
             u[3] = -u[3]
         else:
-            m = gate_matrix(inst.name, inst.params)
-            if inst.qubits != pair:
+            m = gate_matrix(name, params)
+            if positions != (0, 1):
                 sw = gate_matrix("swap")
                 m = sw @ m @ sw
             u = m @ u
@@ -204,10 +248,12 @@ def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | Non
         cost = _cz_cost(block)
         new = None
         if _worth_resynthesis(block, cost, level):
-            u = _block_unitary(block, pair)
-            if num_cz(kak(u)[2]) < cost:
+            signature = tuple((i.name, tuple(pair.index(q) for q in i.qubits), i.params)
+                              for i in block)
+            steps = _resynthesised(signature, cost)
+            if steps is not None:
                 new = [Instruction(n, tuple(pair[i] for i in pos), (), p)
-                       for n, pos, p in _native(two_qubit_steps(u))]
+                       for n, pos, p in steps]
         if new is not None:
             drop.update(members)
             replace[members[-1]] = new

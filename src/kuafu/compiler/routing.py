@@ -16,7 +16,7 @@ from ._sabre import sabre_route
 from .context import CompileContext
 from .layout import HEURISTIC, coupling_arrays, full_permutation, routing_dag
 
-ROUTING_TRIALS = {0: 1, 1: 4, 2: 8, 3: 16}
+ROUTING_TRIALS = {0: 1, 1: 4, 2: 8, 3: 8}
 
 
 def split_barriers(circuit: QuantumCircuit) -> QuantumCircuit:

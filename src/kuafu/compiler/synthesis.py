@@ -47,7 +47,13 @@ def wrap_angle(angle: float) -> float:
 # ----- one qubit -------------------------------------------------------------------------
 def zyz_angles(u: np.ndarray) -> tuple[float, float, float]:
     """Angles (theta, phi, lam) with u = phase * Rz(phi) Ry(theta) Rz(lam)."""
-    u00, u01, u10, u11 = complex(u[0, 0]), complex(u[0, 1]), complex(u[1, 0]), complex(u[1, 1])
+    return zyz_of_entries(complex(u[0, 0]), complex(u[0, 1]), complex(u[1, 0]),
+                          complex(u[1, 1]))
+
+
+def zyz_of_entries(u00: complex, u01: complex, u10: complex, u11: complex
+                   ) -> tuple[float, float, float]:
+    """`zyz_angles` of the 2x2 matrix [[u00, u01], [u10, u11]]."""
     root = cmath.sqrt(u00 * u11 - u01 * u10)
     a, b = u00 / root, u10 / root
     abs_a, abs_b = abs(a), abs(b)
@@ -62,12 +68,17 @@ def zyz_angles(u: np.ndarray) -> tuple[float, float, float]:
 
 def one_qubit_steps(u: np.ndarray, position: int = 0, atol: float = ATOL) -> list[Step]:
     """Native steps (rz, ry, rz in time order) for a 2x2 unitary; [] for the identity."""
-    theta, phi, lam = zyz_angles(u)
-    steps: list[Step] = []
+    return zyz_steps(*zyz_angles(u), position=position, atol=atol)
+
+
+def zyz_steps(theta: float, phi: float, lam: float, position: int = 0,
+              atol: float = ATOL) -> list[Step]:
+    """rz(lam), ry(theta), rz(phi) without the rotations that are identities."""
     theta = wrap_angle(theta)
     if abs(theta) < atol:
         total = wrap_angle(phi + lam)
         return [] if abs(total) < atol else [("rz", (position,), (total,))]
+    steps: list[Step] = []
     lam, phi = wrap_angle(lam), wrap_angle(phi)
     if abs(lam) >= atol:
         steps.append(("rz", (position,), (lam,)))
