@@ -23,10 +23,17 @@ DEFAULT_MAX_QUBITS = 32
 DEFAULT_MAX_OPERATIONS = 200_000
 
 
-def backend_names() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _backend_names() -> tuple[str, ...]:
     from ... import backends
 
-    return list(backends.available())
+    return tuple(backends.available())
+
+
+def backend_names() -> list[str]:
+    """Names of the backends, looked up once per process (a chip added as a data file
+    or plug-in appears after a restart)."""
+    return list(_backend_names())
 
 
 @functools.lru_cache(maxsize=64)
