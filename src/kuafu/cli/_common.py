@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -43,11 +44,11 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     from rich.table import Table
 
     out = Table(title=title)
-    for column in columns:
-        out.add_column(column)
+    for index, column in enumerate(columns):
+        out.add_column(column, no_wrap=index == 0)  # ids must stay whole to be copied
     for row in rows:
         out.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(out)
+    Console(width=None if sys.stdout.isatty() else 200).print(out)  # pipes: no squeezing
 
 
 def histogram(counts: Mapping[str, int], width: int = 40, top: int = 16) -> str:
