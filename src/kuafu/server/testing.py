@@ -53,7 +53,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90.0) -> LiveServer:
+    def start(self, timeout: float = 180.0) -> LiveServer:
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
