@@ -24,6 +24,8 @@ from .context import CompileContext
 
 # (layout trials, forward-backward iterations) per optimisation level
 LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (12, 3)}
+CANDIDATES_KEPT = {0: 1, 1: 1, 2: 2, 3: 3}
+"""How many of the best layouts routing tries (judged by the CZs after re-synthesis)."""
 HEURISTIC = {"ext_size": 20, "ext_weight": 0.5, "decay_delta": 0.001, "absorb_bonus": 0.5}
 
 
@@ -219,9 +221,11 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
         seeds, iterations, HEURISTIC["ext_size"], HEURISTIC["ext_weight"],
         HEURISTIC["decay_delta"], HEURISTIC["absorb_bonus"])
     candidates = [[int(p) for p in layouts[i][:nv]] for i in range(len(starts))]
-    best = min(range(len(starts)),
-               key=lambda i: (costs[i], -layout_fidelity(device, candidates[i], pairs)))
-    context.initial_layout = candidates[best]
+    ranked = sorted(range(len(starts)),
+                    key=lambda i: (costs[i], -layout_fidelity(device, candidates[i], pairs)))
+    context.initial_layout = candidates[ranked[0]]
+    keep = CANDIDATES_KEPT[context.optimization_level]
+    context.layout_candidates = [candidates[i] for i in ranked[:keep]]
     context.stats["layout_region"] = region
     context.stats["layout_trials"] = len(starts)
     return circuit

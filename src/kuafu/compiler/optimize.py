@@ -207,6 +207,12 @@ def _cz_cost(block: list[Instruction]) -> int:
                for i in block if len(i.qubits) == 2)
 
 
+def native_cz_count(circuit: QuantumCircuit) -> int:
+    """CZs the circuit needs once every two-qubit gate is decomposed by the fixed rules."""
+    return sum(1 if i.name == "cz" else _native_cz(i.name, tuple(i.params))
+               for i in circuit.instructions if len(i.qubits) == 2 and i.name in GATES)
+
+
 def _native_cz(name: str, params: tuple) -> int:
     return sum(1 for step in native_steps(name, params) if step[0] == "cz")
 

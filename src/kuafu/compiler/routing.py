@@ -43,29 +43,61 @@ def route(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit
     """The circuit on the device's physical qubits with SWAPs (`swap` gates) inserted.
 
     Uses `context.initial_layout` (trivial if unset) and sets `context.final_layout`.
+    With several `context.layout_candidates` (levels 2 and 3) each is routed with a few
+    seeds and the result that needs the fewest CZs after block re-synthesis wins (its
+    layout becomes `context.initial_layout`).
     """
     device = context.device
     if device is None:
         raise ValueError("route needs a device in the context")
+    segments = _segments(split_barriers(circuit).instructions)
+    layouts = context.layout_candidates or [context.initial_layout
+                                            or list(range(circuit.num_qubits))]
+    if len(segments) > 1:
+        layouts = layouts[:1]
+    trials = ROUTING_TRIALS[context.optimization_level]
+    seeds_each = max(1, trials // len(layouts)) if len(layouts) > 1 else trials
+    best = None
+    for layout in layouts:
+        out, final, swaps, absorbed = _route_all(circuit, segments, layout, seeds_each,
+                                                 context)
+        cost = _cz_after_resynthesis(out, context) if len(layouts) > 1 else 0
+        if best is None or cost < best[0]:
+            best = (cost, out, final, swaps, absorbed, layout)
+    _, out, final, swaps, absorbed, layout = best
+    context.initial_layout = list(layout)
+    context.final_layout = [int(final[v]) for v in range(circuit.num_qubits)]
+    context.stats["swaps"] = swaps
+    context.stats["absorbable_swaps"] = absorbed
+    return out
+
+
+def _cz_after_resynthesis(circuit: QuantumCircuit, context: CompileContext) -> int:
+    from .optimize import consolidate_blocks, native_cz_count
+
+    return native_cz_count(consolidate_blocks(circuit, context=context))
+
+
+def _route_all(circuit, segments, layout, seeds, context):
+    device = context.device
     n = device.num_qubits
-    layout = context.initial_layout or list(range(circuit.num_qubits))
     l2p = full_permutation(layout, n)
     ptr, idx, dist = coupling_arrays(device)
     out = QuantumCircuit(QuantumRegister("q", n), *circuit.cregs, name=circuit.name)
     out.opaque_gates = dict(circuit.opaque_gates)
-    swaps = 0
-    for segment in _segments(split_barriers(circuit).instructions):
-        l2p, added = _route_segment(segment, l2p, n, ptr, idx, dist, context, out)
+    swaps = absorbed = 0
+    for segment in segments:
+        l2p, added, merged = _route_segment(segment, l2p, n, ptr, idx, dist, seeds, context,
+                                            out)
         swaps += added
-    context.final_layout = [int(l2p[v]) for v in range(circuit.num_qubits)]
-    context.stats["swaps"] = swaps
-    return out
+        absorbed += merged
+    return out, l2p, swaps, absorbed
 
 
-def _route_segment(segment, l2p, n, ptr, idx, dist, context, out):
+def _route_segment(segment, l2p, n, ptr, idx, dist, trials, context, out):
     g0, g1, succ_ptr, succ_idx, npred, twoq = routing_dag(segment, n)
     best = None
-    for _ in range(ROUTING_TRIALS[context.optimization_level]):
+    for _ in range(trials):
         seed = int(context.rng.integers(0, 2**31 - 1))
         events, k, final, sw, ab = sabre_route(
             ptr, idx, dist, g0, g1, succ_ptr, succ_idx, npred, l2p, seed, HEURISTIC["ext_size"],
@@ -75,9 +107,8 @@ def _route_segment(segment, l2p, n, ptr, idx, dist, context, out):
         if best is None or cost < best[0]:
             best = (cost, events[:k].copy(), final, sw, ab)
     _, events, final, swaps, absorbed = best
-    context.stats["absorbable_swaps"] = context.stats.get("absorbable_swaps", 0) + absorbed
     _emit(segment, twoq, events, l2p.copy(), out)
-    return final, swaps
+    return final, swaps, absorbed
 
 
 def _emit(segment, twoq, events, l2p, out) -> None:
