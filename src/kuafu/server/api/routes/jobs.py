@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -69,6 +70,11 @@ def _read(platform: Platform, user: User, job_id: str, include_qasm: bool) -> Jo
         return jobs.to_public(platform, session, job, include_qasm)
 
 
+def _peek(platform: Platform, user: User, job_id: str) -> JobStatus:
+    with platform.db.session() as session:
+        return jobs.status_of(session, user, job_id)
+
+
 @router.get("/{job_id}")
 async def get_job(
     job_id: str, platform: PlatformDep, user: BriefUser,
@@ -80,20 +86,18 @@ async def get_job(
     With `wait`, the answer comes when the job ends or after that many seconds,
     whichever is first (long polling).
     """
-    event = platform.events.register(job_id) if wait else None
+    if not wait:
+        return await run_in_threadpool(_read, platform, user, job_id, include_qasm)
+    event = platform.events.register(job_id)
     try:
-        job = await run_in_threadpool(_read, platform, user, job_id, include_qasm)
-        if event is not None and not job.status.final:
+        status = await run_in_threadpool(_peek, platform, user, job_id)
+        if not status.final:
             timeout = min(wait, platform.settings.long_poll_max)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout)
-            except TimeoutError:
-                return job
-            job = await run_in_threadpool(_read, platform, user, job_id, include_qasm)
-        return job
+        return await run_in_threadpool(_read, platform, user, job_id, include_qasm)
     finally:
-        if event is not None:
-            platform.events.unregister(job_id, event)
+        platform.events.unregister(job_id, event)
 
 
 @router.post("/{job_id}/cancel")
