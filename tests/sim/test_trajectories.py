@@ -123,3 +123,22 @@ def test_single_precision_trajectories_run(rng):
     result = simulate(qc, 2000, noise=PAULI_NOISE, method="trajectories", seed=1,
                       precision="single")
     assert_matches(result.counts, outcome_probabilities(qc, PAULI_NOISE), 2000)
+
+
+def test_composed_and_asymmetric_pauli_channels_match_density_matrix(rng):
+    """Composed channels keep their Kraus list aligned with their unitaries; an asymmetric
+    2-qubit channel follows its gate's argument order (cx 1 0 as well as cx 0 1)."""
+    qc = QuantumCircuit(3, 3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(2, 1)
+    qc.ry(0.4, 2)
+    qc.cx(1, 0)
+    qc.measure([0, 1, 2], [0, 1, 2])
+    noise = (NoiseModel()
+             .with_gate_error(depolarizing(0.1).compose(pauli_channel({"X": 0.2})), num_qubits=1)
+             .with_gate_error(pauli_channel({"XI": 0.15, "IZ": 0.05}).compose(
+                 depolarizing(0.1, 2)), num_qubits=2))
+    shots = 10_000
+    result = simulate(qc, shots, noise=noise, method="trajectories", seed=8)
+    assert_matches(result.counts, outcome_probabilities(qc, noise), shots)

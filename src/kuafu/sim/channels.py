@@ -107,16 +107,33 @@ class Channel:
 
 
 def _make(kraus, pauli, mixture, name: str) -> Channel:
-    kraus = tuple(k for k in (np.asarray(k, dtype=complex) for k in kraus)
-                  if np.abs(k).max() > _ATOL) or (np.zeros_like(kraus[0]),)
+    """A channel whose Kraus list is aligned with its mixture (when it has one) and has at
+    most d**2 operators (composing and tensoring would otherwise multiply them)."""
     if pauli is not None:
         pauli = MappingProxyType({k: float(v) for k, v in pauli.items() if v > 0})
         mixture = tuple((p, pauli_matrix(lab)) for lab, p in pauli.items())
     elif mixture is not None:
         mixture = tuple((float(p), np.asarray(u, dtype=complex)) for p, u in mixture if p > 0)
-    for k in kraus:
+    if mixture is not None:
+        ops = [math.sqrt(p) * u for p, u in mixture]
+    else:
+        ops = [k for k in (np.asarray(k, dtype=complex) for k in kraus)
+               if np.abs(k).max() > _ATOL] or [np.zeros_like(np.asarray(kraus[0]))]
+        if len(ops) > ops[0].shape[0] ** 2:
+            ops = _minimal_kraus(ops)
+    for k in ops:
         k.setflags(write=False)
-    return Channel(kraus, pauli, mixture, name)
+    return Channel(tuple(ops), pauli, mixture, name)
+
+
+def _minimal_kraus(kraus: list[np.ndarray]) -> list[np.ndarray]:
+    """An equivalent set of at most d**2 Kraus operators, from the Choi matrix's eigenvectors."""
+    d = kraus[0].shape[0]
+    vecs = np.stack([k.reshape(-1) for k in kraus], axis=1)
+    values, vectors = np.linalg.eigh(vecs @ vecs.conj().T)
+    keep = values > 1e-14 * max(values.max(), 1e-300)
+    return [math.sqrt(v) * vectors[:, i].reshape(d, d)
+            for i, v in zip(np.nonzero(keep)[0], values[keep], strict=True)]
 
 
 def _compose_pauli(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:

@@ -26,6 +26,7 @@ from .fusion import FusedGate, classify
 from .noise import NoiseModel, Op, Program, compile_program
 from .result import write_terminal
 from .statevector import kernel_call, memory_budget
+from .trajectories import serial_call
 
 __all__ = ["density_matrix", "dm_required_bytes", "outcome_probabilities", "run_density_matrix"]
 
@@ -133,12 +134,13 @@ def _evolve(program: Program, max_memory_bytes: int | None) -> Branches:
     rho = np.zeros(4**n, dtype=np.complex128)
     rho[0] = 1
     branches: Branches = {bytes(program.num_clbits): rho}
+    cache: dict = {}  # channel calls, per (channel, qubits); channels outlive the run
     for op in program.ops:
-        branches = _step(op, branches, n)
+        branches = _step(op, branches, n, cache)
     return branches
 
 
-def _step(op: Op, branches: Branches, n: int) -> Branches:
+def _step(op: Op, branches: Branches, n: int, cache: dict) -> Branches:
     active = [key for key in branches
               if op.condition is None or op.condition.holds(np.frombuffer(key, np.uint8))]
     if op.kind == "gate":
@@ -146,9 +148,11 @@ def _step(op: Op, branches: Branches, n: int) -> Branches:
         for key in active:
             _run(branches[key], calls)
     elif op.kind == "kraus":
-        calls = _channel_calls(op, n)
+        key_ = (id(op.channel), op.qubits, op.matrices[0].tobytes())  # order matters too
+        if key_ not in cache:
+            cache[key_] = _channel_calls(op, n)
         for key in active:
-            _run(branches[key], calls)
+            _run(branches[key], cache[key_])
     elif op.kind == "reset":
         for key in active:
             _reset(branches[key], op.qubits[0], n)
@@ -162,23 +166,27 @@ def _run(rho: np.ndarray, calls: Iterable) -> None:
         kernel(rho, *args)
 
 
+_PARALLEL_FROM = 1 << 16
+"""Density matrices with fewer entries run single-threaded kernels (thread start-up wins)."""
+
+
+def _call(matrix: np.ndarray, qubits: tuple[int, ...], n: int):
+    if 4**n < _PARALLEL_FROM:
+        return serial_call(matrix, qubits, np.dtype(np.complex128))
+    return kernel_call(FusedGate(qubits, matrix, classify(matrix)), np.dtype(np.complex128))
+
+
 def _unitary_calls(u: np.ndarray, qubits: tuple[int, ...], n: int) -> list:
     rows = tuple(q + n for q in qubits)
-    calls = []
-    for qs, m in ((rows, u), (qubits, u.conj())):
-        call = kernel_call(FusedGate(qs, m, classify(m)), np.dtype(np.complex128))
-        if call is not None:
-            calls.append(call)
-    return calls
+    calls = [_call(u, rows, n), _call(u.conj(), qubits, n)]
+    return [c for c in calls if c is not None]
 
 
 def _channel_calls(op: Op, n: int) -> list:
-    channel = op.channel
-    if channel is not None and channel.mixture is not None and len(channel.mixture) == 1:
-        return _unitary_calls(op.matrices[0] / np.sqrt(channel.mixture[0][0]), op.qubits, n)
+    if op.mixture is not None and len(op.mixture) == 1:
+        return _unitary_calls(op.mixture[0][1], op.qubits, n)
     superop = sum(np.kron(k, k.conj()) for k in op.matrices)
-    qubits = op.qubits + tuple(q + n for q in op.qubits)
-    call = kernel_call(FusedGate(qubits, superop, classify(superop)), np.dtype(np.complex128))
+    call = _call(superop, op.qubits + tuple(q + n for q in op.qubits), n)
     return [] if call is None else [call]
 
 

@@ -170,7 +170,8 @@ class Op:
         kind: "gate", "kraus" (a channel), "measure" or "reset".
         qubits: ascending qubits for gate/kraus; (qubit,) for measure and reset.
         matrices: gate: (unitary,); kraus: Kraus operators; little-endian over `qubits`.
-        channel: the channel a kraus step came from (for its Pauli/mixture data).
+        channel: the channel a kraus step came from (for its Pauli data).
+        mixture: a unitary-mixture channel's (probability, unitary), little-endian.
         clbit: the classical bit a measurement writes.
         readout: the readout error of a measurement.
         condition: run only when this condition holds.
@@ -181,6 +182,7 @@ class Op:
     qubits: tuple[int, ...]
     matrices: tuple[np.ndarray, ...] = ()
     channel: Channel | None = None
+    mixture: tuple[tuple[float, np.ndarray], ...] | None = None
     clbit: int = -1
     readout: ReadoutError | None = None
     condition: Condition | None = None
@@ -263,7 +265,11 @@ def _kraus_op(channel: Channel, qubits: tuple[int, ...], cond, index: int) -> Op
     for k in channel.kraus:
         asc, m = to_little_endian(k, qubits)
         mats.append(m)
-    return Op("kraus", asc, tuple(mats), channel=channel, condition=cond, index=index)
+    mixture = None
+    if channel.mixture is not None:
+        mixture = tuple((p, to_little_endian(u, qubits)[1]) for p, u in channel.mixture)
+    return Op("kraus", asc, tuple(mats), channel=channel, mixture=mixture, condition=cond,
+              index=index)
 
 
 def _terminal_measurements(circuit: QuantumCircuit) -> set[int]:

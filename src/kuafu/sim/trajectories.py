@@ -44,7 +44,7 @@ from .noise import NoiseModel, Op, Program, compile_program
 from .result import apply_readout, write_terminal
 from .statevector import memory_budget
 
-__all__ = ["BATCH_BYTES", "run_trajectories", "trajectory_required_bytes"]
+__all__ = ["BATCH_BYTES", "run_trajectories", "serial_call", "trajectory_required_bytes"]
 
 _DTYPES = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}
 _jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
@@ -218,9 +218,12 @@ def _rows_apply(states, rows, which, mats, qubits):
             _s_dense(row, qubits, m)
 
 
-def _serial_call(matrix: np.ndarray, qubits: Sequence[int], dtype: np.dtype
-                 ) -> KernelCall | None:
-    """The serial kernel call applying `matrix` (little-endian over ascending `qubits`)."""
+def serial_call(matrix: np.ndarray, qubits: Sequence[int], dtype: np.dtype
+                ) -> KernelCall | None:
+    """The single-threaded kernel call applying `matrix` (little-endian, ascending `qubits`).
+
+    Any matrix works (Kraus operators too); its structure picks the kernel. None: identity.
+    """
     m = np.asarray(matrix, dtype=complex)
     kind = classify(m, atol=1e-14)
     q = np.asarray(qubits, dtype=np.int64)
@@ -275,21 +278,19 @@ class _Step:
         qubits = np.asarray(op.qubits, dtype=np.int64)
         if op.kind == "gate":
             m = op.matrices[0]
-            return _Step(op, qubits, main=_serial_call(m, op.qubits, dtype),
+            return _Step(op, qubits, main=serial_call(m, op.qubits, dtype),
                          mats=_stack([m], dtype))
         if op.kind != "kraus":
             return _Step(op, qubits)
-        channel = op.channel
-        if channel is not None and channel.mixture is not None:
-            probs = np.array([p for p, _ in channel.mixture])
-            unitaries = [m / np.sqrt(p) for m, (p, _) in zip(op.matrices, channel.mixture,
-                                                            strict=True)]
+        if op.mixture is not None:
+            probs = np.array([p for p, _ in op.mixture])
+            unitaries = [u for _, u in op.mixture]
             best = int(np.argmax(probs))
             fixes = [u @ unitaries[best].conj().T for u in unitaries]
-            return _Step(op, qubits, main=_serial_call(unitaries[best], op.qubits, dtype),
+            return _Step(op, qubits, main=serial_call(unitaries[best], op.qubits, dtype),
                          mats=_stack(fixes, dtype), mixture=probs / probs.sum(),
                          main_choice=best)
-        calls = tuple(_serial_call(k, op.qubits, dtype) for k in op.matrices)
+        calls = tuple(serial_call(k, op.qubits, dtype) for k in op.matrices)
         return _Step(op, qubits, mats=_stack(op.matrices, dtype), calls=calls)
 
 
