@@ -148,7 +148,8 @@ def _step(op: Op, branches: Branches, n: int, cache: dict) -> Branches:
         for key in active:
             _run(branches[key], calls)
     elif op.kind == "kraus":
-        key_ = (id(op.channel), op.qubits, op.matrices[0].tobytes())  # order matters too
+        # the qubit order is in the matrices (to_little_endian), so they are the key
+        key_ = (op.qubits, b"".join(m.tobytes() for m in op.matrices))
         if key_ not in cache:
             cache[key_] = _channel_calls(op, n)
         for key in active:
