@@ -159,6 +159,8 @@ def _trajectory_cost(circuit: QuantumCircuit, noise: NoiseModel, shots: int) -> 
     steps = len(program.ops)
     if program.has_midcircuit or not noise.is_unitary_mixture:
         runs = shots
+        # a general channel per shot: reduced density matrix, draw, apply (~4 passes)
+        steps += 3 * sum(op.kind == "kraus" and op.mixture is None for op in program.ops)
     else:
         p_clean = 1.0
         for op in program.ops:

@@ -484,15 +484,29 @@ def _sample_rows(states: np.ndarray, counts: np.ndarray, draws: np.ndarray) -> n
 def _kraus_probabilities(states: np.ndarray, kraus: np.ndarray,
                          qubits: tuple[int, ...]) -> np.ndarray:
     """(rows, len(kraus)) of ||K psi||^2 per row, from each row's reduced density matrix."""
-    rows = states.shape[0]
-    n = states.shape[1].bit_length() - 1
-    tensor = states.reshape((rows,) + (2,) * n)
-    # axis 1 + n - 1 - q holds qubit q; put the channel's qubits last, most significant first
-    axes = [n - q for q in reversed(qubits)]
-    local = np.moveaxis(tensor, axes, range(n - len(qubits) + 1, n + 1))
-    local = local.reshape(rows, -1, 1 << len(qubits))
-    rho = np.einsum("rsi,rsj->rij", local, local.conj())
-    out = np.empty((rows, len(kraus)))
+    rho = np.zeros((states.shape[0], 1 << len(qubits), 1 << len(qubits)), dtype=np.complex128)
+    _reduced_rho(states, np.asarray(qubits, dtype=np.int64), rho)
+    out = np.empty((states.shape[0], len(kraus)))
     for i, k in enumerate(kraus):
+        k = k.astype(np.complex128)
         out[:, i] = np.einsum("ab,rba->r", k.conj().T @ k, rho).real
     return out.clip(min=0)
+
+
+@_jit
+def _reduced_rho(states, qubits, rho):
+    """rho[r] += the reduced density matrix of row r on `qubits` (little-endian), one pass."""
+    k = qubits.size
+    dim = 1 << k
+    offs = _bit_offsets(qubits)
+    buf = np.empty(dim, dtype=np.complex128)
+    for r in range(states.shape[0]):
+        row = states[r]
+        acc = rho[r]
+        for g in range(row.size >> k):
+            base = _group_base(g, qubits)
+            for a in range(dim):
+                buf[a] = row[base + offs[a]]
+            for a in range(dim):
+                for b in range(dim):
+                    acc[a, b] += buf[a] * np.conj(buf[b])
