@@ -1,17 +1,16 @@
-"""OpenQASM text of a circuit for results, through `kuafu.qasm` when it is present."""
+"""OpenQASM text of a compiled circuit, for results."""
 
 from __future__ import annotations
 
+from .. import qasm
 from ..circuit import QuantumCircuit
-from ..errors import KuafuError
+from ..errors import QasmError
 
 
 def to_qasm(circuit: QuantumCircuit) -> str | None:
-    """The circuit as OpenQASM 2, or None when it cannot be written (OpenQASM 2 cannot
-    condition on single bits of a larger register, for example)."""
+    """The circuit as OpenQASM 2, or None when OpenQASM 2 cannot express it (a condition
+    on single bits of a larger register, for example)."""
     try:
-        from .. import qasm
-
         return qasm.dumps(circuit)
-    except (ImportError, KuafuError):
+    except QasmError:
         return None
