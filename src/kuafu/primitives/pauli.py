@@ -18,6 +18,8 @@ from numbers import Number
 
 import numpy as np
 
+from ..sim.api import pauli_masks
+
 _LABEL = re.compile(r"^[IXYZ]+$")
 _TERM = re.compile(
     r"""\s*(?P<sign>[+-])?\s*
@@ -221,18 +223,6 @@ class PauliSum:
             num = f"{c.real:g}" if c.imag == 0 else f"({c:g})"
             parts.append(f"{num}*{label}")
         return " + ".join(parts).replace("+ -", "- ")
-
-
-def pauli_masks(label: str) -> tuple[int, int, int]:
-    """(x mask, z mask, number of Y) of a label, qubit 0 rightmost."""
-    x = z = ny = 0
-    for q, ch in enumerate(reversed(label)):
-        if ch in "XY":
-            x |= 1 << q
-        if ch in "ZY":
-            z |= 1 << q
-        ny += ch == "Y"
-    return x, z, ny
 
 
 def _check_label(label: str) -> str:

@@ -242,7 +242,7 @@ def _terms(pauli_sum: PauliSum, n: int) -> list[tuple[complex, str]]:
     return out
 
 
-def _masks(label: str) -> tuple[int, int, int]:
+def pauli_masks(label: str) -> tuple[int, int, int]:
     """(x mask, z mask, number of Y) of a label with qubit 0 rightmost."""
     x = z = ny = 0
     for q, ch in enumerate(reversed(label)):
@@ -261,13 +261,13 @@ def _signs(dim: int, z: int) -> np.ndarray:
 
 def _pauli_expectation_state(state: np.ndarray, label: str) -> complex:
     # P|j> = i^ny (-1)^|j & z| |j ^ x>, so <psi|P|psi> = i^ny sum_j s_j conj(psi[j^x]) psi[j]
-    x, z, ny = _masks(label)
+    x, z, ny = pauli_masks(label)
     index = np.arange(state.size) ^ x
     return 1j**ny * np.sum(_signs(state.size, z) * np.conj(state[index]) * state)
 
 
 def _pauli_expectation_rho(rho: np.ndarray, label: str) -> complex:
-    x, z, ny = _masks(label)
+    x, z, ny = pauli_masks(label)
     dim = rho.shape[0]
     j = np.arange(dim)
     return 1j**ny * np.sum(_signs(dim, z) * rho[j, j ^ x])
