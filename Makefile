@@ -19,6 +19,8 @@ test: $(BIN)/python
 	$(PIP) install -e '.[test]'
 	$(BIN)/ruff check src tests benchmarks
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-pyquafu.sh
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(BIN)/python
