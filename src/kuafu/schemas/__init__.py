@@ -5,7 +5,13 @@ classical bit 0 (the OpenQASM / Qiskit convention).
 """
 
 from .accounts import TokenCreate, TokenCreated, TokenPublic, UserCreate, UserPublic
-from .backends import BackendDetail, BackendSummary, Calibration
+from .backends import (
+    BackendDetail,
+    BackendStatus,
+    BackendStatusUpdate,
+    BackendSummary,
+    Calibration,
+)
 from .common import ErrorBody, Health, Metrics
 from .jobs import (
     BatchStatusRequest,
@@ -21,6 +27,8 @@ from .jobs import (
 
 __all__ = [
     "BackendDetail",
+    "BackendStatus",
+    "BackendStatusUpdate",
     "BackendSummary",
     "BatchStatusRequest",
     "Calibration",

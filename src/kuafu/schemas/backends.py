@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .jobs import Calibration
+
+
+class BackendStatus(StrEnum):
+    """Whether a backend takes jobs: `maintenance` holds its queue, `offline` also
+    refuses new jobs."""
+
+    ONLINE = "online"
+    MAINTENANCE = "maintenance"
+    OFFLINE = "offline"
+
+
+class BackendStatusUpdate(BaseModel):
+    """An administrator setting a backend's status (`PUT /backends/{name}/status`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: BackendStatus
+    reason: str | None = Field(None, max_length=500)
 
 
 class BackendSummary(BaseModel):

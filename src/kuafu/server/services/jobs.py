@@ -27,7 +27,7 @@ from ...schemas import (
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import Job, User, utcnow
-from . import execution
+from . import catalog, execution
 from .platform import Platform
 
 
@@ -45,7 +45,7 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
     if keys and (replay := _replay(session, user, keys, request_hash)) is not None:
         return replay, True
     _check_limits(platform, session, user, body, programs)
-    if execution.backend_status(body.backend) == "offline":
+    if catalog.backend_status(session, body.backend) == "offline":
         raise Conflict(f"{body.backend} is offline and takes no jobs")
     for index, text in enumerate(programs):
         try:

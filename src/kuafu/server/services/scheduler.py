@@ -28,7 +28,7 @@ from ...schemas import JobStatus
 from ..core.config import Settings
 from ..core.db import Database
 from ..executor import ExecutorHandle, Task, is_worker_lost
-from ..models import Job, utcnow
+from ..models import BackendStatusOverride, Job, utcnow
 from .events import JobEvents
 from .lease import Lease
 
@@ -277,11 +277,14 @@ class Scheduler:
     def _pick(self, free: int) -> list[str]:
         """Ids of up to `free` jobs to run next, in scheduling order."""
         running = Counter(f.user_id for f in list(self._in_flight.values()))
+        held = select(BackendStatusOverride.backend).where(  # maintenance or offline
+            BackendStatusOverride.status != "online")
         rank = func.row_number().over(partition_by=(Job.backend, Job.user_id),
                                       order_by=(Job.priority.desc(), Job.created_at, Job.id))
         inner = (select(Job.id, Job.backend, Job.user_id, Job.priority, Job.created_at,
                         rank.label("rank"))
-                 .where(Job.status == JobStatus.QUEUED).subquery())
+                 .where(Job.status == JobStatus.QUEUED, Job.backend.not_in(held))
+                 .subquery())
         stmt = select(inner).where(inner.c.rank <= free)
         with self.db.sessions() as session:
             rows = session.execute(stmt).all()

@@ -1,12 +1,12 @@
-"""The chips: list and detail."""
+"""The chips: list, detail, and (administrators) their status."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ....schemas import BackendDetail, BackendSummary
+from ....schemas import BackendDetail, BackendStatusUpdate, BackendSummary
 from ...services import catalog
-from ..deps import CurrentUser, SessionDep
+from ..deps import AdminUser, CurrentUser, PlatformDep, SessionDep
 
 router = APIRouter(prefix="/backends", tags=["backends"])
 
@@ -21,3 +21,14 @@ def list_backends(session: SessionDep, _user: CurrentUser) -> list[BackendSummar
 def get_backend(name: str, session: SessionDep, _user: CurrentUser) -> BackendDetail:
     """One chip with its coupling map and full calibration."""
     return catalog.backend_detail(session, name)
+
+
+@router.put("/{name}/status")
+def set_status(name: str, body: BackendStatusUpdate, platform: PlatformDep,
+               session: SessionDep, admin: AdminUser) -> BackendSummary:
+    """Set a chip online, in maintenance (its queue waits) or offline (new jobs are
+    refused with 409 too)."""
+    summary = catalog.set_backend_status(session, name, body.status, admin, body.reason)
+    session.commit()
+    platform.scheduler.wake()
+    return summary
