@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
-from .api import handlers
+from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
 from .services.platform import Platform
@@ -37,5 +37,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
                   redoc_url=None)
     handlers.install(app)
+    limits.install(app, settings, docs_paths=(f"{API_PREFIX}/docs",
+                                              f"{API_PREFIX}/docs/oauth2-redirect"))
     app.include_router(api_router, prefix=API_PREFIX)
     return app

@@ -15,7 +15,7 @@ from ...schemas import ErrorBody
 from ..errors import InvalidRequest
 
 logger = logging.getLogger(__name__)
-_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
+ERROR_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
           404: "not_found", 405: "method_not_allowed", 409: "conflict",
           413: "payload_too_large", 422: "invalid_request", 429: "quota_exceeded",
           500: "internal_error", 503: "unavailable"}
@@ -29,7 +29,7 @@ def request_id(request: Request) -> str:
 
 
 def error_response(request: Request, status: int, detail: str, **extra) -> JSONResponse:
-    body = ErrorBody(detail=detail, code=_CODES.get(status, "error"),
+    body = ErrorBody(detail=detail, code=ERROR_CODES.get(status, "error"),
                      request_id=request_id(request), **extra)
     headers = {"X-Request-ID": body.request_id}
     if status == 401:

@@ -34,3 +34,11 @@ class Settings(BaseSettings):
     long_poll_max: float = Field(30.0, ge=0)
     worker_delay: float = Field(0.0, ge=0, description="fault-injection tests: sleep per job")
     log_level: str = "info"
+    # reliability and security (docs/reliability.md)
+    rate_limit: float = Field(1000.0, ge=0, description="requests per second per token; 0: off")
+    rate_limit_burst: int = Field(2000, ge=1, description="requests a token may make at once")
+    max_request_bytes: int = Field(16_000_000, ge=1, description="largest request body")
+    max_memory_bytes: int = Field(8 * 2**30, ge=1,
+                                  description="simulation memory a job may need; more is refused")
+    max_run_seconds: float = Field(600.0, gt=0,
+                                   description="run time after which a job is stopped and failed")
