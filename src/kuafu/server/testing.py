@@ -38,14 +38,16 @@ class LiveServer:
         workers: worker processes.
         env: extra environment (`KUAFU_*` settings such as `KUAFU_WORKER_DELAY`).
         log: file to append the server's output to (default: discarded).
+        log_level: the server's log level ("debug" adds uvicorn's access log).
     """
 
     def __init__(self, database_url: str, workers: int = 2, env: dict[str, str] | None = None,
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, log_level: str = "warning") -> None:
         self.database_url = database_url
         self.workers = workers
         self.env = env or {}
         self.log = log
+        self.log_level = log_level
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -59,7 +61,7 @@ class LiveServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kuafu.cli", "serve", "--port", str(self.port),
              "--database", self.database_url, "--workers", str(self.workers),
-             "--log-level", "warning"],
+             "--log-level", self.log_level],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
