@@ -8,6 +8,9 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import PydanticSerializationError
+from sqlalchemy.exc import DisconnectionError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ...errors import ServiceError
@@ -15,10 +18,12 @@ from ...schemas import ErrorBody
 from ..errors import InvalidRequest
 
 logger = logging.getLogger(__name__)
+#: Errors that mean the store cannot answer now (not a bug of the request or the server).
+STORE_UNAVAILABLE = (OperationalError, DisconnectionError, PoolTimeout)
 ERROR_CODES = {400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
-          404: "not_found", 405: "method_not_allowed", 409: "conflict",
-          413: "payload_too_large", 422: "invalid_request", 429: "quota_exceeded",
-          500: "internal_error", 503: "unavailable"}
+               404: "not_found", 405: "method_not_allowed", 409: "conflict",
+               413: "payload_too_large", 422: "invalid_request", 429: "quota_exceeded",
+               500: "internal_error", 503: "unavailable"}
 
 
 def request_id(request: Request) -> str:
@@ -57,6 +62,48 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return error_response(request, exc.status_code, str(exc.detail))
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps (SQLAlchemy's `orig`, `__cause__`, `__context__`)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return chain
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database is away (restarting, unreachable, out of connections) or read-only:
+    a 503 the client may retry, instead of a 500."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "readonly" in text or "read-only" in text:
+        detail = "the job store is read-only; nothing can be written now, try again later"
+    else:
+        detail = "the job store is unavailable; try again in a few seconds"
+    logger.warning("store unavailable in %s %s: %s", request.method, request.url.path,
+                   type(exc).__name__)
+    response = error_response(request, 503, detail)
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+def _is_bad_text(exc: BaseException) -> bool:
+    """A JSON string may escape a lone UTF-16 surrogate ("\\ud800"), which Python
+    accepts but no UTF-8 encoder (the response, the request hash, the database) does."""
+    return any(isinstance(e, UnicodeError) or "surrogates not allowed" in str(e)
+               for e in _causes(exc))
+
+
+async def _classified(request: Request, exc: Exception) -> JSONResponse:
+    """Errors that may be the request's or the store's fault rather than a bug."""
+    if _is_bad_text(exc):
+        return error_response(request, 400, "the request holds text that is not valid "
+                              "Unicode (a lone surrogate); send UTF-8 text")
+    if any(isinstance(e, STORE_UNAVAILABLE) for e in _causes(exc)):
+        return await _store_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error in %s %s", request.method, request.url.path)
     return error_response(request, 500, f"internal error ({type(exc).__name__}); "
@@ -67,4 +114,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in (StatementError, DisconnectionError, PoolTimeout, UnicodeError,
+                  PydanticSerializationError):
+        app.add_exception_handler(error, _classified)
     app.add_exception_handler(Exception, _unexpected)

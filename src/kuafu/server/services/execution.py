@@ -59,7 +59,8 @@ def device_of(name: str) -> Any:
 
 
 def validate(text: str, backend_name: str, compile: bool,
-             max_operations: int = DEFAULT_MAX_OPERATIONS) -> QuantumCircuit:
+             max_operations: int = DEFAULT_MAX_OPERATIONS,
+             max_memory_bytes: int | None = None) -> QuantumCircuit:
     """Parse a program and check it fits the backend, before the job is accepted.
 
     Raises:
@@ -69,9 +70,61 @@ def validate(text: str, backend_name: str, compile: bool,
     device = backend.device
     width = backend.num_qubits or DEFAULT_MAX_QUBITS
     circuit = parse_program(text, width, max_operations)
+    check_runnable(circuit)
     if device is not None:
         check_fits(circuit, device, compile)
+    if max_memory_bytes is not None:
+        check_memory(circuit, device is None, max_memory_bytes)
     return circuit
+
+
+def check_runnable(circuit: QuantumCircuit) -> None:
+    """Refuse now what would only fail in a worker: no qubits, or an opaque gate.
+
+    Raises:
+        InvalidRequest: naming the problem.
+    """
+    from ...circuit import GATES
+
+    if circuit.num_qubits == 0:
+        raise InvalidRequest("the program declares no qubits (qreg)")
+    for index, inst in enumerate(circuit.instructions):
+        if inst.name not in GATES and inst.name not in ALWAYS_ALLOWED:
+            raise InvalidRequest(f"instruction {index + 1} ({inst.name}) is an opaque gate "
+                                 "with no definition; no backend can run it")
+
+
+#: Bytes of one amplitude of a double-precision statevector.
+AMPLITUDE_BYTES = 16
+
+
+def memory_needed(circuit: QuantumCircuit, whole_register: bool) -> int:
+    """Least memory a simulation of `circuit` takes: one statevector over its qubits
+    (the ideal simulator keeps every declared qubit; an emulated chip only those the
+    program touches), or nothing much when every gate is Clifford (stabilizer)."""
+    from ...sim.stabilizer import is_clifford
+
+    if is_clifford(circuit):
+        return 0
+    if whole_register:
+        n = circuit.num_qubits
+    else:
+        n = len({q for inst in circuit.instructions if inst.name != "barrier"
+                 for q in inst.qubits})
+    return AMPLITUDE_BYTES << n
+
+
+def check_memory(circuit: QuantumCircuit, whole_register: bool, limit: int) -> None:
+    """Refuse a job whose simulation would need more than `limit` bytes.
+
+    Raises:
+        InvalidRequest: with the bytes needed and the limit.
+    """
+    need = memory_needed(circuit, whole_register)
+    if need > limit:
+        raise InvalidRequest(f"simulating this program needs at least {need:,} bytes "
+                             f"({need / 2**30:.1f} GiB); this server allows {limit:,} bytes "
+                             "per job (max_memory_bytes)")
 
 
 def backend_status(backend_name: str) -> str:

@@ -50,7 +50,8 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
     for index, text in enumerate(programs):
         try:
             execution.validate(text, body.backend, body.compile,
-                               platform.settings.max_operations)
+                               platform.settings.max_operations,
+                               platform.settings.max_memory_bytes)
         except InvalidRequest as exc:
             if len(programs) > 1:
                 exc.message = f"program {index}: {exc.message}"
