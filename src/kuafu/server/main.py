@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from . import console
 from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
@@ -40,4 +41,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     limits.install(app, settings, docs_paths=(f"{API_PREFIX}/docs",
                                               f"{API_PREFIX}/docs/oauth2-redirect"))
     app.include_router(api_router, prefix=API_PREFIX)
+    console.install(app)
     return app

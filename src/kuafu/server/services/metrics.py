@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ...schemas import JobStatus, Metrics
-from ..models import Job
+from ..models import Job, User, utcnow
 from .platform import Platform
 
 RECENT = 1000
@@ -36,3 +36,16 @@ def collect(platform: Platform, session: Session) -> Metrics:
     return Metrics(jobs=dict(counts), queue_lengths=queues,
                    in_flight=platform.scheduler.in_flight,
                    latency=percentiles(latency), run_time=percentiles(run))
+
+
+def usage(session: Session, user: User) -> dict[str, int]:
+    """A user's figures that count against quotas: jobs queued now and running, shots
+    submitted since midnight UTC, and all their jobs."""
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    queued, running, shots, total = session.execute(select(
+        func.count(case((Job.status == JobStatus.QUEUED, 1))),
+        func.count(case((Job.status == JobStatus.RUNNING, 1))),
+        func.coalesce(func.sum(case((Job.created_at >= midnight, Job.shots), else_=0)), 0),
+        func.count(),
+    ).where(Job.user_id == user.id)).one()
+    return {"queued": queued, "running": running, "shots_today": int(shots), "jobs": total}

@@ -1,0 +1,390 @@
+"""The console's pages under `/console`: server-rendered HTML on top of the services.
+
+Every page is a GET that reads; every change is a POST form carrying the session's CSRF
+token and answered with a redirect (or the page again, with the problem named). A page
+asked for by the console's script (`X-Requested-With: kuafu-live`) gets only its live
+part, the fragment the script swaps in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from ...schemas import BackendStatus, JobCreate, JobStatus
+from ..api.deps import PlatformDep, SessionDep
+from ..errors import Conflict, Forbidden, InvalidRequest, PayloadTooLarge, ServiceError
+from ..services import accounts, catalog, execution, jobs, metrics
+from . import session as auth
+from .drawing import circuit_svg
+from .examples import EXAMPLES
+from .pages import ConsoleRoute, is_live, render
+from .views import chip_of, counts_chart, counts_csv, counts_rows, draw_qasm
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+JOBS_PER_PAGE = 20
+
+
+def current_viewer(request: Request, session: SessionDep) -> auth.Viewer:
+    viewer = auth.viewer_of(session, request)
+    request.state.viewer = viewer
+    return viewer
+
+
+def current_admin(viewer: Annotated[auth.Viewer, Depends(current_viewer)]) -> auth.Viewer:
+    if not viewer.is_admin:
+        raise Forbidden("this page is for administrators only")
+    return viewer
+
+
+ViewerDep = Annotated[auth.Viewer, Depends(current_viewer)]
+AdminDep = Annotated[auth.Viewer, Depends(current_admin)]
+CsrfField = Annotated[str | None, Form(alias=auth.CSRF_FIELD)]
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ----- signing in -------------------------------------------------------------------------
+@router.get("")
+@router.get("/")
+def home() -> RedirectResponse:
+    return see_other("/console/backends")
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> HTMLResponse:
+    """The sign-in form; it sets the double-submit cookie its CSRF field must match."""
+    csrf = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or auth.new_login_csrf()
+    response = render(request, "login.html", login_csrf=csrf, next=_safe_next(next))
+    auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, 3600)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, token: Annotated[str, Form()] = "",
+          csrf_token: CsrfField = None, next: Annotated[str, Form()] = "") -> HTMLResponse:
+    auth.check_login_csrf(request, csrf_token)
+    try:
+        _viewer, secret = auth.sign_in(session, token)
+    except ServiceError as exc:
+        return render(request, "login.html", status=exc.status, error=exc.message,
+                      login_csrf=csrf_token, next=_safe_next(next))
+    session.commit()
+    response = see_other(_safe_next(next) or "/console/backends")
+    auth.set_cookie(request, response, auth.SESSION_COOKIE, secret,
+                    auth.SESSION_HOURS * 3600)
+    auth.clear_cookie(response, auth.LOGIN_CSRF_COOKIE)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only a console path may follow sign-in (no open redirect to another site)."""
+    ok = target.startswith("/console/") and not target.startswith("/console//") \
+        and "\\" not in target
+    return target if ok else ""
+
+
+@router.post("/logout")
+def logout(session: SessionDep, viewer: ViewerDep, csrf_token: CsrfField = None):
+    auth.check_csrf(viewer, csrf_token)
+    auth.sign_out(session, viewer)
+    session.commit()
+    response = see_other("/console/login")
+    auth.clear_cookie(response, auth.SESSION_COOKIE)
+    return response
+
+
+# ----- chips ------------------------------------------------------------------------------
+@router.get("/backends")
+def backends_page(request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+    """Every chip with status, size, queue, median fidelities; the table refreshes live."""
+    rows = []
+    for summary in catalog.list_backends(session):
+        chip = chip_of(catalog.backend_detail(session, summary.name)) if summary.qubits else None
+        rows.append({"summary": summary, "medians": chip.medians if chip else None})
+    template = "_backends_table.html" if is_live(request) else "backends.html"
+    return render(request, template, rows=rows)
+
+
+@router.get("/backends/{name}")
+def chip_page(request: Request, name: str, session: SessionDep,
+              viewer: ViewerDep) -> HTMLResponse:
+    detail = catalog.backend_detail(session, name)
+    return render(request, "chip.html", detail=detail, chip=chip_of(detail))
+
+
+# ----- composer ---------------------------------------------------------------------------
+class CheckRequest(BaseModel):
+    """What the composer's script sends as the user types."""
+
+    qasm: str
+    backend: str = "ScQ-P10"
+    compile: bool = True
+
+
+def check_program(platform, text: str, backend: str, compile: bool) -> dict[str, Any]:
+    """Parse and check a program with the server's limits, as a submission would be."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    try:
+        if size > platform.settings.max_qasm_bytes:
+            raise PayloadTooLarge(f"the program is {size} bytes; the limit is "
+                                  f"{platform.settings.max_qasm_bytes}")
+        circuit = execution.validate(text, backend, compile, platform.settings.max_operations)
+    except InvalidRequest as exc:
+        return {"ok": False, "message": exc.message, "line": exc.line, "column": exc.column}
+    except ServiceError as exc:
+        return {"ok": False, "message": exc.message, "line": None, "column": None}
+    return {"ok": True, "message": f"{circuit.num_qubits} qubits, "
+            f"{len(circuit.instructions)} operations", "line": None, "column": None,
+            "svg": str(circuit_svg(circuit))}
+
+
+@router.post("/composer/check")
+def composer_check(request: Request, body: CheckRequest, platform: PlatformDep,
+                   viewer: ViewerDep) -> JSONResponse:
+    """The composer's live check: errors with line and column, and the circuit drawn."""
+    auth.check_csrf(viewer, request.headers.get(auth.CSRF_HEADER))
+    return JSONResponse(check_program(platform, body.qasm, body.backend, body.compile))
+
+
+@router.get("/composer")
+def composer_page(request: Request, session: SessionDep, platform: PlatformDep,
+                  viewer: ViewerDep, example: str = "Bell", backend: str = "ScQ-P10"):
+    text = EXAMPLES.get(example, EXAMPLES["Bell"])
+    form = {"qasm": text, "backend": backend, "shots": 1000, "compile": True, "priority": 0,
+            "name": "", "group": ""}
+    return _composer(request, session, platform, form)
+
+
+def _composer(request: Request, session, platform, form: dict[str, Any], status: int = 200,
+              error: str | None = None) -> HTMLResponse:
+    check = check_program(platform, form["qasm"], form["backend"], form["compile"])
+    return render(request, "composer.html", status=status, form=form, error=error,
+                  check=check, examples=list(EXAMPLES),
+                  backends=[b for b in catalog.list_backends(session)],
+                  max_shots=platform.settings.max_shots)
+
+
+@router.post("/composer")
+def submit(request: Request, session: SessionDep, platform: PlatformDep, viewer: ViewerDep,
+           qasm: Annotated[str, Form()] = "", backend: Annotated[str, Form()] = "",
+           shots: Annotated[str, Form()] = "1000", compile: Annotated[str, Form()] = "",
+           priority: Annotated[str, Form()] = "0", name: Annotated[str, Form()] = "",
+           group: Annotated[str, Form()] = "", csrf_token: CsrfField = None):
+    """Submit the composer's program; on success, the new job's page."""
+    auth.check_csrf(viewer, csrf_token)
+    form = {"qasm": qasm, "backend": backend, "shots": shots, "compile": bool(compile),
+            "priority": priority, "name": name, "group": group}
+    try:
+        body = JobCreate(qasm=qasm, backend=backend, shots=shots, compile=bool(compile),
+                         priority=priority, name=name.strip() or None,
+                         group=group.strip() or None)
+        ids, _replayed = jobs.submit(platform, session, viewer.user, body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _composer(request, session, platform, form, 400, problems)
+    except ServiceError as exc:
+        return _composer(request, session, platform, form, exc.status, exc.message)
+    session.commit()
+    platform.scheduler.wake()
+    return see_other(f"/console/jobs/{ids[0]}")
+
+
+# ----- jobs -------------------------------------------------------------------------------
+@router.get("/jobs")
+def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, viewer: ViewerDep,
+              status: str = "", backend: str = "", group: str = "", name: str = "",
+              cursor: str = "") -> HTMLResponse:
+    """Your jobs, newest first, filtered and paginated; unfinished ones update live."""
+    try:
+        wanted = JobStatus(status) if status else None
+    except ValueError:
+        raise InvalidRequest(f"unknown status {status!r}; one of "
+                             f"{', '.join(s.value for s in JobStatus)}") from None
+    page = jobs.list_jobs(platform, session, viewer.user, status=wanted,
+                          backend=backend or None, group=group or None, name=name or None,
+                          limit=JOBS_PER_PAGE, cursor=cursor or None)
+    filters = {"status": status, "backend": backend, "group": group, "name": name}
+    query = {k: v for k, v in filters.items() if v}
+    next_url = ("/console/jobs?" + urlencode({**query, "cursor": page.next_cursor})
+                if page.next_cursor else None)
+    live = any(not job.status.final for job in page.items)
+    template = "_jobs_table.html" if is_live(request) else "jobs.html"
+    return render(request, template, page=page, filters=filters, next_url=next_url,
+                  first_url="/console/jobs?" + urlencode(query) if cursor else None,
+                  live=live, statuses=[s.value for s in JobStatus],
+                  backends=execution.backend_names(),
+                  self_url=str(request.url.path) + (f"?{request.url.query}"
+                                                    if request.url.query else ""))
+
+
+def _job_context(platform, session, viewer: auth.Viewer, job_id: str) -> dict[str, Any]:
+    job = jobs.get_job(session, viewer.user, job_id)
+    public = jobs.to_public(platform, session, job, include_qasm=True)
+    context: dict[str, Any] = {"job": public}
+    result = public.result
+    if result is not None:
+        chip = chip_of(catalog.backend_detail(session, public.backend))
+        mapping = {physical: int(logical) for logical, physical in result.mapping.items()}
+        context.update(
+            counts=counts_rows(result), chart=counts_chart(result),
+            compiled_svg=draw_qasm(result.compiled_qasm, only_used=True),
+            chip_svg=chip.svg(mapping) if chip and mapping else None)
+    return context
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: str, session: SessionDep, platform: PlatformDep,
+             viewer: ViewerDep) -> HTMLResponse:
+    """One of your jobs (anyone else's is 404): circuits, status, result, downloads."""
+    context = _job_context(platform, session, viewer, job_id)
+    if is_live(request):
+        return render(request, "_job_live.html", **context)
+    return render(request, "job.html", submitted_svg=draw_qasm(context["job"].qasm),
+                  **context)
+
+
+def _result_of(platform, session, viewer, job_id: str):
+    public = jobs.to_public(platform, session, jobs.get_job(session, viewer.user, job_id),
+                            include_qasm=True)
+    if public.result is None:
+        raise Conflict(f"job {job_id} is {public.status}; it has no result")
+    return public
+
+
+@router.get("/jobs/{job_id}/result.json")
+def result_json(job_id: str, session: SessionDep, platform: PlatformDep, viewer: ViewerDep):
+    public = _result_of(platform, session, viewer, job_id)
+    return PlainTextResponse(public.model_dump_json(indent=2), media_type="application/json",
+                             headers=_attachment(f"kuafu-{job_id}.json"))
+
+
+@router.get("/jobs/{job_id}/result.csv")
+def result_csv(job_id: str, session: SessionDep, platform: PlatformDep, viewer: ViewerDep):
+    public = _result_of(platform, session, viewer, job_id)
+    return PlainTextResponse(counts_csv(public.result), media_type="text/csv",
+                             headers=_attachment(f"kuafu-{job_id}.csv"))
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel(job_id: str, session: SessionDep, platform: PlatformDep, viewer: ViewerDep,
+           csrf_token: CsrfField = None) -> RedirectResponse:
+    auth.check_csrf(viewer, csrf_token)
+    jobs.cancel(platform, session, viewer.user, job_id)
+    session.commit()
+    platform.events.notify([job_id])
+    return see_other(f"/console/jobs/{job_id}")
+
+
+# ----- account ----------------------------------------------------------------------------
+def _account(request: Request, session, platform, viewer: auth.Viewer, status: int = 200,
+             **extra: Any) -> HTMLResponse:
+    s = platform.settings
+    return render(request, "account.html", status=status,
+                  tokens=accounts.list_tokens(session, viewer.user),
+                  session_token_id=viewer.token_id,
+                  usage=metrics.usage(session, viewer.user),
+                  quotas={"queued": s.max_queued_per_user, "shots_today": s.max_shots_per_day,
+                          "shots_per_job": s.max_shots},
+                  **extra)
+
+
+@router.get("/account")
+def account_page(request: Request, session: SessionDep, platform: PlatformDep,
+                 viewer: ViewerDep) -> HTMLResponse:
+    return _account(request, session, platform, viewer)
+
+
+class _TokenForm(BaseModel):
+    name: str = Field("console", min_length=1, max_length=100)
+    expires_in_days: float | None = Field(None, gt=0, le=3650)
+
+
+@router.post("/account/tokens")
+def create_token(request: Request, session: SessionDep, platform: PlatformDep,
+                 viewer: ViewerDep, name: Annotated[str, Form()] = "console",
+                 expires_in_days: Annotated[str, Form()] = "",
+                 csrf_token: CsrfField = None) -> HTMLResponse:
+    """A new token, shown on this answer only."""
+    auth.check_csrf(viewer, csrf_token)
+    try:
+        form = _TokenForm(name=name.strip() or "console",
+                          expires_in_days=expires_in_days.strip() or None)
+    except ValidationError as exc:
+        return _account(request, session, platform, viewer, 400,
+                        error="; ".join(e["msg"] for e in exc.errors()))
+    token, secret = accounts.create_token(session, viewer.user, form.name,
+                                          form.expires_in_days)
+    session.commit()
+    return _account(request, session, platform, viewer, 201, new_token=secret,
+                    new_token_name=token.name)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, session: SessionDep, viewer: ViewerDep,
+                 csrf_token: CsrfField = None) -> RedirectResponse:
+    auth.check_csrf(viewer, csrf_token)
+    accounts.revoke_token(session, viewer.user, token_id)
+    session.commit()
+    return see_other("/console/account")
+
+
+# ----- administration ---------------------------------------------------------------------
+def _admin(request: Request, session, status: int = 200, **extra: Any) -> HTMLResponse:
+    return render(request, "admin.html", status=status, users=accounts.list_users(session),
+                  backends=catalog.list_backends(session),
+                  overrides=catalog.status_overrides(session),
+                  statuses=[s.value for s in BackendStatus], **extra)
+
+
+@router.get("/admin")
+def admin_page(request: Request, session: SessionDep, admin: AdminDep) -> HTMLResponse:
+    """Users, and each backend's status (administrators only)."""
+    return _admin(request, session)
+
+
+@router.post("/admin/backends/{name}/status")
+def set_backend_status(name: str, session: SessionDep, platform: PlatformDep, admin: AdminDep,
+                       status: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                       csrf_token: CsrfField = None) -> RedirectResponse:
+    auth.check_csrf(admin, csrf_token)
+    try:
+        wanted = BackendStatus(status)
+    except ValueError:
+        raise InvalidRequest(f"unknown status {status!r}; one of online, maintenance, "
+                             "offline") from None
+    catalog.set_backend_status(session, name, wanted, admin.user, reason.strip()[:500] or None)
+    session.commit()
+    platform.scheduler.wake()
+    return see_other("/console/admin")
+
+
+@router.post("/admin/users")
+def create_user(request: Request, session: SessionDep, admin: AdminDep,
+                name: Annotated[str, Form()] = "", is_admin: Annotated[str, Form()] = "",
+                csrf_token: CsrfField = None) -> HTMLResponse:
+    """A new user and their first token (shown on this answer only)."""
+    auth.check_csrf(admin, csrf_token)
+    from ...schemas import UserCreate
+
+    try:
+        body = UserCreate(name=name.strip(), admin=bool(is_admin))
+        user = accounts.create_user(session, body.name, body.admin)
+    except ValidationError:
+        return _admin(request, session, 400, error="a user name is 1-100 letters, digits "
+                      "or . _ @ -")
+    except ServiceError as exc:
+        return _admin(request, session, exc.status, error=exc.message)
+    _token, secret = accounts.create_token(session, user, "first")
+    session.commit()
+    return _admin(request, session, 201, new_user=user.name, new_token=secret)
