@@ -7,12 +7,14 @@
     >>> result.counts, result.initial_mapping, result.compiled_qasm
 
 Count keys put classical bit 0 rightmost. Backends are found through entry points in
-group `kuafu.backends` (Kuafu's own are registered the same way, see `registry`).
+group `kuafu.backends` (Kuafu's own are registered the same way, see `registry`); a
+real chip served by a polling device agent is a `RemoteDevice` (see `remote`).
 """
 
 from .base import Backend, BackendResult, BackendStatus
 from .emulator import EmulatedBackend, is_clifford
 from .registry import ENTRY_POINT_GROUP, available, get
+from .remote import RemoteDevice
 from .simulator import IdealSimulator
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "BackendStatus",
     "EmulatedBackend",
     "IdealSimulator",
+    "RemoteDevice",
     "available",
     "get",
     "is_clifford",

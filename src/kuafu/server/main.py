@@ -13,6 +13,7 @@ from . import console
 from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
+from .quafu import quafu_router
 from .services.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                                               f"{API_PREFIX}/docs/oauth2-redirect"))
     app.include_router(api_router, prefix=API_PREFIX)
     console.install(app)
+    app.include_router(quafu_router)  # pyquafu and Quafu device agents: /qbackend/
     return app
