@@ -211,3 +211,48 @@ def _result_dict(out: Any, device: Any, shots: int) -> dict[str, Any]:
         "seed": data.get("seed"),
         "calibration": calibration_snapshot(device) if device is not None else None,
     }
+
+
+# ----- chips served by a device agent (kuafu.backends.remote, docs/quafu.md) ------------
+
+@functools.lru_cache(maxsize=1)
+def agent_systems() -> dict[int, str]:
+    """system_id -> name of each backend whose jobs a polling device agent runs; the
+    scheduler leaves their jobs in the queue for the agent."""
+    from ...backends import RemoteDevice
+
+    found: dict[int, str] = {}
+    for name in backend_names():
+        try:
+            backend = get_backend(name)
+        except Exception:  # a broken plug-in is reported where it is listed
+            continue
+        if isinstance(backend, RemoteDevice):
+            found[backend.system_id] = name
+    return found
+
+
+def prepare_for_agent(qasm_text: str, backend: str, compile: bool,
+                      seed: int | None) -> tuple[str, int]:
+    """The program an agent receives: compiled for its chip; with its qubit count."""
+    from ... import qasm
+
+    target = get_backend(backend)
+    prepared = target.prepare(qasm.loads(qasm_text), compile=compile, seed=seed)
+    return prepared.qasm, target.device.num_qubits
+
+
+def finish_from_agent(qasm_text: str, backend: str, shots: int, compile: bool,
+                      seed: int | None, counts: dict[str, int]) -> dict[str, Any]:
+    """A job's result from the counts its agent posted (Quafu bit order); the program
+    is prepared again with the same seed, which gives the circuit the agent ran.
+
+    Raises:
+        ValueError: the counts do not fit the program's classical bits.
+    """
+    from ... import qasm
+
+    target = get_backend(backend)
+    prepared = target.prepare(qasm.loads(qasm_text), compile=compile, seed=seed)
+    out = target.finish(prepared, counts, shots=shots, seed=seed)
+    return _result_dict(out, target.device, shots)

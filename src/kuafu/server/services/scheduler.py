@@ -29,6 +29,7 @@ from ..core.config import Settings
 from ..core.db import Database
 from ..executor import ExecutorHandle, Task, is_worker_lost
 from ..models import BackendStatusOverride, Job, utcnow
+from . import execution
 from .events import JobEvents
 from .lease import Lease
 
@@ -72,6 +73,8 @@ class Scheduler:
         self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=50))
         self._turn = itertools.count()
         self.lease = Lease(db)
+        # chips whose device agent fetches their jobs itself (docs/quafu.md)
+        self._agent_served = list(execution.agent_systems().values())
         self._renewed = 0.0
 
     # ----- life cycle ------------------------------------------------------------------
@@ -283,7 +286,8 @@ class Scheduler:
                                       order_by=(Job.priority.desc(), Job.created_at, Job.id))
         inner = (select(Job.id, Job.backend, Job.user_id, Job.priority, Job.created_at,
                         rank.label("rank"))
-                 .where(Job.status == JobStatus.QUEUED, Job.backend.not_in(held))
+                 .where(Job.status == JobStatus.QUEUED, Job.backend.not_in(held),
+                        Job.backend.not_in(self._agent_served))
                  .subquery())
         stmt = select(inner).where(inner.c.rank <= free)
         with self.db.sessions() as session:
