@@ -110,6 +110,68 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
                           "quote the request id when reporting it")
 
 
+ERROR_DESCRIPTIONS = {
+    400: "invalid program, option or text (the message names the line and column)",
+    401: "missing, unknown, revoked or expired token (said in words)",
+    403: "administrators only",
+    404: "no such resource, or not yours (the same answer)",
+    409: "conflict: idempotency key reused for another request, backend offline, "
+         "or the name is taken",
+    413: "request body over max_request_bytes, or a program over max_qasm_bytes",
+    422: "malformed body or parameter",
+    429: "rate limit (see Retry-After) or quota",
+    503: "the store is unavailable or read-only (see Retry-After)",
+}
+
+
+def described(*statuses: int) -> dict[int | str, dict]:
+    """`responses=` for a route whose refusals this table does not derive (409)."""
+    return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+            for status in statuses}
+
+
+def _derived_statuses(operation: dict) -> list[int]:
+    """The error statuses an operation can answer, read from its own schema: a bearer
+    token (401; 403 with the `admin` scope), path parameters (404), any input (400, 422),
+    a body (413). Every request may meet the rate limit or a store that is away."""
+    security = [scopes for requirement in operation.get("security", ())
+                for scopes in requirement.values()]
+    where = {p.get("in") for p in operation.get("parameters", ())}
+    body = "requestBody" in operation
+    statuses = [429, 503]
+    statuses += [401] if security else []
+    statuses += [403] if any("admin" in scopes for scopes in security) else []
+    statuses += [404] if "path" in where else []
+    statuses += [400, 422] if where or body else []
+    statuses += [413] if body else []
+    return statuses
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema list every error status an operation can answer, each an
+    `ErrorBody` (FastAPI documents only 422, and with a body shape we never send)."""
+    make_schema = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = make_schema()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorBody"] = ErrorBody.model_json_schema(
+            ref_template="#/components/schemas/{model}")
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status in _derived_statuses(operation):
+                    responses[str(status)] = {"description": ERROR_DESCRIPTIONS[status],
+                                              "content": error}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -118,3 +180,4 @@ def install(app: FastAPI) -> None:
                   PydanticSerializationError):
         app.add_exception_handler(error, _classified)
     app.add_exception_handler(Exception, _unexpected)
+    document_errors(app)

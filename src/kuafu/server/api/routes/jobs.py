@@ -23,11 +23,12 @@ from ...models import User
 from ...services import jobs
 from ...services.platform import Platform
 from ..deps import BriefUser, CurrentUser, PlatformDep, SessionDep
+from ..handlers import described
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=described(409))
 def submit(body: JobCreate, response: Response, platform: PlatformDep, session: SessionDep,
            user: CurrentUser,
            idempotency_key: Annotated[str | None, Header()] = None) -> JobCreated:

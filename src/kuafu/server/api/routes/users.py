@@ -7,12 +7,13 @@ from fastapi import APIRouter
 from ....schemas import TokenCreate, TokenCreated, UserCreate, UserPublic
 from ...services import accounts
 from ..deps import AdminUser, SessionDep
+from ..handlers import described
 from .tokens import token_public, user_public
 
 router = APIRouter(prefix="/users", tags=["accounts"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=described(409))
 def create_user(body: UserCreate, session: SessionDep, _admin: AdminUser) -> UserPublic:
     user = accounts.create_user(session, body.name, body.admin)
     session.commit()
