@@ -12,21 +12,26 @@ import click
               help="SQLAlchemy URL (default: SQLite in the user data directory; "
                    "e.g. postgresql+psycopg://user@host/db)")
 @click.option("--workers", default=None, type=click.IntRange(1),
-              help="worker processes running jobs (default 2)")
+              help="worker processes running jobs (default 2; ignored with --cluster)")
+@click.option("--cluster", default=None, metavar="tcp://HOST:8786",
+              help="run jobs on this Dask scheduler's workers instead of local processes "
+                   "(needs kuafu-cloud[cluster]; see docs/deploy.md)")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, database: str | None, workers: int | None,
-          log_level: str) -> None:
+          cluster: str | None, log_level: str) -> None:
     """Run the server; the store is created and migrated on first start."""
     import uvicorn
 
     from ..server import Settings, create_app
 
-    overrides = {k: v for k, v in {"database_url": database, "workers": workers}.items()
-                 if v is not None}
+    overrides = {k: v for k, v in {"database_url": database, "workers": workers,
+                                   "cluster": cluster}.items() if v is not None}
     settings = Settings(log_level=log_level, **overrides)
+    runs_on = (f"Dask cluster {settings.cluster}" if settings.cluster
+               else f"{settings.workers} workers")
     click.echo(f"Kuafu on http://{host}:{port}/api/v1  (store: {_safe(settings.database_url)},"
-               f" {settings.workers} workers)", err=True)
+               f" {runs_on})", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
                 access_log=log_level == "debug", timeout_graceful_shutdown=5)
 

@@ -19,8 +19,10 @@ class Health(BaseModel):
     status: str
     version: str
     database: str
-    workers: int
+    workers: int = Field(description="job slots: local processes, or the cluster's threads")
     in_flight: int
+    executor: str = Field("local", description="`local` process pool or `dask` cluster")
+    cluster_workers: int | None = Field(None, description="Dask workers connected now")
 
 
 class Metrics(BaseModel):

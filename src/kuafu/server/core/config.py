@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     workers: int = Field(2, ge=1, description="processes of the local executor")
     prefetch: int = Field(2, ge=1, description="jobs handed to the executor per worker")
-    cluster: str | None = Field(None, description="Dask scheduler address (issue 6)")
+    cluster: str | None = Field(None, description="Dask scheduler address, e.g. "
+                                "tcp://10.0.0.5:8786; unset: a local process pool")
+    cluster_connect_timeout: float = Field(10.0, gt=0, description="seconds to wait for "
+                                           "the Dask scheduler when the server starts")
     max_shots: int = Field(100_000, ge=1)
     max_qasm_bytes: int = Field(1_000_000, ge=1)
     max_operations: int = Field(200_000, ge=1, description="after expanding gate definitions")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..core.config import Settings
 from ..core.db import Database
-from ..executor import ExecutorHandle
+from ..executor import DaskExecutorHandle, ExecutorHandle, make_handle
 from .events import JobEvents
 from .scheduler import Scheduler
 
@@ -19,12 +19,13 @@ class Platform:
     events: JobEvents = field(default_factory=JobEvents)
 
     @classmethod
-    def create(cls, settings: Settings, executor: ExecutorHandle | None = None) -> Platform:
+    def create(cls, settings: Settings,
+               executor: ExecutorHandle | DaskExecutorHandle | None = None) -> Platform:
         """Open the store (migrating it) and prepare a scheduler; `start` runs it."""
         db = Database(settings.database_url)
         db.migrate()
         events = JobEvents()
-        executor = executor or ExecutorHandle(settings.workers)
+        executor = executor or make_handle(settings)
         return cls(settings, db, Scheduler(db, settings, executor, events), events)
 
     def start(self) -> None:

@@ -64,7 +64,6 @@ class Scheduler:
         self.settings = settings
         self.executor = executor
         self.events = events or JobEvents()
-        self.capacity = executor.workers * settings.prefetch
         self._in_flight: dict[str, _Flight] = {}
         self._outcomes: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
         self._wake = threading.Event()
@@ -144,6 +143,11 @@ class Scheduler:
     def alive(self) -> bool:
         """Whether the scheduling thread runs (it stops if the lease is lost)."""
         return self._thread.is_alive()
+
+    @property
+    def capacity(self) -> int:
+        """Jobs kept in the executor; read each pass, as a Dask cluster grows and shrinks."""
+        return self.executor.workers * self.settings.prefetch
 
     @property
     def in_flight(self) -> int:
@@ -320,9 +324,9 @@ class Scheduler:
                 update(Job).where(Job.id.in_(ids), Job.status == JobStatus.QUEUED)
                 .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
                 .returning(Job.id, Job.user_id, Job.attempts, Job.qasm, Job.backend,
-                           Job.shots, Job.compile, Job.seed)
+                           Job.shots, Job.compile, Job.seed, Job.priority)
             ).all()
         by_id = {row.id: row for row in claimed}
         delay = self.settings.worker_delay
-        return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay),
-                 r.user_id) for i in ids if (r := by_id.get(i)) is not None]
+        return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay,
+                      r.priority), r.user_id) for i in ids if (r := by_id.get(i)) is not None]

@@ -15,17 +15,20 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 def health(platform: PlatformDep, session: SessionDep) -> Health:
-    """Whether the server, its store and its workers are up."""
+    """Whether the server, its store and its workers are up (degraded: the store
+    fails, the scheduler stopped, or no Dask worker is connected)."""
     try:
         session.execute(text("SELECT 1"))
         database = "ok"
     except Exception as exc:  # report, don't fail: health must always answer
         database = f"error: {type(exc).__name__}"
     scheduler = platform.scheduler
-    healthy = database == "ok" and scheduler.alive
+    executor = scheduler.executor
+    cluster_workers = executor.cluster_workers
+    healthy = database == "ok" and scheduler.alive and cluster_workers != 0
     return Health(status="ok" if healthy else "degraded", version=__version__,
-                  database=database, workers=scheduler.executor.workers,
-                  in_flight=scheduler.in_flight)
+                  database=database, workers=executor.workers, in_flight=scheduler.in_flight,
+                  executor=executor.kind, cluster_workers=cluster_workers)
 
 
 @router.get("/metrics")
