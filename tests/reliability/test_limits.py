@@ -133,7 +133,7 @@ def test_the_api_docs_page_gets_a_policy_that_lets_swagger_ui_load(limited):
     page = httpx.get(f"{server.url}/api/v1/docs")
     assert page.status_code == 200
     policy = page.headers["content-security-policy"]
-    scripts = [d for d in policy.split(";") if d.strip().startswith("script-src")][0]
+    scripts = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
     # the page's own script and bundle must be allowed by that directive
     assert "cdn.jsdelivr.net" in page.text and "https://cdn.jsdelivr.net" in scripts
     assert "<script>" in page.text and "'unsafe-inline'" in scripts
