@@ -16,9 +16,6 @@ import pytest
 from kuafu.server.testing import LiveServer, create_user, store_url
 
 CHROMIUM = Path(os.environ.get("KUAFU_TEST_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -65,9 +62,3 @@ def browser():
             yield chromium
         finally:
             chromium.close()
-
-
-def shoot(page, name: str) -> None:
-    """Keep a screenshot of the page for the docs and the README."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)

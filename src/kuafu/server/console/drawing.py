@@ -236,7 +236,8 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str,
     n = len(values)
     if n == 0:
         return Markup('<p class="note">Nothing to plot.</p>')
-    bar, gap, plot_h, top, bottom = 30.0, 8.0, 160.0, 20.0, 64.0
+    bar = max(30.0, min(72.0, 480.0 / n))  # few outcomes get wide bars
+    gap, plot_h, top, bottom = 8.0, 160.0, 20.0, 64.0
     width = 16 + n * (bar + gap)
     height = top + plot_h + bottom
     peak = max(values) or 1.0

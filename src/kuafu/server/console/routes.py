@@ -8,6 +8,7 @@ part, the fragment the script swaps in.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from .views import chip_of, counts_chart, counts_csv, counts_rows, draw_qasm
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 JOBS_PER_PAGE = 20
+_WHERE = re.compile(r"^invalid OpenQASM: line \d+, column \d+: ")
 
 
 def current_viewer(request: Request, session: SessionDep) -> auth.Viewer:
@@ -136,8 +138,9 @@ def check_program(platform, text: str, backend: str, compile: bool) -> dict[str,
             raise PayloadTooLarge(f"the program is {size} bytes; the limit is "
                                   f"{platform.settings.max_qasm_bytes}")
         circuit = execution.validate(text, backend, compile, platform.settings.max_operations)
-    except InvalidRequest as exc:
-        return {"ok": False, "message": exc.message, "line": exc.line, "column": exc.column}
+    except InvalidRequest as exc:  # the page says where; the message need not repeat it
+        message = _WHERE.sub("", exc.message) if exc.line else exc.message
+        return {"ok": False, "message": message, "line": exc.line, "column": exc.column}
     except ServiceError as exc:
         return {"ok": False, "message": exc.message, "line": None, "column": None}
     return {"ok": True, "message": f"{circuit.num_qubits} qubits, "
