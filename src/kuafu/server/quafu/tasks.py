@@ -13,6 +13,10 @@ from ..models import Job
 from ..services import execution
 from . import protocol
 
+PROGRAM_FAULTS = ("invalid OpenQASM", "the circuit uses", "instruction ", "the program ",
+                  "simulating this program")
+"""How `execution.validate`'s refusals begin: faults of the program, not of the options."""
+
 
 class QuafuRefusal(Exception):
     """A request refused with a Quafu response code (see `protocol`)."""
@@ -29,10 +33,9 @@ class QuafuRefusal(Exception):
 def refusal(exc: ServiceError) -> QuafuRefusal:
     """A Kuafu refusal in Quafu's terms: a fault of the program is a `CircuitError`
     (5001, with line and column), anything else a `UserError` (400)."""
-    if isinstance(exc, InvalidRequest) and exc.message.startswith(("invalid OpenQASM",
-                                                                   "the circuit uses",
-                                                                   "instruction ")):
-        where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
+    if isinstance(exc, InvalidRequest) and exc.message.startswith(PROGRAM_FAULTS):
+        where = f" (line {exc.line}, column {exc.column})" \
+            if exc.line and f"line {exc.line}" not in exc.message else ""
         return QuafuRefusal(protocol.CIRCUIT_ERROR, exc.message + where)
     return QuafuRefusal(protocol.USER_ERROR, exc.message)
 
