@@ -29,6 +29,7 @@ import numpy as np
 
 from ..circuit import Condition, QuantumCircuit
 from ..circuit.gates import GATES
+from ..devices import Device
 from ..errors import SimulationError
 from .channels import Channel, ReadoutError, thermal_relaxation
 from .fusion import to_little_endian
@@ -62,6 +63,16 @@ class NoiseModel:
         default_factory=lambda: _frozen({}))
 
     # ----- building ----------------------------------------------------------------------
+    @classmethod
+    def from_device(cls, device: Device, qubits: Iterable[int] | None = None, *,
+                    pauli: bool = False) -> NoiseModel:
+        """The calibrated noise model of a chip (see `kuafu.sim.device_noise`; cached per
+        device, so calling this per job costs a lookup)."""
+        from .device_noise import noise_model_from_device
+
+        return noise_model_from_device(device, None if qubits is None else list(qubits),
+                                       pauli=pauli)
+
     def with_gate_error(
         self,
         channel: Channel,
