@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kuafu.sim import _kernels as k
+from kuafu.sim.engine import apply_matrix, kernel_call
 from kuafu.sim.fusion import CostModel, GateKind, classify, fuse, to_little_endian
-from kuafu.sim.statevector import apply_matrix, kernel_call
 
 
 def reference_apply(state: np.ndarray, matrix: np.ndarray, qubits) -> np.ndarray:

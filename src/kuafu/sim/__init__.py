@@ -24,9 +24,9 @@ from .channels import (
     thermal_relaxation,
     unitary_mixture,
 )
+from .engine import run_statevector
 from .noise import NoiseModel
 from .result import SimResult
-from .statevector import run_statevector
 
 __all__ = [
     "METHODS",

@@ -24,7 +24,7 @@ import numpy as np
 from ..circuit import QuantumCircuit
 from ..errors import InsufficientMemoryError, SimulationError
 from . import density_matrix as dm
-from . import statevector as sv
+from . import engine as sv
 from .noise import NoiseModel, compile_program
 from .result import SimResult, bits_to_strings, counts_from_bits
 from .stabilizer import NotStabilizerError, is_clifford, run_stabilizer, to_stim

@@ -22,10 +22,10 @@ import numpy as np
 
 from ..circuit import QuantumCircuit
 from ..errors import InsufficientMemoryError
+from .engine import kernel_call, memory_budget
 from .fusion import FusedGate, classify
 from .noise import NoiseModel, Op, Program, compile_program
 from .result import write_terminal
-from .statevector import kernel_call, memory_budget
 from .trajectories import serial_call
 
 __all__ = ["density_matrix", "dm_required_bytes", "outcome_probabilities", "run_density_matrix"]
