@@ -122,3 +122,26 @@ def test_bad_form_values_are_named_not_500(console_live, alice):
     assert client.get("/console/jobs?cursor=%%%").status_code == 400
     assert client.get("/console/backends/nope").status_code == 404
     assert client.get("/console/jobs/" + "0" * 32).status_code == 404
+
+
+def test_jobs_are_paginated_and_filtered(console_live, console_store):
+    from kuafu.server.testing import create_user
+
+    token = create_user(console_store)
+    program = 'OPENQASM 2.0;\nqreg q[1];\ncreg c[1];\nmeasure q[0] -> c[0];\n'
+    api = httpx.Client(base_url=f"{console_live.url}/api/v1", timeout=30,
+                       headers={"Authorization": f"Bearer {token}"})
+    created = api.post("/jobs", json={"qasm": [program] * 23, "backend": "simulator",
+                                      "shots": 1, "group": "sweep"})
+    assert created.status_code == 201
+    api.post("/jobs", json={"qasm": program, "backend": "simulator", "shots": 1,
+                            "name": "lonely"})
+    client = signed_in(console_live, token)
+    first = client.get("/console/jobs?group=sweep").text
+    assert first.count('<tr data-job="') == 20
+    next_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = client.get(next_url).text
+    assert second.count('<tr data-job="') == 3 and 'rel="next"' not in second
+    named = client.get("/console/jobs?name=lonely").text
+    assert named.count('<tr data-job="') == 1
+    assert client.get("/console/jobs?backend=ScQ-P10").text.count('<tr data-job="') == 0

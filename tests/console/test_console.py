@@ -220,6 +220,14 @@ def test_admin_sets_a_backend_to_maintenance(browser, console_live, root):
         shoot(page, "admin")
         page.goto(f"{console_live.url}/console/backends")
         assert page.locator("tr[data-backend='ScQ-P18'] .status").inner_text() == "maintenance"
+        # a job sent there waits in the queue (maintenance holds it) and can be cancelled
+        page.goto(f"{console_live.url}/console/composer?backend=ScQ-P18")
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_url(re.compile(r"/console/jobs/[0-9a-f]{32}$"))
+        assert page.locator("#job-status").inner_text() == "queued"
+        page.get_by_role("button", name="Cancel job").click()
+        page.locator("#job-status", has_text="cancelled").wait_for()
+        assert "cancelled by the user before it started" in page.locator("#job-live").inner_text()
         with httpx.Client(base_url=f"{console_live.url}/api/v1",
                           headers={"Authorization": f"Bearer {root}"}) as api:
             assert {b["name"]: b["status"] for b in api.get("/backends").json()}[
