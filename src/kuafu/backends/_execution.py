@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ def fresh_seed(seed: int | None) -> int:
     """`seed`, or a new random one to report so the run can be repeated."""
     if seed is not None:
         return int(seed)
-    return int(np.random.default_rng().integers(2**31 - 1))
+    return secrets.randbelow(2**31 - 1)
 
 
 def simulate_counts(circuit: QuantumCircuit, shots: int, *, noise: Any = None,

@@ -12,6 +12,10 @@ which limits them to `MAX_DENSE_QUBITS` active qubits.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from .. import devices
@@ -66,6 +70,7 @@ class EmulatedBackend(Backend):
         self.name = device.name
         self.noisy = noisy
         self.twirl_cliffords = twirl_cliffords
+        self._cache: OrderedDict[tuple, _Prepared] = OrderedDict()
 
     @property
     def device(self) -> Device:
@@ -73,54 +78,110 @@ class EmulatedBackend(Backend):
 
     def run(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
             seed: int | None = None, optimization_level: int = 1) -> BackendResult:
-        """Compile (optionally), emulate with the chip's noise, and count (see `Backend.run`)."""
+        """Compile (optionally), emulate with the chip's noise, and count (see `Backend.run`).
+
+        Compilation is seeded with `COMPILE_SEED`, not the run's seed, so the same circuit
+        always compiles to the same native circuit: that is what lets the result be
+        cached per circuit (a cloud sees the same few circuits again and again), and the
+        run's seed alone reproduces the counts.
+        """
         check_run_arguments(shots, optimization_level)
         seed = fresh_seed(seed)
         start = time.perf_counter()
-        native, initial, final, stats = self._prepare(circuit, compile, seed,
-                                                      optimization_level)
+        prepared = self._prepared(circuit, compile, optimization_level)
         compiled_at = time.perf_counter()
-        active = sorted({q for inst in native.instructions if inst.name != "barrier"
-                         for q in inst.qubits})
-        small = _restrict(native, active)
+        noise = None
+        method = "auto"
+        if self.noisy:
+            from ..sim.device_noise import noise_model_from_device
+
+            pauli = prepared.clifford and self.twirl_cliffords
+            noise = noise_model_from_device(self._device, prepared.active, pauli=pauli)
+            if pauli:
+                method = "stabilizer"
+        counts, used = simulate_counts(prepared.small, shots, noise=noise, seed=seed,
+                                       method=method)
+        done = time.perf_counter()
+        names = self._device.qubits
+        return BackendResult(
+            backend=self.name, shots=shots, counts=counts, compiled_qasm=prepared.qasm,
+            initial_mapping=dict(prepared.initial), final_mapping=dict(prepared.final),
+            physical_qubits=names, method=used,
+            timings={"compile": compiled_at - start, "simulate": done - compiled_at,
+                     "total": done - start},
+            seed=seed,
+            metadata={"compiler": dict(prepared.stats),
+                      "active_qubits": [names[q] for q in prepared.active],
+                      "noisy": self.noisy},
+        )
+
+    def _prepared(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
+        """The compiled, restricted circuit, from the cache when this circuit ran before."""
+        key = _circuit_key(circuit, compile_it, level)
+        if key is not None and (hit := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            return hit
+        prepared = self._prepare(circuit, compile_it, level)
+        if key is not None:
+            self._cache[key] = prepared
+            while len(self._cache) > PREPARED_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return prepared
+
+    def _prepare(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
+        if compile_it:
+            compiled = compile(circuit, self._device, optimization_level=level,
+                               seed=COMPILE_SEED)
+            native, initial, final, stats = (compiled.circuit, dict(compiled.initial_mapping),
+                                             dict(compiled.final_mapping),
+                                             dict(compiled.stats))
+        else:
+            check_native(circuit, self._device)
+            native, stats = circuit, {}
+            initial = final = {q: q for q in range(circuit.num_qubits)}
+        active = tuple(sorted({q for inst in native.instructions if inst.name != "barrier"
+                               for q in inst.qubits}))
+        small = _restrict(native, list(active))
         clifford = is_clifford(small)
         if len(active) > MAX_DENSE_QUBITS and not (clifford and self.twirl_cliffords):
             raise SimulationError(
                 f"the compiled circuit touches {len(active)} qubits of {self.name} and is not "
                 f"Clifford; the emulator simulates at most {MAX_DENSE_QUBITS} qubits unless "
                 "every gate is Clifford (then the stabilizer engine runs any width)")
-        noise = None
-        method = "auto"
-        if self.noisy:
-            from ..sim.device_noise import noise_model_from_device
+        return _Prepared(small, active, clifford, to_qasm(native), MappingProxyType(initial),
+                         MappingProxyType(final), MappingProxyType(stats))
 
-            pauli = clifford and self.twirl_cliffords
-            noise = noise_model_from_device(self._device, active, pauli=pauli)
-            if pauli:
-                method = "stabilizer"
-        counts, used = simulate_counts(small, shots, noise=noise, seed=seed, method=method)
-        done = time.perf_counter()
-        names = self._device.qubits
-        return BackendResult(
-            backend=self.name, shots=shots, counts=counts, compiled_qasm=to_qasm(native),
-            initial_mapping=initial, final_mapping=final, physical_qubits=names,
-            method=used,
-            timings={"compile": compiled_at - start, "simulate": done - compiled_at,
-                     "total": done - start},
-            seed=seed,
-            metadata={"compiler": stats, "active_qubits": [names[q] for q in active],
-                      "noisy": self.noisy},
-        )
 
-    def _prepare(self, circuit: QuantumCircuit, compile_it: bool, seed: int, level: int
-                 ) -> tuple[QuantumCircuit, dict[int, int], dict[int, int], dict[str, Any]]:
-        if compile_it:
-            compiled = compile(circuit, self._device, optimization_level=level, seed=seed)
-            return (compiled.circuit, dict(compiled.initial_mapping),
-                    dict(compiled.final_mapping), dict(compiled.stats))
-        check_native(circuit, self._device)
-        identity = {q: q for q in range(circuit.num_qubits)}
-        return circuit, identity, identity, {}
+COMPILE_SEED = 0
+"""Seed of the compiler's layout and routing trials (see `EmulatedBackend.run`)."""
+
+PREPARED_CACHE_SIZE = 512
+"""Distinct circuits whose compiled form each backend keeps."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What a run needs that depends on the circuit and the chip, not on shots or seed."""
+
+    small: QuantumCircuit
+    active: tuple[int, ...]
+    clifford: bool
+    qasm: str | None
+    initial: Mapping[int, int]
+    final: Mapping[int, int]
+    stats: Mapping[str, Any]
+
+
+def _circuit_key(circuit: QuantumCircuit, compile_it: bool, level: int) -> tuple | None:
+    """A hashable value equal for circuits that compile alike; None when there is none
+    (symbolic parameters: such a circuit is refused by the compiler anyway)."""
+    key = (tuple(circuit.qregs), tuple(circuit.cregs), tuple(circuit.instructions),
+           compile_it, level)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _restrict(circuit: QuantumCircuit, active: list[int]) -> QuantumCircuit:
