@@ -61,6 +61,14 @@ class DaskCluster:
         self._named = 0
 
     def start(self, workers: int = 2, timeout: float = 60.0) -> DaskCluster:
+        self.start_scheduler(timeout)
+        for _ in range(workers):
+            self.add_worker()
+        self.wait_for_workers(workers, timeout)
+        return self
+
+    def start_scheduler(self, timeout: float = 60.0) -> None:
+        """Start the scheduler (again, after `kill_scheduler`) on the same port."""
         self.scheduler = self._spawn("scheduler", [
             DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
             "--no-dashboard"])
@@ -70,10 +78,6 @@ class DaskCluster:
                 self.stop()
                 raise RuntimeError(f"dask scheduler did not start; see {self.workdir}")
             time.sleep(0.1)
-        for _ in range(workers):
-            self.add_worker()
-        self.wait_for_workers(workers, timeout)
-        return self
 
     def add_worker(self) -> str:
         """Start one more worker; returns its name."""
@@ -95,6 +99,10 @@ class DaskCluster:
         assert self.scheduler is not None
         self.scheduler.send_signal(signal.SIGKILL)
         self.scheduler.wait(timeout=30)
+
+    def kill_workers(self) -> None:
+        for name in list(self.workers):
+            self.kill_worker(name)
 
     def client(self, timeout: float = 10.0):
         from distributed import Client

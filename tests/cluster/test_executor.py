@@ -42,10 +42,8 @@ def test_priority_reaches_dask_and_finished_tasks_leave_nothing_behind(cluster):
         assert not pending
         assert all(sum(f.result()["counts"].values()) == 50 for f in futures)
         assert order.index("high") < 10, order  # it would be last, first come first served
-        deadline = time.monotonic() + 30
-        while kuafu_keys_on(cluster) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert kuafu_keys_on(cluster) == []  # results were released, not kept in memory
+        # results were released, not kept in the workers' memory
+        wait_for(lambda: kuafu_keys_on(cluster) == [], "Dask to forget the tasks")
     finally:
         handle.shutdown()
 
@@ -64,7 +62,10 @@ def test_cancelling_a_waiting_job_cancels_its_dask_task(cluster):
         handle.shutdown()
 
 
-def test_losing_the_dask_scheduler_reads_as_a_lost_worker(tmp_path):
+def test_losing_the_dask_scheduler_requeues_its_jobs_and_holds_the_rest(tmp_path):
+    """The scheduler's death fails its tasks as lost workers (the jobs are requeued);
+    meanwhile the handle offers no slots, so jobs wait in Kuafu's queue; once a
+    scheduler answers again at the address, the handle reconnects by itself."""
     own = DaskCluster(tmp_path).start(workers=1)
     try:
         handle = DaskExecutorHandle(own.address, connect_timeout=2)
@@ -79,12 +80,24 @@ def test_losing_the_dask_scheduler_reads_as_a_lost_worker(tmp_path):
             exc = future.exception(timeout=60)
             assert isinstance(exc, WorkerLostError) and is_worker_lost(exc)
             assert "scheduler-connection-lost" in str(exc)
-            deadline = time.monotonic() + 30
-            while handle.cluster_workers != 0:
-                assert time.monotonic() < deadline, "still counts workers of a dead cluster"
-                time.sleep(0.2)
-            assert handle.workers == 1  # estimates still divide by something
+            wait_for(lambda: handle.workers == 0 and handle.cluster_workers == 0,
+                     "the handle to offer no slots")
+            own.kill_workers()
+
+            own.start_scheduler()
+            own.add_worker()
+            wait_for(lambda: handle.workers == 1, "the handle to reconnect", timeout=90)
+            again = handle.submit(bell_task("after", 0.0))
+            assert sum(again.result(timeout=60)["counts"].values()) == 50
         finally:
             handle.shutdown()
     finally:
+        own.kill_workers()
         own.stop()
+
+
+def wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)

@@ -21,11 +21,17 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
+import signal
+import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,15 +53,78 @@ class Task:
     seed: int | None
     delay: float = 0.0
     priority: int = 0
+    time_limit: float | None = None
+
+
+class RunTimeExceeded(RuntimeError):
+    """The job ran past the run-time limit and was stopped (it is failed, not retried:
+    it would only run too long again)."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"stopped after running past the run-time limit of {limit:g} s")
+        self.limit = limit
+
+    def __reduce__(self) -> tuple:  # from the worker process back to the server
+        return (type(self), (self.limit,))
 
 
 def run_task(task: Task) -> dict[str, Any]:
     """Run one attempt of a job in a worker; domain failures propagate as exceptions."""
-    if task.delay:
-        time.sleep(task.delay)
-    from .services import execution
+    with _marked(task.job_id), _time_limit(task.time_limit):
+        if task.delay:
+            time.sleep(task.delay)
+        from .services import execution
 
-    return execution.run(task.qasm, task.backend, task.shots, task.compile, task.seed)
+        return execution.run(task.qasm, task.backend, task.shots, task.compile, task.seed)
+
+
+_MARK: Path | None = None
+"""In a local pool's worker: the file naming the job it runs now (`ExecutorHandle`)."""
+
+
+def _mark_worker(directory: str) -> None:
+    """Pool initializer: this worker writes the job it runs to `directory/<pid>`."""
+    global _MARK
+    _MARK = Path(directory) / str(os.getpid())
+
+
+@contextlib.contextmanager
+def _marked(job_id: str) -> Iterator[None]:
+    if _MARK is None:
+        yield
+        return
+    _MARK.write_text(job_id)
+    try:
+        yield
+    finally:
+        _MARK.write_text("")
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise `RunTimeExceeded` in the job once it has run `seconds`.
+
+    A timer signal reaches only the main thread of a process: the workers of the local
+    pool. The engines return to Python between gates (numba kernels, stim calls), so
+    the job stops within about one gate's time. Dask runs jobs in worker threads, which
+    no signal reaches; there, and for a job stuck in one long C call, the scheduler's
+    watchdog fails the job instead (`Scheduler._enforce_run_time`).
+    """
+    if (not seconds or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise RunTimeExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 _WARM_UP = """OPENQASM 2.0;
@@ -97,14 +166,17 @@ def is_worker_lost(exc: BaseException) -> bool:
     return type(exc).__name__ in {"KilledWorker", "CommClosedError"}
 
 
-def make_executor(workers: int) -> Executor:
+def make_executor(workers: int, marks: Path | None = None) -> Executor:
     """The default executor: a pool of `workers` processes started fresh (`spawn`).
 
     `spawn` rather than `fork`: the server process runs threads (uvicorn, the
-    scheduler), and forking a threaded process can deadlock the child.
+    scheduler), and forking a threaded process can deadlock the child. With `marks`,
+    each worker names the job it runs in a file there (see `ExecutorHandle.died_running`).
     """
+    initializer = (_mark_worker, (str(marks),)) if marks is not None else (None, ())
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=initializer[0], initargs=initializer[1])
 
 
 def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
@@ -120,7 +192,13 @@ def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
 
 
 class ExecutorHandle:
-    """Owns the executor; makes a new pool when a dead worker has broken the old one."""
+    """Owns the executor; makes a new pool when a dead worker has broken the old one.
+
+    One worker's death breaks a `ProcessPoolExecutor`: every job in it fails with
+    `BrokenProcessPool`, though only one ran in the process that died. So that the
+    others are not charged an attempt (and failed after a few unlucky deaths), each
+    worker names the job it runs in a file, and `died_running` tells them apart.
+    """
 
     kind = "local"
     cluster_workers: int | None = None  # not a cluster
@@ -128,7 +206,25 @@ class ExecutorHandle:
     def __init__(self, workers: int, executor: Executor | None = None) -> None:
         self.workers = workers
         self._own = executor is None
-        self.executor = executor or make_executor(workers)
+        self._marks = Path(tempfile.mkdtemp(prefix="kuafu-pool-")) if self._own else None
+        self.executor = executor or make_executor(workers, self._marks)
+
+    def died_running(self, job_id: str) -> bool | None:
+        """Whether `job_id` ran in a worker that died (None: cannot tell).
+
+        Called from the future's callback as the pool breaks: Python fails the futures
+        before it stops the surviving workers, so the dead ones are those that died.
+        """
+        processes = getattr(self.executor, "_processes", None)
+        if self._marks is None or not processes:
+            return None
+        for pid, process in list(processes.items()):
+            if process.exitcode is None:
+                continue
+            with contextlib.suppress(OSError):
+                if (self._marks / str(pid)).read_text() == job_id:
+                    return True
+        return False
 
     def submit(self, task: Task) -> Future:
         try:
@@ -154,16 +250,27 @@ class ExecutorHandle:
             return
         logger.warning("a worker process died; starting a new process pool")
         self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = make_executor(self.workers)
+        self.executor = make_executor(self.workers, self._marks)
         self.warm()
 
     def worker_pids(self) -> list[int]:
         processes = getattr(self.executor, "_processes", None) or {}
         return sorted(processes)
 
+    def stop_stuck(self) -> None:
+        """Kill the pool's processes: one of them runs a job that ignored its run-time
+        limit, and a pool does not say which. The other jobs they ran are requeued as
+        after any worker's death, and a new pool starts."""
+        if not self._own:
+            return
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
+
     def shutdown(self) -> None:
         if self._own:
             self.executor.shutdown(wait=False, cancel_futures=True)
+            shutil.rmtree(self._marks, ignore_errors=True)
 
 
 class DaskExecutorHandle:
@@ -188,6 +295,7 @@ class DaskExecutorHandle:
 
     kind = "dask"
     _TOTALS_TTL = 1.0  # seconds a count of the cluster's workers is reused
+    _RECONNECT_EVERY = 5.0  # seconds between tries to reach a lost scheduler
 
     def __init__(self, address: str, connect_timeout: float = 10.0) -> None:
         self.address = address
@@ -195,6 +303,8 @@ class DaskExecutorHandle:
         self.client = self._connect(connect_timeout)
         self._totals = (0, 0)
         self._totals_at = -1e9
+        self._closing = threading.Event()
+        self._reconnecting: threading.Thread | None = None
 
     def _connect(self, timeout: float) -> Any:
         try:
@@ -214,9 +324,9 @@ class DaskExecutorHandle:
     # ----- what the scheduler and the API ask -------------------------------------------
     @property
     def workers(self) -> int:
-        """Threads in the cluster now, at least 1: jobs the scheduler keeps in flight
-        are a multiple of it, and queue estimates divide by it."""
-        return max(1, self._cluster_totals()[1])
+        """Threads in the cluster now; 0 while no worker is connected or the scheduler
+        is out of reach, so that jobs wait in Kuafu's queue rather than in Dask's."""
+        return self._cluster_totals()[1]
 
     @property
     def cluster_workers(self) -> int:
@@ -232,6 +342,7 @@ class DaskExecutorHandle:
         self._totals_at = now
         try:
             if self.client.status != "running":
+                self._reconnect_if_closed()
                 raise ConnectionError(f"Dask client is {self.client.status}")
             info = self.client.sync(self.client.scheduler.identity, n_workers=0,
                                     callback_timeout=2)
@@ -243,7 +354,13 @@ class DaskExecutorHandle:
 
     # ----- running jobs -----------------------------------------------------------------
     def submit(self, task: Task) -> Future:
-        """One Dask task for this attempt of the job, as a `concurrent.futures.Future`."""
+        """One Dask task for this attempt of the job, as a `concurrent.futures.Future`.
+
+        Raises:
+            WorkerLostError: the scheduler is out of reach (the job is requeued).
+        """
+        if self.client.status != "running":
+            raise WorkerLostError(f"not connected to the Dask scheduler at {self.address}")
         key = f"kuafu-job-{task.job_id}-{task.attempt}-{uuid.uuid4().hex[:8]}"
         dask_future = self.client.submit(run_task, task, key=key, priority=task.priority,
                                          pure=False)
@@ -282,23 +399,52 @@ class DaskExecutorHandle:
                 logger.warning("Dask workers still warming up after %.0f s", wait)
 
     def rebuild_if_broken(self) -> None:
-        """Connect again if Dask closed the client after failing to reconnect."""
-        if self.client.status in ("closed", "closing"):
-            self.rebuild()
+        self._reconnect_if_closed()
 
     def rebuild(self) -> None:
-        logger.warning("the Dask client closed; connecting to %s again", self.address)
-        try:
-            self.client = self._connect(min(self.connect_timeout, 2.0))
-        except ClusterUnavailable as exc:
-            logger.error("%s", exc)
+        self._reconnect_if_closed()
+
+    def _reconnect_if_closed(self) -> None:
+        """Dask's client retries a lost scheduler for `connect_timeout` s, then closes;
+        from then on a background thread tries again every few seconds."""
+        if self.client.status not in ("closed", "closing") or self._closing.is_set():
+            return
+        if self._reconnecting is not None and self._reconnecting.is_alive():
+            return
+        logger.error("lost the Dask scheduler at %s; jobs wait in the queue until it "
+                     "answers again", self.address)
+        self._reconnecting = threading.Thread(target=self._reconnect, daemon=True,
+                                              name="kuafu-dask-reconnect")
+        self._reconnecting.start()
+
+    def _reconnect(self) -> None:
+        while not self._closing.wait(self._RECONNECT_EVERY):
+            try:
+                client = self._connect(self.connect_timeout)
+            except ClusterUnavailable:
+                continue
+            if self._closing.is_set():
+                client.close()
+                return
+            self.client = client
+            logger.warning("connected to the Dask scheduler at %s again", self.address)
+            return
 
     def worker_pids(self) -> list[int]:
         return []  # processes on other machines; see `cluster_workers`
 
+    def died_running(self, job_id: str) -> bool | None:
+        """Unknown here; Dask itself retries a task whose worker died."""
+        return None
+
+    def stop_stuck(self) -> None:
+        """Nothing to kill from here: cancelling the job's future released its Dask
+        task (a thread already running it finishes, and its answer is ignored)."""
+
     def shutdown(self) -> None:
         """Close the client: Dask forgets its tasks, and running jobs are requeued by
         the scheduler (a clean stop)."""
+        self._closing.set()
         try:
             self.client.close(timeout=5)
         except Exception:  # stopping anyway

@@ -190,12 +190,19 @@ def check_fits(circuit: QuantumCircuit, device: Any, compile: bool) -> None:
 def run(qasm_text: str, backend: str, shots: int, compile: bool,
         seed: int | None) -> dict[str, Any]:
     """Run one job (in a worker process) and return its result as plain JSON data."""
-    from ... import qasm
-
-    circuit = qasm.loads(qasm_text)
+    circuit = _parsed(qasm_text)
     target = get_backend(backend)
     out = target.run(circuit, shots, compile=compile, seed=seed)
     return _result_dict(out, target.device, shots)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(qasm_text: str) -> QuantumCircuit:
+    """The circuit of a program a worker ran before (users resubmit the same few
+    programs; nothing downstream changes a circuit it is given)."""
+    from ... import qasm
+
+    return qasm.loads(qasm_text)
 
 
 def _result_dict(out: Any, device: Any, shots: int) -> dict[str, Any]:
