@@ -140,3 +140,28 @@ def test_serve_with_a_cluster_that_does_not_answer_stops_saying_so(tmp_path):
     assert out.returncode != 0
     assert f"no Dask scheduler answers at {nowhere} within 2 s" in out.stderr
     assert "dask scheduler" in out.stderr
+
+
+def test_a_job_past_the_run_time_limit_on_dask_is_failed_by_the_watchdog(tmp_path):
+    """Dask runs jobs in worker threads, which no timer signal reaches: the scheduler's
+    watchdog fails the job with the reason once it is well past the limit."""
+    workdir = tmp_path / "dask"
+    workdir.mkdir()
+    own = DaskCluster(workdir).start(workers=1, timeout=180)
+    try:
+        store = f"sqlite:///{tmp_path / 'kuafu.db'}"
+        env = {"KUAFU_CLUSTER": own.address, "KUAFU_MAX_RUN_SECONDS": "1",
+               "KUAFU_WORKER_DELAY": "40"}
+        headers = {"Authorization": f"Bearer {create_user(store)}"}
+        with LiveServer(store, env=env, log=tmp_path / "server.log") as live, \
+                httpx.Client(base_url=f"{live.url}/api/v1", headers=headers,
+                             timeout=60) as c:
+            (job_id,) = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
+                                              "shots": 10}).json()["ids"]
+            wait_until(lambda: statuses(c, [job_id]) == ["failed"], 35, "the job to fail")
+            job = c.get(f"/jobs/{job_id}").json()
+    finally:
+        own.kill_workers()  # the stuck task would hold a clean stop for its 40 s
+        own.stop()
+    assert "stopped by the scheduler" in job["error"], job["error"]
+    assert "run-time limit of 1 s" in job["error"]

@@ -41,7 +41,9 @@ def test_priority_reaches_dask_and_finished_tasks_leave_nothing_behind(cluster):
         _, pending = concurrent.futures.wait(futures, timeout=120)
         assert not pending
         assert all(sum(f.result()["counts"].values()) == 50 for f in futures)
-        assert order.index("high") < 10, order  # it would be last, first come first served
+        # first come first served would run it last (30th); Dask hands a few tasks to
+        # each worker ahead of time, which priority cannot overtake
+        assert order.index("high") < 15, order
         # results were released, not kept in the workers' memory
         wait_for(lambda: kuafu_keys_on(cluster) == [], "Dask to forget the tasks")
     finally:

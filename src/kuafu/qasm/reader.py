@@ -37,6 +37,8 @@ class Limits:
         max_operations: most operations in the circuit after gate expansion.
         max_gate_nesting: deepest chain of gate definitions calling each other.
         max_expression_depth: deepest nesting of parentheses and operators in an expression.
+        max_identifier_chars: longest name of a register, gate or parameter (names are
+            stored with each job and echoed in results and drawings).
         include_dirs: directories `include` may read from (besides the built-in qelib1.inc).
     """
 
@@ -46,6 +48,7 @@ class Limits:
     max_operations: int = 2_000_000
     max_gate_nesting: int = 128
     max_expression_depth: int = 64
+    max_identifier_chars: int = 256
     include_dirs: tuple[str, ...] = ()
 
 
@@ -83,7 +86,16 @@ def parse(text: str | bytes, limits: Limits = Limits()) -> QuantumCircuit:
         raise QasmError(f"program of {len(text)} characters exceeds the limit of "
                         f"{limits.max_source_chars}", 1, 1)
     source = Source(text)
-    return _Parser(source, tokenize(source), limits).program()
+    tokens = tokenize(source)
+    _check_identifiers(source, tokens, limits.max_identifier_chars)
+    return _Parser(source, tokens, limits).program()
+
+
+def _check_identifiers(source: Source, tokens: list[Token], limit: int) -> None:
+    longest = max((t for t in tokens if t[0] == "id"), key=lambda t: len(t[1]), default=None)
+    if longest is not None and len(longest[1]) > limit:
+        raise source.error(f"a name of {len(longest[1])} characters ('{longest[1][:20]}...'); "
+                           f"names may have at most {limit}", longest[2])
 
 
 def _decode(data: bytes) -> str:

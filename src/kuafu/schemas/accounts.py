@@ -25,7 +25,7 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field("default", max_length=100)
-    expires_in_days: float | None = Field(None, gt=0)
+    expires_in_days: float | None = Field(None, gt=0, le=36500)
 
 
 class TokenPublic(BaseModel):

@@ -191,6 +191,26 @@ def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
     return ExecutorHandle(settings.workers)
 
 
+def _marks_dir() -> Path:
+    """A fresh directory for the workers' job files; those of servers that were killed
+    (and so could not remove theirs) are removed."""
+    for old in Path(tempfile.gettempdir()).glob("kuafu-pool-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"kuafu-pool-{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class ExecutorHandle:
     """Owns the executor; makes a new pool when a dead worker has broken the old one.
 
@@ -206,7 +226,7 @@ class ExecutorHandle:
     def __init__(self, workers: int, executor: Executor | None = None) -> None:
         self.workers = workers
         self._own = executor is None
-        self._marks = Path(tempfile.mkdtemp(prefix="kuafu-pool-")) if self._own else None
+        self._marks = _marks_dir() if self._own else None
         self.executor = executor or make_executor(workers, self._marks)
 
     def died_running(self, job_id: str) -> bool | None:
@@ -214,13 +234,18 @@ class ExecutorHandle:
 
         Called from the future's callback as the pool breaks: Python fails the futures
         before it stops the surviving workers, so the dead ones are those that died.
+        The pool sees a death when the worker's pipes close, a moment before the
+        process can be reaped, hence the short wait for an exit code.
         """
-        processes = getattr(self.executor, "_processes", None)
+        processes = dict(getattr(self.executor, "_processes", None) or {})
         if self._marks is None or not processes:
             return None
-        for pid, process in list(processes.items()):
-            if process.exitcode is None:
-                continue
+        deadline = time.monotonic() + 1.0
+        while not (dead := [pid for pid, p in processes.items() if p.exitcode is not None]):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+        for pid in dead:
             with contextlib.suppress(OSError):
                 if (self._marks / str(pid)).read_text() == job_id:
                     return True
@@ -251,7 +276,9 @@ class ExecutorHandle:
         logger.warning("a worker process died; starting a new process pool")
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = make_executor(self.workers, self._marks)
-        self.warm()
+        # jobs wait in the queue, not behind warm-ups in a worker: a job handed over
+        # is then running, and a worker's death is charged only to what it ran
+        self.warm(wait=60)
 
     def worker_pids(self) -> list[int]:
         processes = getattr(self.executor, "_processes", None) or {}

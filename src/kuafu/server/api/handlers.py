@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticSerializationError
-from sqlalchemy.exc import DisconnectionError, OperationalError, StatementError
+from sqlalchemy.exc import DataError, DisconnectionError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -72,6 +72,11 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+def _is_read_only(exc: BaseException) -> bool:
+    """PostgreSQL in read-only mode raises an InternalError, SQLite an OperationalError."""
+    return any("read-only" in str(e) or "readonly" in str(e) for e in _causes(exc))
+
+
 async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database is away (restarting, unreachable, out of connections) or read-only:
     a 503 the client may retry, instead of a 500."""
@@ -99,7 +104,13 @@ async def _classified(request: Request, exc: Exception) -> JSONResponse:
     if _is_bad_text(exc):
         return error_response(request, 400, "the request holds text that is not valid "
                               "Unicode (a lone surrogate); send UTF-8 text")
-    if any(isinstance(e, STORE_UNAVAILABLE) for e in _causes(exc)):
+    if any(isinstance(e, DataError) for e in _causes(exc)):
+        # the database refused a value of the request (a NUL character, which
+        # PostgreSQL text cannot hold; a number out of a column's range)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        return error_response(request, 400, f"a value of the request cannot be stored: "
+                              f"{reason}")
+    if _is_read_only(exc) or any(isinstance(e, STORE_UNAVAILABLE) for e in _causes(exc)):
         return await _store_unavailable(request, exc)
     return await _unexpected(request, exc)
 
@@ -114,7 +125,7 @@ ERROR_DESCRIPTIONS = {
     400: "invalid program, option or text (the message names the line and column)",
     401: "missing, unknown, revoked or expired token (said in words)",
     403: "administrators only",
-    404: "no such resource, or not yours (the same answer)",
+    404: "no such resource (job, user, backend), or not yours (the same answer)",
     409: "conflict: idempotency key reused for another request, backend offline, "
          "or the name is taken",
     413: "request body over max_request_bytes, or a program over max_qasm_bytes",

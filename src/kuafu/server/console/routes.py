@@ -136,7 +136,7 @@ def check_program(platform, text: str, backend: str, compile: bool) -> dict[str,
     try:
         if size > platform.settings.max_qasm_bytes:
             raise PayloadTooLarge(f"the program is {size} bytes; the limit is "
-                                  f"{platform.settings.max_qasm_bytes}")
+                                  f"{platform.settings.max_qasm_bytes} bytes (max_qasm_bytes)")
         circuit = execution.validate(text, backend, compile, platform.settings.max_operations)
     except InvalidRequest as exc:  # the page says where; the message need not repeat it
         message = _WHERE.sub("", exc.message) if exc.line else exc.message

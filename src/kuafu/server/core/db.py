@@ -29,6 +29,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=20, max_overflow=40)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _sqlite_read_only_is_a_disconnect)
         return engine
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
@@ -40,6 +41,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_read_only_is_a_disconnect(context) -> None:
+    """SQLite opens a connection read-only for good when its file cannot be written at
+    that moment, and an I/O error leaves a connection unsure of its state: drop the
+    pool's connections so that, once the disk is writable again, new ones are made."""
+    text = str(context.original_exception).lower()
+    if "readonly database" in text or "disk i/o error" in text:
+        context.is_disconnect = True
 
 
 def migrate(engine: Engine) -> None:

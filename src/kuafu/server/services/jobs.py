@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import threading
 import uuid
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -30,6 +32,14 @@ from ..models import Job, User, utcnow
 from . import catalog, execution
 from .platform import Platform
 
+BIG_PROGRAM_BYTES = 64_000
+"""Programs larger than this are parsed a few at a time (`_BIG_PROGRAMS`)."""
+
+_BIG_PROGRAMS = threading.BoundedSemaphore(2)
+"""Parsing a program of 1 MB holds ~80 MB for a second or more, and the request threads
+(40) would otherwise parse that many at once under a flood; parsing is CPU-bound under
+the GIL, so two at a time lose no throughput and bound the memory."""
+
 
 def submit(platform: Platform, session: Session, user: User, body: JobCreate,
            idempotency_key: str | None = None) -> tuple[list[str], bool]:
@@ -49,9 +59,10 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
         raise Conflict(f"{body.backend} is offline and takes no jobs")
     for index, text in enumerate(programs):
         try:
-            execution.validate(text, body.backend, body.compile,
-                               platform.settings.max_operations,
-                               platform.settings.max_memory_bytes)
+            with _BIG_PROGRAMS if len(text) > BIG_PROGRAM_BYTES else nullcontext():
+                execution.validate(text, body.backend, body.compile,
+                                   platform.settings.max_operations,
+                                   platform.settings.max_memory_bytes)
         except InvalidRequest as exc:
             if len(programs) > 1:
                 exc.message = f"program {index}: {exc.message}"
@@ -107,7 +118,7 @@ def _check_limits(platform: Platform, session: Session, user: User, body: JobCre
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > s.max_qasm_bytes:
             raise PayloadTooLarge(f"program {index} is {size} bytes; the limit is "
-                                  f"{s.max_qasm_bytes}")
+                                  f"{s.max_qasm_bytes} bytes (max_qasm_bytes)")
     if body.shots > s.max_shots:
         raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -169,7 +180,7 @@ def queue_position(session: Session, job: Job) -> int:
 def estimate_start(platform: Platform, backend: str, position: int) -> datetime:
     """When a job `position` places back should start, from recent run times."""
     scheduler = platform.scheduler
-    workers = scheduler.executor.workers
+    workers = max(1, scheduler.executor.workers)  # a Dask cluster may have none now
     busy = scheduler.in_flight_on(backend)
     rounds = (position + busy) / workers if position + busy >= workers else 0.0
     return utcnow() + timedelta(seconds=rounds * scheduler.mean_run_time(backend))

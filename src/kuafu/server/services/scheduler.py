@@ -44,6 +44,12 @@ class _Flight:
     attempt: int
     started: float
     future: Any = None
+    stopped: bool = False  # failed by the run-time watchdog
+
+
+RUN_TIME_GRACE = 10.0
+"""Seconds past twice the run-time limit after which the watchdog fails a job (twice:
+a job handed to the executor may first wait for one ahead of it in the same worker)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class _Outcome:
     result: dict[str, Any] | None = None
     error: str | None = None
     lost: bool = False
+    charged: bool = True  # a lost job: whether the death counts as one of its attempts
 
 
 class Scheduler:
@@ -174,6 +181,7 @@ class Scheduler:
                 if not self._keep_lease():
                     return
                 self._collect()
+                self._enforce_run_time()
                 self._dispatch()
             except Exception:  # a store hiccup must not end scheduling
                 logger.exception("scheduler pass failed; retrying")
@@ -195,7 +203,10 @@ class Scheduler:
             outcome = _Outcome(job_id, attempt, error="cancelled before it started")
         elif (exc := future.exception()) is not None:
             if is_worker_lost(exc):
-                outcome = _Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True)
+                # a pool breaks as a whole: charge only the job whose worker died
+                charged = self.executor.died_running(job_id) is not False
+                outcome = _Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True,
+                                   charged=charged)
             else:
                 outcome = _Outcome(job_id, attempt, error=f"{type(exc).__name__}: {exc}")
         else:
@@ -204,6 +215,8 @@ class Scheduler:
         self._wake.set()
 
     def _collect(self) -> None:
+        """Write the outcomes that arrived; if the store refuses (away, read-only),
+        they are kept and written on a later pass, and their jobs keep their slots."""
         outcomes: list[_Outcome] = []
         while True:
             try:
@@ -212,14 +225,25 @@ class Scheduler:
                 break
         if not outcomes:
             return
-        now = utcnow()
-        rows, lost = [], False
+        try:
+            self._record(outcomes)
+        except Exception:
+            for o in outcomes:
+                self._outcomes.put(o)
+            raise
         for o in outcomes:
-            flight = self._in_flight.pop(o.job_id, None)
-            if flight is not None and o.result is not None:
-                self._run_times[flight.backend].append(time.monotonic() - flight.started)
-            rows.append(self._outcome_row(o, now))
-            lost = lost or o.lost
+            flight = self._in_flight.get(o.job_id)
+            if flight is not None and flight.attempt == o.attempt:
+                del self._in_flight[o.job_id]
+                if o.result is not None:
+                    self._run_times[flight.backend].append(time.monotonic() - flight.started)
+        if any(o.lost for o in outcomes):
+            self.executor.rebuild_if_broken()
+        self.events.notify(o.job_id for o in outcomes)
+
+    def _record(self, outcomes: list[_Outcome]) -> None:
+        now = utcnow()
+        rows = [self._outcome_row(o, now) for o in outcomes]
         where = and_(jobs_table.c.id == bindparam("b_id"),
                      jobs_table.c.status == JobStatus.RUNNING.value,
                      jobs_table.c.attempts == bindparam("b_attempt"))
@@ -227,24 +251,48 @@ class Scheduler:
             status=bindparam("b_status"), result=bindparam("b_result"),
             error=bindparam("b_error"), finished_at=bindparam("b_finished"))
         requeue = update(jobs_table).where(where).values(
-            status=JobStatus.QUEUED.value, error=bindparam("b_error"), started_at=None)
+            status=JobStatus.QUEUED.value, error=bindparam("b_error"), started_at=None,
+            attempts=jobs_table.c.attempts - bindparam("b_refund"))
         finals = [r for r in rows if r["b_status"] != JobStatus.QUEUED.value]
-        retries = [r for r in rows if r["b_status"] == JobStatus.QUEUED.value]
+        retries = [{"b_id": r["b_id"], "b_attempt": r["b_attempt"], "b_error": r["b_error"],
+                    "b_refund": int(r.get("b_uncharged", False))}
+                   for r in rows if r["b_status"] == JobStatus.QUEUED.value]
         with self.db.engine.begin() as conn:
             if finals:
                 conn.execute(finish, finals)
             if retries:
-                conn.execute(requeue, [{k: r[k] for k in ("b_id", "b_attempt", "b_error")}
-                                       for r in retries])
-        if lost:
-            self.executor.rebuild_if_broken()
-        self.events.notify(o.job_id for o in outcomes)
+                conn.execute(requeue, retries)
+
+    def _enforce_run_time(self) -> None:
+        """The backstop of the workers' own run-time limit (`executor._time_limit`): a
+        job in the executor long past the limit (a Dask worker thread, which no signal
+        reaches, or a worker stuck in one C call) is failed with the reason, its future
+        cancelled, and a local pool's processes killed."""
+        limit = self.settings.max_run_seconds
+        now = time.monotonic()
+        stuck = [(job_id, flight) for job_id, flight in list(self._in_flight.items())
+                 if not flight.stopped and now - flight.started > 2 * limit + RUN_TIME_GRACE]
+        for job_id, flight in stuck:
+            flight.stopped = True
+            logger.error("job %s: %.0f s in the executor, over the run-time limit of %g s; "
+                         "stopping it", job_id, now - flight.started, limit)
+            self._outcomes.put(_Outcome(job_id, flight.attempt, error=(
+                f"RunTimeExceeded: stopped by the scheduler after {now - flight.started:.0f} s"
+                f", past the run-time limit of {limit:g} s")))
+            if flight.future is not None:
+                flight.future.cancel()
+        if stuck:
+            self.executor.stop_stuck()
+            self._wake.set()
 
     def _outcome_row(self, o: _Outcome, now: datetime) -> dict[str, Any]:
         row = {"b_id": o.job_id, "b_attempt": o.attempt, "b_result": o.result,
                "b_error": o.error, "b_finished": now}
         if o.result is not None:
             row["b_status"] = JobStatus.DONE.value
+        elif o.lost and not o.charged:
+            row.update(b_status=JobStatus.QUEUED.value, b_uncharged=True,
+                       b_error="requeued: another job's worker died in the same pool")
         elif o.lost and o.attempt < self.settings.max_attempts:
             row.update(b_status=JobStatus.QUEUED.value,
                        b_error=f"{o.error} (attempt {o.attempt} of "
@@ -328,5 +376,7 @@ class Scheduler:
             ).all()
         by_id = {row.id: row for row in claimed}
         delay = self.settings.worker_delay
+        limit = self.settings.max_run_seconds
         return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay,
-                      r.priority), r.user_id) for i in ids if (r := by_id.get(i)) is not None]
+                      r.priority, limit), r.user_id)
+                for i in ids if (r := by_id.get(i)) is not None]

@@ -28,7 +28,10 @@ from ..handlers import described
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=201, responses=described(409))
+@router.post("", status_code=201, responses={
+    **described(404, 409),
+    200: {"model": JobCreated, "description": "a repeated Idempotency-Key: the first "
+          "answer's ids, no new job"}})
 def submit(body: JobCreate, response: Response, platform: PlatformDep, session: SessionDep,
            user: CurrentUser,
            idempotency_key: Annotated[str | None, Header()] = None) -> JobCreated:
