@@ -150,6 +150,9 @@ def assert_nothing_lost(url: str, token: str, load: Load) -> dict[str, dict]:
     assert not missing and len(listed) == len(set(listed))
     # a job the client never heard of: only from a submission it gave up on at its stop
     assert len(extra) <= load.unanswered, (extra, load.unanswered, load.answers)
+    # the figures of docs/reliability.md (pytest -s shows them)
+    print(f"\nLEDGER accepted={len(load.accepted)} done={statuses['done']} lost=0 "
+          f"unanswered={load.unanswered} answers={dict(load.answers)}")
     return jobs
 
 

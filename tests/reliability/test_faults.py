@@ -208,4 +208,6 @@ def test_the_server_memory_stays_bounded_under_a_flood_of_large_submissions(
         assert set(codes) <= {201, 503}, codes
         assert codes.count(201) > 0
         grown = (peak - before) / 2**20
+        print(f"\nFLOOD {len(codes)} submissions: {codes.count(201)} accepted, "
+              f"server {before / 2**20:.0f} MB -> peak {peak / 2**20:.0f} MB")
         assert grown < 600, f"the server grew by {grown:.0f} MB under the flood"

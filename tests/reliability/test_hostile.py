@@ -62,6 +62,7 @@ def test_hostile_programs_are_refused_clearly_while_another_users_jobs_run(
         load.wait_accepted(len(load.accepted) + 5)
     finally:
         load.stop()
+    print(f"\nHOSTILE slowest refusal {slowest:.2f} s, server grew {grown:.0f} MB")
     assert slowest < 30, f"a hostile program took {slowest:.1f} s to refuse"  # no hang
     assert grown < 500, f"the server grew by {grown:.0f} MB"
     assert_nothing_lost(live.url, victim, load)

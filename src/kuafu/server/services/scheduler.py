@@ -82,6 +82,10 @@ class Scheduler:
         # chips whose device agent fetches their jobs itself (docs/quafu.md)
         self._agent_served = list(execution.agent_systems().values())
         self._renewed = 0.0
+        # built once: a pass runs them on every submission, and building costs more
+        # than SQLite takes to answer them
+        self._pick_statement = _pick_statement(self._agent_served)
+        self._claim_statement = _claim_statement()
 
     # ----- life cycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -332,18 +336,8 @@ class Scheduler:
     def _pick(self, free: int) -> list[str]:
         """Ids of up to `free` jobs to run next, in scheduling order."""
         running = Counter(f.user_id for f in list(self._in_flight.values()))
-        held = select(BackendStatusOverride.backend).where(  # maintenance or offline
-            BackendStatusOverride.status != "online")
-        rank = func.row_number().over(partition_by=(Job.backend, Job.user_id),
-                                      order_by=(Job.priority.desc(), Job.created_at, Job.id))
-        inner = (select(Job.id, Job.backend, Job.user_id, Job.priority, Job.created_at,
-                        rank.label("rank"))
-                 .where(Job.status == JobStatus.QUEUED, Job.backend.not_in(held),
-                        Job.backend.not_in(self._agent_served))
-                 .subquery())
-        stmt = select(inner).where(inner.c.rank <= free)
-        with self.db.sessions() as session:
-            rows = session.execute(stmt).all()
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(self._pick_statement, {"free": free}).all()
         queues: dict[str, list[Any]] = defaultdict(list)
         for row in rows:
             queues[row.backend].append(row)
@@ -366,17 +360,39 @@ class Scheduler:
         return picked
 
     def _claim(self, ids: list[str]) -> list[tuple[Task, int]]:
-        now = utcnow()
-        with self.db.session() as session:
-            claimed = session.execute(
-                update(Job).where(Job.id.in_(ids), Job.status == JobStatus.QUEUED)
-                .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
-                .returning(Job.id, Job.user_id, Job.attempts, Job.qasm, Job.backend,
-                           Job.shots, Job.compile, Job.seed, Job.priority)
-            ).all()
+        with self.db.engine.begin() as conn:
+            claimed = conn.execute(self._claim_statement, {"ids": ids, "now": utcnow()}).all()
         by_id = {row.id: row for row in claimed}
         delay = self.settings.worker_delay
         limit = self.settings.max_run_seconds
         return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay,
                       r.priority, limit), r.user_id)
                 for i in ids if (r := by_id.get(i)) is not None]
+
+
+def _pick_statement(agent_served: list[str]) -> Any:
+    """Each user's first `free` queued jobs per backend, in their own order (priority,
+    then arrival), with that rank; held backends and agent-served ones left out."""
+    jobs = jobs_table.c
+    held = select(BackendStatusOverride.backend).where(  # maintenance or offline
+        BackendStatusOverride.status != "online")
+    rank = func.row_number().over(partition_by=(jobs.backend, jobs.user_id),
+                                  order_by=(jobs.priority.desc(), jobs.created_at, jobs.id))
+    inner = (select(jobs.id, jobs.backend, jobs.user_id, jobs.priority, jobs.created_at,
+                    rank.label("rank"))
+             .where(jobs.status == JobStatus.QUEUED.value, jobs.backend.not_in(held),
+                    jobs.backend.not_in(agent_served))
+             .subquery())
+    return select(inner).where(inner.c.rank <= bindparam("free"))
+
+
+def _claim_statement() -> Any:
+    """queued -> running for the ids still queued, counting the attempt."""
+    jobs = jobs_table.c
+    return (update(jobs_table)
+            .where(jobs.id.in_(bindparam("ids", expanding=True)),
+                   jobs.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.RUNNING.value, started_at=bindparam("now"),
+                    attempts=jobs.attempts + 1)
+            .returning(jobs.id, jobs.user_id, jobs.attempts, jobs.qasm, jobs.backend,
+                       jobs.shots, jobs.compile, jobs.seed, jobs.priority))
