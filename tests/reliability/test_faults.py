@@ -28,10 +28,6 @@ from .private_postgres import PrivatePostgres
 pytestmark = pytest.mark.slow
 
 
-def pool_workers(server: LiveServer) -> list[psutil.Process]:
-    children = psutil.Process(server.process.pid).children(recursive=True)
-    return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
-
 
 def test_sigkill_of_the_server_under_load_loses_nothing(fresh_store, tmp_path):
     token = create_user(fresh_store)
@@ -66,7 +62,7 @@ def test_sigkill_of_workers_under_load_loses_nothing(fresh_store, tmp_path):
         load = Load(server.url, token, clients=4).start()
         for round_ in (1, 2, 3):
             load.wait_accepted(30 * round_)
-            workers = pool_workers(server)
+            workers = server.pool_workers()
             assert workers, "no worker processes to kill"
             workers[0].send_signal(signal.SIGKILL)
             time.sleep(1.0)

@@ -6,7 +6,6 @@ import signal
 import time
 
 import httpx
-import psutil
 import pytest
 
 from kuafu.server.testing import LiveServer, create_user
@@ -16,10 +15,6 @@ from .test_api import api, wait_done
 
 pytestmark = pytest.mark.slow
 
-
-def pool_workers(server: LiveServer) -> list[psutil.Process]:
-    children = psutil.Process(server.process.pid).children(recursive=True)
-    return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
 
 
 def test_sigkill_of_the_server_loses_no_job_and_runs_none_twice(fresh_store, tmp_path):
@@ -64,7 +59,7 @@ def test_a_killed_worker_requeues_its_job_then_fails_it_after_bounded_retries(
         for attempt in (1, 2):
             _wait_running(c, victim, attempt)
             time.sleep(0.5)
-            for proc in pool_workers(server):
+            for proc in server.pool_workers():
                 proc.send_signal(signal.SIGKILL)
         job = wait_done(c, victim)
         assert job["status"] == "failed"
@@ -85,7 +80,7 @@ def test_a_job_whose_worker_died_once_completes_on_retry(fresh_store, tmp_path):
                                           "shots": 10}).json()["ids"]
         _wait_running(c, job_id, 1)
         time.sleep(0.5)
-        for proc in pool_workers(server):
+        for proc in server.pool_workers():
             proc.send_signal(signal.SIGKILL)
         job = wait_done(c, job_id)
         assert job["status"] == "done" and job["attempts"] == 2

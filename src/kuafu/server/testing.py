@@ -77,6 +77,14 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"kuafu serve did not answer within {timeout} s")
 
+    def pool_workers(self) -> list:
+        """The server's worker processes (psutil, a test dependency), not the
+        multiprocessing resource tracker."""
+        import psutil
+
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
+
     def kill(self) -> None:
         """SIGKILL the server process alone (its workers notice and exit)."""
         if self.process is not None and self.process.poll() is None:
