@@ -14,7 +14,7 @@ import uuid
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,14 @@ def _replay(session: Session, user: User, keys: list[str],
     return [by_key[k] for k in keys]
 
 
+_USAGE = select(  # one round trip for both quotas, the statement built once
+    func.count(case((Job.status == JobStatus.QUEUED, 1))),
+    func.coalesce(func.sum(case((Job.created_at >= bindparam("midnight"), Job.shots),
+                                else_=0)), 0),
+).where(Job.user_id == bindparam("user_id"),
+        or_(Job.status == JobStatus.QUEUED, Job.created_at >= bindparam("midnight")))
+
+
 def _check_limits(platform: Platform, session: Session, user: User, body: JobCreate,
                   programs: list[str]) -> None:
     s = platform.settings
@@ -122,11 +130,7 @@ def _check_limits(platform: Platform, session: Session, user: User, body: JobCre
     if body.shots > s.max_shots:
         raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    queued, used = session.execute(select(  # one round trip for both quotas
-        func.count(case((Job.status == JobStatus.QUEUED, 1))),
-        func.coalesce(func.sum(case((Job.created_at >= midnight, Job.shots), else_=0)), 0),
-    ).where(Job.user_id == user.id, or_(Job.status == JobStatus.QUEUED,
-                                        Job.created_at >= midnight))).one()
+    queued, used = session.execute(_USAGE, {"user_id": user.id, "midnight": midnight}).one()
     if queued + len(programs) > s.max_queued_per_user:
         raise QuotaExceeded(f"you have {queued} jobs queued; the limit is "
                             f"{s.max_queued_per_user}")
