@@ -132,11 +132,15 @@ def test_compose_bell_fix_error_submit_and_read_histogram(alice_page, console_li
     shoot(page, "jobs")
 
 
-def test_another_user_cannot_open_the_job(browser, console_live, alice_page, bob):
-    page = alice_page
-    page.goto(f"{console_live.url}/console/jobs")
-    link = page.locator("#jobs tbody a").first
-    job_url = console_live.url + link.get_attribute("href")
+def test_another_user_cannot_open_the_job(browser, console_live, alice, bob):
+    # a job of alice's own (tests may run apart from the one that composes hers)
+    answer = httpx.post(f"{console_live.url}/api/v1/jobs", timeout=60,
+                        headers={"Authorization": f"Bearer {alice}"},
+                        json={"qasm": 'OPENQASM 2.0;\nqreg q[1];\ncreg c[1];\n'
+                                      'measure q -> c;\n', "backend": "ScQ-P10",
+                              "shots": 10, "name": "alice-private"})
+    assert answer.status_code == 201, answer.text
+    job_url = f"{console_live.url}/console/jobs/{answer.json()['ids'][0]}"
     bob_page = sign_in(browser, console_live, bob)
     try:
         for url in (job_url, job_url + "/result.json", job_url + "/result.csv"):

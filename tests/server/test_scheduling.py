@@ -71,3 +71,12 @@ def test_per_user_quotas_answer_429_saying_which(slow_live, slow_token):
                                   "shots": 10_000})
         assert r.status_code == 429 and "shots today" in r.json()["detail"]
         assert c.get("/jobs").json()["items"] == []
+        # shots add up over submissions (and a refused one adds nothing)
+        for _ in range(3):
+            assert c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
+                                         "shots": 30_000}).status_code == 201
+        r = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10", "shots": 10_001})
+        assert r.status_code == 429
+        assert "used 90000 of 100000 shots today" in r.json()["detail"]
+        assert c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
+                                     "shots": 10_000}).status_code == 201

@@ -12,9 +12,9 @@ import hashlib
 import threading
 import uuid
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from ...schemas import (
     JobStatusItem,
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
-from ..models import Job, User, utcnow
+from ..models import DailyUsage, Job, User, utcnow
 from . import catalog, execution
 from .platform import Platform
 
@@ -77,6 +77,7 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
     session.add_all(jobs)
     try:
         session.flush()
+        count_shots(session, user.id, now.date(), body.shots * len(programs))
     except IntegrityError:  # the same key raced in from a concurrent request
         session.rollback()
         replay = _replay(session, user, keys, request_hash)
@@ -107,11 +108,23 @@ def _replay(session: Session, user: User, keys: list[str],
 
 
 _USAGE = select(  # one round trip for both quotas, the statement built once
-    func.count(case((Job.status == JobStatus.QUEUED, 1))),
-    func.coalesce(func.sum(case((Job.created_at >= bindparam("midnight"), Job.shots),
-                                else_=0)), 0),
-).where(Job.user_id == bindparam("user_id"),
-        or_(Job.status == JobStatus.QUEUED, Job.created_at >= bindparam("midnight")))
+    select(func.count()).where(Job.user_id == bindparam("user_id"),
+                               Job.status == JobStatus.QUEUED).scalar_subquery(),
+    func.coalesce(select(DailyUsage.shots).where(
+        DailyUsage.user_id == bindparam("user_id"),
+        DailyUsage.day == bindparam("day")).scalar_subquery(), 0),
+)
+
+
+def count_shots(session: Session, user_id: int, day: date, shots: int) -> None:
+    """Add `shots` to the user's usage of `day` (an upsert, in the caller's transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(DailyUsage).values(user_id=user_id, day=day, shots=shots)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["user_id", "day"], set_={"shots": DailyUsage.shots + shots}))
 
 
 def _check_limits(platform: Platform, session: Session, user: User, body: JobCreate,
@@ -129,8 +142,8 @@ def _check_limits(platform: Platform, session: Session, user: User, body: JobCre
                                   f"{s.max_qasm_bytes} bytes (max_qasm_bytes)")
     if body.shots > s.max_shots:
         raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
-    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    queued, used = session.execute(_USAGE, {"user_id": user.id, "midnight": midnight}).one()
+    queued, used = session.execute(_USAGE, {"user_id": user.id,
+                                            "day": utcnow().date()}).one()
     if queued + len(programs) > s.max_queued_per_user:
         raise QuotaExceeded(f"you have {queued} jobs queued; the limit is "
                             f"{s.max_queued_per_user}")

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ...schemas import JobStatus, Metrics
-from ..models import Job, User, utcnow
+from ..models import DailyUsage, Job, User, utcnow
 from .platform import Platform
 
 RECENT = 1000
@@ -41,11 +41,11 @@ def collect(platform: Platform, session: Session) -> Metrics:
 def usage(session: Session, user: User) -> dict[str, int]:
     """A user's figures that count against quotas: jobs queued now and running, shots
     submitted since midnight UTC, and all their jobs."""
-    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    queued, running, shots, total = session.execute(select(
+    queued, running, total = session.execute(select(
         func.count(case((Job.status == JobStatus.QUEUED, 1))),
         func.count(case((Job.status == JobStatus.RUNNING, 1))),
-        func.coalesce(func.sum(case((Job.created_at >= midnight, Job.shots), else_=0)), 0),
         func.count(),
     ).where(Job.user_id == user.id)).one()
+    shots = session.scalar(select(DailyUsage.shots).where(
+        DailyUsage.user_id == user.id, DailyUsage.day == utcnow().date())) or 0
     return {"queued": queued, "running": running, "shots_today": int(shots), "jobs": total}
