@@ -157,7 +157,7 @@ def test_a_read_only_sqlite_store_refuses_writes_with_503_and_loses_nothing(
         assert 500 not in load.answers
 
 
-def test_a_job_over_the_run_time_limit_is_stopped_and_failed_and_the_next_runs(
+def test_a_job_over_the_run_time_limit_is_stopped_and_failed_with_the_reason(
         sqlite_store, tmp_path):
     token = create_user(sqlite_store)
     env = {"KUAFU_MAX_RUN_SECONDS": "1", "KUAFU_WORKER_DELAY": "30"}
