@@ -173,10 +173,12 @@ def make_executor(workers: int, marks: Path | None = None) -> Executor:
     scheduler), and forking a threaded process can deadlock the child. With `marks`,
     each worker names the job it runs in a file there (see `ExecutorHandle.died_running`).
     """
-    initializer = (_mark_worker, (str(marks),)) if marks is not None else (None, ())
+    if marks is None:
+        return ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context("spawn"))
     return ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=initializer[0], initargs=initializer[1])
+                               initializer=_mark_worker, initargs=(str(marks),))
 
 
 def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
