@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuafu import devices
-from kuafu.circuit import GATES, QuantumCircuit
+from kuafu.circuit import GATES, QuantumCircuit, unitary
 from kuafu.compiler import best_region, check_native, compile
 from kuafu.errors import CircuitTooWideError, CompileError
 
@@ -99,6 +99,22 @@ def test_fewer_czs_with_more_optimisation_on_redundant_circuit():
     c1 = compile(qc, device, optimization_level=1, seed=1)
     assert c1.stats["twoq_after"] < c0.stats["twoq_after"]
     assert_equivalent(qc, c1)
+
+
+def test_gates_that_are_identity_to_float_precision_are_dropped():
+    # Qiskit's exact cutoff: average gate infidelity to the identity below 1e-12
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cp(math.pi / 2**21, 0, 1)   # 1 - F = 3e-13: dropped
+    qc.rzz(1e-7, 1, 2)              # dropped
+    qc.cp(math.pi / 2**20, 0, 2)   # 1 - F = 1.3e-12: kept
+    qc.rz(1e-9, 2)
+    device = devices.get("ScQ-P10")
+    c1 = compile(qc, device, optimization_level=1, seed=1)
+    assert c1.stats["twoq_after"] == 2
+    assert compile(qc, device, optimization_level=0, seed=1).stats["twoq_after"] >= 6
+    fidelity = abs(np.trace(compiled_unitary_on_input(qc, c1).conj().T @ unitary(qc))) / 8
+    assert fidelity > 1 - 1e-11
 
 
 def test_same_seed_same_output():

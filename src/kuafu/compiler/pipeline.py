@@ -15,7 +15,7 @@ from ..errors import CircuitTooWideError
 from .context import CompileContext
 from .decompose import decompose, unroll
 from .layout import sabre_layout
-from .optimize import consolidate_blocks, elide_swaps, optimize
+from .optimize import consolidate_blocks, drop_identities, elide_swaps, optimize
 from .routing import route
 from .validate import validate
 
@@ -55,8 +55,8 @@ def passes_for(level: int) -> list[Pass]:
     """The pipeline of an optimisation level, as plain pass functions."""
     if level == 0:
         return [unroll, sabre_layout, route, decompose, optimize, validate]
-    return [unroll, elide_swaps, consolidate_blocks, sabre_layout, route, consolidate_blocks,
-            decompose, optimize, validate]
+    return [unroll, drop_identities, elide_swaps, consolidate_blocks, sabre_layout, route,
+            consolidate_blocks, decompose, optimize, validate]
 
 
 def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int = 1,
