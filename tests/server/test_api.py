@@ -53,7 +53,12 @@ def test_revoked_and_expired_tokens_get_401_that_says_so(live, store, token):
         assert new["token"].startswith("kf_") and new["prefix"] in new["token"]
         listed = c.get("/tokens").json()
         assert all("token" not in t for t in listed)
-        assert c.delete(f"/tokens/{new['id']}").status_code == 200
+    with api(live, new["token"]) as used:  # used once: the server now remembers it
+        assert used.get("/me").status_code == 200
+        with api(live, token) as c:
+            assert c.delete(f"/tokens/{new['id']}").status_code == 200
+        r = used.get("/me")  # refused at once, not when the memory of it lapses
+        assert r.status_code == 401 and "revoked" in r.json()["detail"]
     with api(live, new["token"]) as c:
         r = c.get("/backends")
         assert r.status_code == 401 and "revoked" in r.json()["detail"]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,8 @@ from ..services.platform import Platform
 bearer = HTTPBearer(auto_error=False, description="an API token from `kuafu token create`")
 
 
-def get_platform(request: Request) -> Platform:
-    return request.app.state.platform
+async def get_platform(request: Request) -> Platform:
+    return request.app.state.platform  # async: no hop to the thread pool for this
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -39,34 +40,32 @@ def get_session(platform: PlatformDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_current_user(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    user, _token = accounts.authenticate(session, credentials.credentials if credentials
-                                         else None)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def get_current_user(platform: PlatformDep, credentials: Credentials) -> User:
+    """The caller. A token seen in the last seconds is taken from memory
+    (`accounts.RECENT`); otherwise it is looked up in a session of its own, closed at
+    once, so that long-polling routes hold no database connection while they wait."""
+    secret = credentials.credentials if credentials else None
+    user = accounts.RECENT.user(secret)
+    if user is None:
+        user = await run_in_threadpool(_look_up, platform, secret)
+    return user
+
+
+def _look_up(platform: Platform, secret: str | None) -> User:
+    generation = accounts.RECENT.generation()
+    with platform.db.session() as session:
+        user, token = accounts.authenticate(session, secret)
+    accounts.RECENT.remember(token, user, generation)
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_current_user_briefly(
-    platform: PlatformDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    """The caller, checked in a session of its own that is closed at once: for
-    long-polling routes, which must not hold a database connection while they wait."""
-    with platform.db.session() as session:
-        user, _token = accounts.authenticate(session, credentials.credentials if credentials
-                                             else None)
-    return user
-
-
-BriefUser = Annotated[User, Depends(get_current_user_briefly)]
-
-
-def get_admin(user: CurrentUser) -> User:
+async def get_admin(user: CurrentUser) -> User:
     if not user.is_admin:
         raise Forbidden("this needs an administrator's token")
     return user

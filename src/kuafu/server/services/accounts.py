@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from ..core import security
@@ -59,6 +61,8 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
         raise NotFound(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        digest = token.token_hash
+        event.listen(session, "after_commit", lambda _s: RECENT.forget(digest), once=True)
     return token
 
 
@@ -92,3 +96,53 @@ def authenticate(session: Session, secret: str | None) -> tuple[User, ApiToken]:
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class RecentTokens:
+    """Tokens that authenticated in the last `ttl` seconds, so that a busy client's
+    requests do not each look their token up (one query and a thread hop per request).
+
+    A revocation made through this server is seen at once (`revoke_token` forgets the
+    token when its transaction commits); expiry is checked on every use; a change made
+    to the store by another process is seen after at most `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, User, datetime | None]] = {}
+        self._forgets = 0  # a lookup that began before a forget must not store its row
+        self._lock = threading.Lock()
+
+    def user(self, secret: str | None) -> User | None:
+        """The user of a token that authenticated recently and is still valid; None
+        when it must be looked up (unknown, stale, or expired: the lookup says which)."""
+        if not secret:
+            return None
+        entry = self._entries.get(security.hash_token(secret))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        _deadline, user, expires_at = entry
+        if expires_at is not None and expires_at <= utcnow():
+            return None
+        return user
+
+    def generation(self) -> int:
+        return self._forgets
+
+    def remember(self, token: ApiToken, user: User, generation: int) -> None:
+        with self._lock:
+            if generation != self._forgets:
+                return
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token.token_hash] = (time.monotonic() + self.ttl, user,
+                                               token.expires_at)
+
+    def forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._forgets += 1
+            self._entries.pop(token_hash, None)
+
+
+RECENT = RecentTokens()
+"""The server process's recently authenticated tokens (`kuafu.server.api.deps`)."""

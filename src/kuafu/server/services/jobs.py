@@ -159,15 +159,6 @@ def get_job(session: Session, user: User, job_id: str) -> Job:
     return job
 
 
-def status_of(session: Session, user: User, job_id: str) -> JobStatus:
-    """Only the status of one of the caller's jobs (one indexed lookup)."""
-    row = session.execute(select(Job.status, Job.user_id).where(Job.id == job_id)).first() \
-        if len(job_id) <= 32 else None
-    if row is None or row.user_id != user.id:
-        raise NotFound(f"no job {job_id!r}")
-    return JobStatus(row.status)
-
-
 def to_public(platform: Platform, session: Session, job: Job,
               include_qasm: bool = False) -> JobPublic:
     """The wire form of a job, with queue position and estimated start when queued."""

@@ -22,7 +22,7 @@ from ....schemas import (
 from ...models import User
 from ...services import jobs
 from ...services.platform import Platform
-from ..deps import BriefUser, CurrentUser, PlatformDep, SessionDep
+from ..deps import CurrentUser, PlatformDep, SessionDep
 from ..handlers import described
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -32,21 +32,30 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     **described(404, 409),
     200: {"model": JobCreated, "description": "a repeated Idempotency-Key: the first "
           "answer's ids, no new job"}})
-def submit(body: JobCreate, response: Response, platform: PlatformDep, session: SessionDep,
-           user: CurrentUser,
-           idempotency_key: Annotated[str | None, Header()] = None) -> JobCreated:
+async def submit(body: JobCreate, response: Response, platform: PlatformDep,
+                 user: CurrentUser,
+                 idempotency_key: Annotated[str | None, Header()] = None) -> JobCreated:
     """Validate and queue one program, or a batch; a bad program refuses the whole request.
 
     With an `Idempotency-Key` header, repeating the request returns the first answer's
     ids (status 200) instead of creating jobs again.
     """
-    ids, replayed = jobs.submit(platform, session, user, body, idempotency_key)
-    session.commit()
+    ids, replayed = await run_in_threadpool(_submit, platform, user, body, idempotency_key)
     if replayed:
         response.status_code = 200
     else:
         platform.scheduler.wake()
     return JobCreated(ids=ids, replayed=replayed)
+
+
+def _submit(platform: Platform, user: User, body: JobCreate,
+            idempotency_key: str | None) -> tuple[list[str], bool]:
+    """The whole submission in one trip to the thread pool (a session per hop costs more
+    than the statements of a small job)."""
+    with platform.db.sessions() as session:
+        answer = jobs.submit(platform, session, user, body, idempotency_key)
+        session.commit()
+        return answer
 
 
 @router.get("")
@@ -74,14 +83,19 @@ def _read(platform: Platform, user: User, job_id: str, include_qasm: bool) -> Jo
         return jobs.to_public(platform, session, job, include_qasm)
 
 
-def _peek(platform: Platform, user: User, job_id: str) -> JobStatus:
+def _read_if_final(platform: Platform, user: User, job_id: str,
+                   include_qasm: bool) -> JobPublic | None:
+    """The job if it has ended, else None (and no queue position computed for nothing)."""
     with platform.db.session() as session:
-        return jobs.status_of(session, user, job_id)
+        job = jobs.get_job(session, user, job_id)
+        if not JobStatus(job.status).final:
+            return None
+        return jobs.to_public(platform, session, job, include_qasm)
 
 
 @router.get("/{job_id}")
 async def get_job(
-    job_id: str, platform: PlatformDep, user: BriefUser,
+    job_id: str, platform: PlatformDep, user: CurrentUser,
     wait: Annotated[float, Query(ge=0, le=60, description="seconds to wait for the end")] = 0,
     include_qasm: bool = False,
 ) -> JobPublic:
@@ -94,11 +108,12 @@ async def get_job(
         return await run_in_threadpool(_read, platform, user, job_id, include_qasm)
     event = platform.events.register(job_id)
     try:
-        status = await run_in_threadpool(_peek, platform, user, job_id)
-        if not status.final:
-            timeout = min(wait, platform.settings.long_poll_max)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+        ended = await run_in_threadpool(_read_if_final, platform, user, job_id, include_qasm)
+        if ended is not None:
+            return ended
+        timeout = min(wait, platform.settings.long_poll_max)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
         return await run_in_threadpool(_read, platform, user, job_id, include_qasm)
     finally:
         platform.events.unregister(job_id, event)
