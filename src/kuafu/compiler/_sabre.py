@@ -6,12 +6,21 @@ g are `succ_idx[succ_ptr[g]:succ_ptr[g + 1]]`; `npred[g]` gates must run before 
 DAG may be commutation-aware: gates that commute (diagonal ones such as CZ and CP) need
 not wait for each other. A layout `l2p` maps every
 virtual qubit (ancillas included, so it is a permutation of the physical qubits) to a
-physical one. The heuristic is LightSABRE's: the mean distance of the front layer plus a
-weighted mean over an extended set of upcoming gates, scaled by a decay factor that
-discourages moving the same qubits again and again; ties are broken at random. One
-addition: a SWAP on a pair that just ran a gate (nothing else on either qubit since) gets
-a bonus (`absorb_bonus` is subtracted from its score), because block re-synthesis
+physical one. The heuristic is LightSABRE's: the distance of the front layer (summed or
+averaged) plus a weighted mean over an extended set of upcoming gates, scaled by a decay
+factor that discourages moving the same qubits again and again; ties are broken at random.
+One addition: a SWAP on a pair that just ran a gate (nothing else on either qubit since)
+gets a bonus (`absorb_bonus` is subtracted from its score), because block re-synthesis
 merges the two into at most 3 CZs.
+
+The kernel also estimates the CZs the routed circuit will need after block re-synthesis
+(`cost`): it follows the two-qubit blocks (runs of gates and SWAPs on one pair) as it
+emits them and charges each block what `consolidate_blocks` would leave, given each
+gate's CZ count `gcost`: at most 3 for a block worth re-synthesising, 2 for a SWAP with a
+single CX/CZ, 3 for a SWAP with anything else. Trials are compared by this estimate.
+
+Heuristic parameters come as one float array `hp` (see `HP_*`), so that trials can use
+different settings (a portfolio) in one call.
 """
 
 from __future__ import annotations
@@ -70,14 +79,76 @@ def _delta(p, q, ptr, items, g0, g1, l2p, dist):
     return d
 
 
-@_jit
-def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, l2p_init, seed,
-                ext_size, ext_weight, decay_delta, absorb_bonus, record):
-    """Route the gates; returns (events, num_events, final l2p, swaps, absorbed swaps).
+HP_EXT_SIZE, HP_EXT_WEIGHT, HP_DECAY_DELTA, HP_ABSORB, HP_FRONT_SUM, HP_DECAY_RESET = range(6)
+"""Indices into the heuristic parameter array: extended-set size, its weight, decay step,
+absorb bonus, 1.0 to sum the front layer's distances (0.0: their mean), and after how
+many SWAPs without progress the decay resets (0: only on progress)."""
 
-    events[k] = (0, gate, 0) to run a gate, (1, p, q) to swap physical qubits p and q.
+
+@_jit
+def _block_cost(c, ng, s, resynth_min):
+    """CZs a block of `ng` gates costing `c` CZs in all and `s` SWAPs needs after
+    `consolidate_blocks`."""
+    if s == 0:
+        if ng >= 2 and c >= resynth_min:
+            return min(3, c)
+        return c
+    if ng == 0:
+        return 3 if s % 2 == 1 else 0
+    if s % 2 == 1:
+        return 2 if (ng == 1 and c == 1) else 3
+    return min(3, c)
+
+
+@_jit
+def _close_block(p, partner, bc, bn, bs, resynth_min):
+    """Close the block open on physical qubit p (if any); return its cost."""
+    r = partner[p]
+    if r < 0:
+        return 0
+    partner[p] = -1
+    partner[r] = -1
+    return _block_cost(bc[p], bn[p], bs[p], resynth_min)
+
+
+@_jit
+def _add_to_block(p, q, c, is_swap, partner, bc, bn, bs, resynth_min):
+    """Record a gate (CZ cost c) or a SWAP on (p, q); return the cost of blocks it closed."""
+    closed = 0
+    if not (partner[p] == q and partner[q] == p):
+        closed += _close_block(p, partner, bc, bn, bs, resynth_min)
+        closed += _close_block(q, partner, bc, bn, bs, resynth_min)
+        partner[p] = q
+        partner[q] = p
+        bc[p] = 0
+        bn[p] = 0
+        bs[p] = 0
+    if is_swap:
+        bs[p] += 1
+    else:
+        bc[p] += c
+        bn[p] += 1
+    bc[q] = bc[p]
+    bn[q] = bn[p]
+    bs[q] = bs[p]
+    return closed
+
+
+@_jit
+def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, gcost,
+                l2p_init, seed, hp, resynth_min, record):
+    """Route the gates; returns (events, num_events, final l2p, swaps, absorbed swaps, cost).
+
+    events[k] = (0, gate, 0) to run a gate, (1, p, q) to swap physical qubits p and q;
+    cost is the estimated CZ count after block re-synthesis (see the module doc).
     """
     np.random.seed(seed)
+    ext_size = int(hp[HP_EXT_SIZE])
+    ext_weight = hp[HP_EXT_WEIGHT]
+    decay_delta = hp[HP_DECAY_DELTA]
+    absorb_bonus = hp[HP_ABSORB]
+    front_sum = hp[HP_FRONT_SUM] > 0.5
+    decay_reset = int(hp[HP_DECAY_RESET])
     n = l2p_init.shape[0]
     m = g0.shape[0]
     l2p = l2p_init.copy()
@@ -95,14 +166,19 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
             front[nfront] = g
             nfront += 1
     decay = np.ones(n)
-    last_gate = np.full(n, -1, dtype=np.int64)  # last gate run on each physical qubit
-    ext = np.empty(ext_size, dtype=np.int64)
+    partner = np.full(n, -1, dtype=np.int64)  # the open block on each physical qubit
+    bc = np.zeros(n, dtype=np.int64)
+    bn = np.zeros(n, dtype=np.int64)
+    bs = np.zeros(n, dtype=np.int64)
+    cost = 0
+    ext = np.empty(max(ext_size, 1), dtype=np.int64)
     queue = np.empty(m + 1, dtype=np.int64)
     seen = np.zeros(m, dtype=np.int64)
     stamp = 0
     swaps = 0
     absorbed = 0
     since_progress = 0
+    since_reset = 0
     done = 0
     release = 10 + 2 * int(dist.max())
     max_degree = 0
@@ -113,7 +189,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     fptr = np.zeros(n + 2, dtype=np.int64)
     eptr = np.zeros(n + 2, dtype=np.int64)
     fitems = np.empty(2 * m + 2, dtype=np.int64)
-    eitems = np.empty(2 * ext_size + 2, dtype=np.int64)
+    eitems = np.empty(2 * max(ext_size, 1) + 2, dtype=np.int64)
     while done < m:
         # run every front gate whose qubits are adjacent
         progressed = True
@@ -131,8 +207,8 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                         events[k, 2] = 0
                     k += 1
                     done += 1
-                    last_gate[p] = g
-                    last_gate[q] = g
+                    cost += _add_to_block(p, q, gcost[g], False, partner, bc, bn, bs,
+                                          resynth_min)
                     front[j] = front[nfront - 1]
                     nfront -= 1
                     for t in range(succ_ptr[g], succ_ptr[g + 1]):
@@ -143,6 +219,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                             nfront += 1
                     progressed = True
                     since_progress = 0
+                    since_reset = 0
                     decay[:] = 1.0
                 else:
                     j += 1
@@ -182,8 +259,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                 vp, vr = p2l[p], p2l[best]
                 p2l[p], p2l[best] = vr, vp
                 l2p[vp], l2p[vr] = best, p
-                last_gate[p] = -1
-                last_gate[best] = -1
+                cost += _add_to_block(p, best, 0, True, partner, bc, bn, bs, resynth_min)
                 if record:
                     events = _grow(events, k)
                     events[k, 0] = 1
@@ -210,15 +286,16 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
         # per physical qubit, the front and extended-set gates on it: a swap changes only those
         base_f = _by_qubit(front, nfront, g0, g1, l2p, dist, fptr, fitems)
         base_e = _by_qubit(ext, next_ext, g0, g1, l2p, dist, eptr, eitems)
+        front_scale = 1.0 if front_sum else 1.0 / nfront
         best_score = 1e300
         for c in range(nc):
             p, q = cand[c, 0], cand[c, 1]
-            score = (base_f + _delta(p, q, fptr, fitems, g0, g1, l2p, dist)) / nfront
+            score = (base_f + _delta(p, q, fptr, fitems, g0, g1, l2p, dist)) * front_scale
             if next_ext > 0:
                 score += ext_weight * (
                     base_e + _delta(p, q, eptr, eitems, g0, g1, l2p, dist)) / next_ext
             score *= max(decay[p], decay[q])
-            if last_gate[p] >= 0 and last_gate[p] == last_gate[q]:
+            if partner[p] == q and bs[p] == 0 and bn[p] > 0:
                 score -= absorb_bonus
             scores[c] = score
             if score < best_score:
@@ -237,13 +314,12 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                     break
                 pick -= 1
         p, q = cand[chosen, 0], cand[chosen, 1]
-        if last_gate[p] >= 0 and last_gate[p] == last_gate[q]:
+        if partner[p] == q and bs[p] == 0 and bn[p] > 0:
             absorbed += 1
         vp, vq = p2l[p], p2l[q]
         p2l[p], p2l[q] = vq, vp
         l2p[vp], l2p[vq] = q, p
-        last_gate[p] = -1
-        last_gate[q] = -1
+        cost += _add_to_block(p, q, 0, True, partner, bc, bn, bs, resynth_min)
         if record:
             events = _grow(events, k)
             events[k, 0] = 1
@@ -252,35 +328,40 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
         k += 1
         swaps += 1
         since_progress += 1
-        decay[p] += decay_delta
-        decay[q] += decay_delta
-    return events, k, l2p, swaps, absorbed
+        since_reset += 1
+        if decay_reset > 0 and since_reset >= decay_reset:
+            decay[:] = 1.0
+            since_reset = 0
+        else:
+            decay[p] += decay_delta
+            decay[q] += decay_delta
+    for p in range(n):
+        cost += _close_block(p, partner, bc, bn, bs, resynth_min)
+    return events, k, l2p, swaps, absorbed, cost
 
 
 @_jit
-def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, ext_size,
-                 ext_weight, decay_delta, absorb_bonus):
+def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, hps,
+                 resynth_min):
     """SABRE layout: for each start layout, route forward and backward `iterations`
-    times, then forward once more; returns the cost of each trial and the initial layout
-    that the final forward pass used. Cost = 3 * unabsorbed swaps + absorbed swaps."""
-    g0, g1, sp, si, npred = fwd
-    r0, r1, rsp, rsi, rnpred = rev
+    times, then forward once more (with seed `seeds[i]` and heuristic `hps[i]`); returns
+    the estimated CZ cost of each trial's final routing and the initial layout it used."""
+    g0, g1, sp, si, npred, gc = fwd
+    r0, r1, rsp, rsi, rnpred, rgc = rev
     t = l2p_starts.shape[0]
     costs = np.empty(t)
     layouts = np.empty_like(l2p_starts)
     for i in range(t):
         l2p = l2p_starts[i].copy()
+        hp = hps[i]
         for it in range(iterations):
             s = seeds[i] * 7919 + it
-            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred,
-                                          l2p, s, ext_size, ext_weight, decay_delta,
-                                          absorb_bonus, False)
-            _, _, l2p, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
-                                          rnpred, l2p, s + 1, ext_size, ext_weight,
-                                          decay_delta, absorb_bonus, False)
+            _, _, l2p, _, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc,
+                                             l2p, s, hp, resynth_min, False)
+            _, _, l2p, _, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
+                                             rnpred, rgc, l2p, s + 1, hp, resynth_min, False)
         layouts[i] = l2p
-        _, _, _, sw, ab = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, l2p,
-                                      seeds[i], ext_size, ext_weight, decay_delta,
-                                      absorb_bonus, False)
-        costs[i] = 3.0 * (sw - ab) + ab
+        _, _, _, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc, l2p,
+                                       seeds[i], hp, resynth_min, False)
+        costs[i] = c
     return costs, layouts

@@ -16,17 +16,25 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..circuit import QuantumCircuit
+from ..circuit import GATES, QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError
 from ._sabre import sabre_trials
 from .context import CompileContext
+from .decompose import native_steps
 
 # (layout trials, forward-backward iterations) per optimisation level
 LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (12, 3)}
 CANDIDATES_KEPT = {0: 1, 1: 1, 2: 2, 3: 3}
-"""How many of the best layouts routing tries (judged by the CZs after re-synthesis)."""
-HEURISTIC = {"ext_size": 20, "ext_weight": 0.5, "decay_delta": 0.001, "absorb_bonus": 0.5}
+"""How many of the best layouts routing tries (judged by the estimated CZs)."""
+RESYNTH_MIN = {0: 99, 1: 4, 2: 3, 3: 2}
+"""The smallest CZ cost of a SWAP-free block that `consolidate_blocks` re-synthesises."""
+HEURISTICS = np.array([
+    # ext_size, ext_weight, decay_delta, absorb_bonus, front_sum, decay_reset
+    [20, 0.5, 0.001, 0.5, 0.0, 0],
+    [20, 0.5, 0.001, 0.5, 1.0, 5],
+])
+"""The portfolio of SABRE settings (rows; see `_sabre.HP_*`): trial i uses row i mod len."""
 
 
 def qubit_scores(device: Device) -> np.ndarray:
@@ -82,6 +90,18 @@ DIAGONAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "u0
 DIAGONAL_2Q = frozenset({"cz", "cp", "cu1", "crz", "rzz"})
 
 
+def gate_cz_cost(inst) -> int:
+    """CZs a two-qubit instruction costs by the fixed rules (3 when it cannot be told)."""
+    if inst.name not in GATES or inst.is_parameterized:
+        return 3
+    return _cz_cost(inst.name, tuple(float(p) for p in inst.params))
+
+
+@lru_cache(maxsize=4096)
+def _cz_cost(name: str, params: tuple[float, ...]) -> int:
+    return sum(1 for step in native_steps(name, params) if step[0] == "cz")
+
+
 def routing_dag(instructions, num_qubits: int):
     """The dependency DAG of the two-qubit gates, aware that diagonal gates commute.
 
@@ -91,11 +111,12 @@ def routing_dag(instructions, num_qubits: int):
     previous layer on each of its qubits.
 
     Returns:
-        (g0, g1, succ_ptr, succ_idx, npred, positions): the gates' qubits, the DAG in CSR
-        form, and each gate's index in `instructions`.
+        (g0, g1, succ_ptr, succ_idx, npred, gcost, positions): the gates' qubits, the DAG
+        in CSR form, each gate's CZ cost and its index in `instructions`.
     """
     g0: list[int] = []
     g1: list[int] = []
+    gcost: list[int] = []
     positions: list[int] = []
     preds: list[set[int]] = []
     layer: list[list[int]] = [[] for _ in range(num_qubits)]
@@ -116,6 +137,7 @@ def routing_dag(instructions, num_qubits: int):
                 layer[q].append(g)
             g0.append(inst.qubits[0])
             g1.append(inst.qubits[1])
+            gcost.append(gate_cz_cost(inst))
             positions.append(pos)
             preds.append(before)
         elif not (inst.name in DIAGONAL_1Q and inst.condition is None):
@@ -134,7 +156,7 @@ def routing_dag(instructions, num_qubits: int):
     idx = np.array([x for s in succ for x in sorted(s)], dtype=np.int64)
     npred = np.array([len(b) for b in preds], dtype=np.int64)
     return (np.array(g0, dtype=np.int64), np.array(g1, dtype=np.int64), ptr, idx, npred,
-            positions)
+            np.array(gcost, dtype=np.int64), positions)
 
 
 def coupling_arrays(device: Device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,20 +234,22 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
         return circuit
     starts = [greedy] + [list(context.rng.permutation(region)) for _ in range(trials - 1)]
     n = device.num_qubits
-    fwd = routing_dag(circuit.instructions, n)[:5]
-    rev = routing_dag(circuit.instructions[::-1], n)[:5]
+    level = context.optimization_level
+    fwd = routing_dag(circuit.instructions, n)[:6]
+    rev = routing_dag(circuit.instructions[::-1], n)[:6]
     ptr, idx, dist = coupling_arrays(device)
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
+    rows = np.arange(len(starts)) % len(HEURISTICS)
     costs, layouts = sabre_trials(
         ptr, idx, dist, fwd, rev, np.stack([full_permutation(s, n) for s in starts]),
-        seeds, iterations, HEURISTIC["ext_size"], HEURISTIC["ext_weight"],
-        HEURISTIC["decay_delta"], HEURISTIC["absorb_bonus"])
+        seeds, iterations, HEURISTICS[rows], RESYNTH_MIN[level])
     candidates = [[int(p) for p in layouts[i][:nv]] for i in range(len(starts))]
-    ranked = sorted(range(len(starts)),
-                    key=lambda i: (costs[i], -layout_fidelity(device, candidates[i], pairs)))
+    fidelity = [layout_fidelity(device, c, pairs) for c in candidates]
+    ranked = sorted(range(len(starts)), key=lambda i: (costs[i], -fidelity[i]))
     context.initial_layout = candidates[ranked[0]]
-    keep = CANDIDATES_KEPT[context.optimization_level]
-    context.layout_candidates = [candidates[i] for i in ranked[:keep]]
+    keep = CANDIDATES_KEPT[level]
+    context.layout_candidates = [(candidates[i], int(rows[i]), int(seeds[i]))
+                                 for i in ranked[:keep]]
     context.stats["layout_region"] = region
     context.stats["layout_trials"] = len(starts)
     return circuit

@@ -14,9 +14,11 @@ import numpy as np
 from ..circuit import Instruction, QuantumCircuit, QuantumRegister
 from ._sabre import sabre_route
 from .context import CompileContext
-from .layout import HEURISTIC, coupling_arrays, full_permutation, routing_dag
+from .layout import HEURISTICS, RESYNTH_MIN, coupling_arrays, full_permutation, routing_dag
 
-ROUTING_TRIALS = {0: 1, 1: 4, 2: 8, 3: 8}
+ROUTING_TRIALS = {0: 1, 1: 4, 2: 4, 3: 4}
+"""Routings per layout candidate (the first reuses the trial that found the layout)."""
+
 
 
 def split_barriers(circuit: QuantumCircuit) -> QuantumCircuit:
@@ -43,28 +45,23 @@ def route(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit
     """The circuit on the device's physical qubits with SWAPs (`swap` gates) inserted.
 
     Uses `context.initial_layout` (trivial if unset) and sets `context.final_layout`.
-    With several `context.layout_candidates` (levels 2 and 3) each is routed with a few
-    seeds and the result that needs the fewest CZs after block re-synthesis wins (its
-    layout becomes `context.initial_layout`).
+    Each of `context.layout_candidates` is routed again with the SABRE trial that found
+    it and a few more seeds; the routing with the fewest CZs after block re-synthesis, by
+    the kernel's estimate, wins (its layout becomes `context.initial_layout`).
     """
     device = context.device
     if device is None:
         raise ValueError("route needs a device in the context")
     segments = _segments(split_barriers(circuit).instructions)
-    layouts = context.layout_candidates or [context.initial_layout
-                                            or list(range(circuit.num_qubits))]
+    candidates = context.layout_candidates or [
+        (context.initial_layout or list(range(circuit.num_qubits)), 0, None)]
     if len(segments) > 1:
-        layouts = layouts[:1]
-    trials = ROUTING_TRIALS[context.optimization_level]
-    seeds_each = max(1, trials // len(layouts)) if len(layouts) > 1 else trials
-    best = None
-    for layout in layouts:
-        out, final, swaps, absorbed = _route_all(circuit, segments, layout, seeds_each,
-                                                 context)
-        cost = _cz_after_resynthesis(out, context) if len(layouts) > 1 else 0
-        if best is None or cost < best[0]:
-            best = (cost, out, final, swaps, absorbed, layout)
-    _, out, final, swaps, absorbed, layout = best
+        out, final, swaps, absorbed = _route_segments(circuit, segments, candidates[0][0],
+                                                      context)
+        layout = candidates[0][0]
+    else:
+        out, final, swaps, absorbed, layout = _route_one(circuit, segments[0], candidates,
+                                                         context)
     context.initial_layout = list(layout)
     context.final_layout = [int(final[v]) for v in range(circuit.num_qubits)]
     context.stats["swaps"] = swaps
@@ -72,43 +69,69 @@ def route(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit
     return out
 
 
-def _cz_after_resynthesis(circuit: QuantumCircuit, context: CompileContext) -> int:
-    from .optimize import consolidate_blocks, native_cz_count
-
-    return native_cz_count(consolidate_blocks(circuit, context=context))
-
-
-def _route_all(circuit, segments, layout, seeds, context):
-    device = context.device
-    n = device.num_qubits
-    l2p = full_permutation(layout, n)
-    ptr, idx, dist = coupling_arrays(device)
+def _empty_like(circuit: QuantumCircuit, n: int) -> QuantumCircuit:
     out = QuantumCircuit(QuantumRegister("q", n), *circuit.cregs, name=circuit.name)
     out.opaque_gates = dict(circuit.opaque_gates)
+    return out
+
+
+def _kernel(dag, l2p, hp_row, seed, context, arrays):
+    g0, g1, succ_ptr, succ_idx, npred, gcost = dag
+    ptr, idx, dist = arrays
+    return sabre_route(ptr, idx, dist, g0, g1, succ_ptr, succ_idx, npred, gcost, l2p, seed,
+                       HEURISTICS[hp_row], RESYNTH_MIN[context.optimization_level], True)
+
+
+def _route_one(circuit, segment, candidates, context):
+    """Route a circuit without conditions: every candidate with its trial's seed and a few
+    more; the best by estimate wins."""
+    device = context.device
+    n = device.num_qubits
+    level = context.optimization_level
+    arrays = coupling_arrays(device)
+    dag = routing_dag(segment, n)
+    twoq = dag[6]
+    runs = []
+    for layout, row, seed in candidates:
+        l2p = full_permutation(layout, n)
+        configs = [] if seed is None else [(row, seed)]
+        extra = ROUTING_TRIALS[level] - len(configs)
+        configs += [(i % len(HEURISTICS), int(context.rng.integers(0, 2**31 - 1)))
+                    for i in range(max(extra, 0))]
+        for hp_row, s in configs:
+            events, k, final, sw, ab, cost = _kernel(dag[:6], l2p, hp_row, s, context, arrays)
+            runs.append((cost, sw, len(runs), events[:k].copy(), final, sw, ab, layout))
+    _, _, _, events, final, sw, ab, layout = min(runs, key=lambda r: r[:3])
+    out = _empty_like(circuit, n)
+    _emit(segment, twoq, events, full_permutation(layout, n), out)
+    context.stats["cz_estimate"] = int(min(runs, key=lambda r: r[:3])[0])
+    return out, final, sw, ab, layout
+
+
+def _route_segments(circuit, segments, layout, context):
+    """Route segment after segment (a condition starts a new one), each by the best of a
+    few trials by estimate."""
+    device = context.device
+    n = device.num_qubits
+    arrays = coupling_arrays(device)
+    l2p = full_permutation(layout, n)
+    out = _empty_like(circuit, n)
     swaps = absorbed = 0
     for segment in segments:
-        l2p, added, merged = _route_segment(segment, l2p, n, ptr, idx, dist, seeds, context,
-                                            out)
-        swaps += added
-        absorbed += merged
+        dag = routing_dag(segment, n)
+        best = None
+        for i in range(ROUTING_TRIALS[context.optimization_level]):
+            seed = int(context.rng.integers(0, 2**31 - 1))
+            events, k, final, sw, ab, cost = _kernel(dag[:6], l2p, i % len(HEURISTICS), seed,
+                                                     context, arrays)
+            if best is None or (cost, sw) < best[:2]:
+                best = (cost, sw, events[:k].copy(), final, ab)
+        _, sw, events, final, ab = best
+        _emit(segment, dag[6], events, l2p.copy(), out)
+        l2p = final
+        swaps += sw
+        absorbed += ab
     return out, l2p, swaps, absorbed
-
-
-def _route_segment(segment, l2p, n, ptr, idx, dist, trials, context, out):
-    g0, g1, succ_ptr, succ_idx, npred, twoq = routing_dag(segment, n)
-    best = None
-    for _ in range(trials):
-        seed = int(context.rng.integers(0, 2**31 - 1))
-        events, k, final, sw, ab = sabre_route(
-            ptr, idx, dist, g0, g1, succ_ptr, succ_idx, npred, l2p, seed, HEURISTIC["ext_size"],
-            HEURISTIC["ext_weight"], HEURISTIC["decay_delta"], HEURISTIC["absorb_bonus"],
-            True)
-        cost = 3 * (sw - ab) + ab
-        if best is None or cost < best[0]:
-            best = (cost, events[:k].copy(), final, sw, ab)
-    _, events, final, swaps, absorbed = best
-    _emit(segment, twoq, events, l2p.copy(), out)
-    return final, swaps, absorbed
 
 
 def _emit(segment, twoq, events, l2p, out) -> None:
