@@ -29,7 +29,12 @@ def status_overrides(session: Session) -> dict[str, BackendStatusOverride]:
 def backend_status(session: Session, name: str) -> str:
     """The status a backend has now: an operator's override, else its own."""
     override = session.get(BackendStatusOverride, name)
-    return override.status if override is not None else execution.backend_status(name)
+    return effective_status(name, override.status if override is not None else None)
+
+
+def effective_status(name: str, override: str | None) -> str:
+    """An operator's override (a status, or None) wins over the backend's own status."""
+    return override if override is not None else execution.backend_status(name)
 
 
 def set_backend_status(session: Session, name: str, status: BackendStatus, by: User,

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import threading
 import uuid
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,7 @@ from ...schemas import (
     JobStatusItem,
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
-from ..models import DailyUsage, Job, User, utcnow
+from ..models import BackendStatusOverride, DailyUsage, Job, User, utcnow
 from . import catalog, execution
 from .platform import Platform
 
@@ -54,8 +56,10 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if keys and (replay := _replay(session, user, keys, request_hash)) is not None:
         return replay, True
-    _check_limits(platform, session, user, body, programs)
-    if catalog.backend_status(session, body.backend) == "offline":
+    queued, used, override = session.execute(_PRECHECK, {
+        "user_id": user.id, "day": utcnow().date(), "backend": body.backend}).one()
+    _check_limits(platform, body, programs, queued, used)
+    if catalog.effective_status(body.backend, override) == "offline":
         raise Conflict(f"{body.backend} is offline and takes no jobs")
     for index, text in enumerate(programs):
         try:
@@ -68,15 +72,15 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
                 exc.message = f"program {index}: {exc.message}"
             raise
     now = utcnow()
-    jobs = [Job(id=uuid.uuid4().hex, user_id=user.id, backend=body.backend, qasm=text,
-                shots=body.shots, compile=body.compile, priority=body.priority,
-                seed=body.seed, name=body.name, group=body.group, status=JobStatus.QUEUED,
-                idempotency_key=keys[i] if keys else None, request_hash=request_hash,
-                created_at=now + timedelta(microseconds=i), attempts=0)
+    rows = [{"id": uuid.uuid4().hex, "user_id": user.id, "backend": body.backend,
+             "qasm": text, "shots": body.shots, "compile": body.compile,
+             "priority": body.priority, "seed": body.seed, "name": body.name,
+             "job_group": body.group, "status": JobStatus.QUEUED.value,
+             "idempotency_key": keys[i] if keys else None, "request_hash": request_hash,
+             "created_at": now + timedelta(microseconds=i), "attempts": 0}
             for i, text in enumerate(programs)]
-    session.add_all(jobs)
     try:
-        session.flush()
+        session.execute(_INSERT_JOB, rows)
         count_shots(session, user.id, now.date(), body.shots * len(programs))
     except IntegrityError:  # the same key raced in from a concurrent request
         session.rollback()
@@ -84,7 +88,11 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
         if replay is None:
             raise
         return replay, True
-    return [j.id for j in jobs], False
+    return [row["id"] for row in rows], False
+
+
+_INSERT_JOB = insert(Job.__table__)
+"""Core, not the ORM's unit of work: a submission never needs the Job objects."""
 
 
 def _keys(key: str | None, body: JobCreate, n: int) -> list[str]:
@@ -107,28 +115,38 @@ def _replay(session: Session, user: User, keys: list[str],
     return [by_key[k] for k in keys]
 
 
-_USAGE = select(  # one round trip for both quotas, the statement built once
+_PRECHECK = select(  # one round trip for both quotas and the backend's status, built once
     select(func.count()).where(Job.user_id == bindparam("user_id"),
                                Job.status == JobStatus.QUEUED).scalar_subquery(),
     func.coalesce(select(DailyUsage.shots).where(
         DailyUsage.user_id == bindparam("user_id"),
         DailyUsage.day == bindparam("day")).scalar_subquery(), 0),
+    select(BackendStatusOverride.status).where(
+        BackendStatusOverride.backend == bindparam("backend")).scalar_subquery(),
 )
 
 
 def count_shots(session: Session, user_id: int, day: date, shots: int) -> None:
     """Add `shots` to the user's usage of `day` (an upsert, in the caller's transaction)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+    session.execute(_count_shots_statement(session.get_bind().dialect.name),
+                    {"user_id": user_id, "day": day, "shots": shots})
+
+
+@functools.cache
+def _count_shots_statement(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(DailyUsage).values(user_id=user_id, day=day, shots=shots)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["user_id", "day"], set_={"shots": DailyUsage.shots + shots}))
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(DailyUsage).values(user_id=bindparam("user_id"), day=bindparam("day"),
+                                          shots=bindparam("shots"))
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "day"],
+        set_={"shots": DailyUsage.shots + statement.excluded.shots})
 
 
-def _check_limits(platform: Platform, session: Session, user: User, body: JobCreate,
-                  programs: list[str]) -> None:
+def _check_limits(platform: Platform, body: JobCreate, programs: list[str], queued: int,
+                  used: int) -> None:
     s = platform.settings
     if not programs:
         raise InvalidRequest("the batch holds no program")
@@ -142,8 +160,6 @@ def _check_limits(platform: Platform, session: Session, user: User, body: JobCre
                                   f"{s.max_qasm_bytes} bytes (max_qasm_bytes)")
     if body.shots > s.max_shots:
         raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
-    queued, used = session.execute(_USAGE, {"user_id": user.id,
-                                            "day": utcnow().date()}).one()
     if queued + len(programs) > s.max_queued_per_user:
         raise QuotaExceeded(f"you have {queued} jobs queued; the limit is "
                             f"{s.max_queued_per_user}")
