@@ -352,6 +352,8 @@ BLOCK_BUFFER = 1 << 16
 LONG_RUN = 512
 TILE = 16
 """Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
+TILE_ROWS = 64
+"""Rows per transposed tile when runs are short (TILE x TILE_ROWS floats stay in L1)."""
 
 
 @_pjit
@@ -396,16 +398,20 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                     for r in range(run):
                         rr[r] = src[2 * r]
                         ri[r] = src[2 * r + 1]
-        else:  # short runs: transpose tiles of TILE groups so reads and writes stay cached
+        else:  # short runs: transpose tiles of TILE groups x TILE_ROWS rows in L1
             for c0 in range(0, per, TILE):
                 width = min(TILE, per - c0)
                 for cc in range(width):
                     bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
-                for a in range(dim):
-                    o = 2 * offs[a]
+                for a0 in range(0, dim, TILE_ROWS):
+                    a1 = min(a0 + TILE_ROWS, dim)
                     for cc in range(width):
-                        bre[a, c0 + cc] = f[bases[cc] + o]
-                        bim[a, c0 + cc] = f[bases[cc] + o + 1]
+                        b = bases[cc]
+                        c = c0 + cc
+                        for a in range(a0, a1):
+                            o = b + 2 * offs[a]
+                            bre[a, c] = f[o]
+                            bim[a, c] = f[o + 1]
         for op in range(kinds.size):
             _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
                       aux[op], bre, bim, tre, tim)
@@ -425,12 +431,16 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                 width = min(TILE, per - c0)
                 for cc in range(width):
                     bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
-                for a in range(dim):
-                    p = final_rows[a]
-                    o = 2 * offs[a]
+                for a0 in range(0, dim, TILE_ROWS):
+                    a1 = min(a0 + TILE_ROWS, dim)
                     for cc in range(width):
-                        f[bases[cc] + o] = bre[p, c0 + cc]
-                        f[bases[cc] + o + 1] = bim[p, c0 + cc]
+                        b = bases[cc]
+                        c = c0 + cc
+                        for a in range(a0, a1):
+                            p = final_rows[a]
+                            o = b + 2 * offs[a]
+                            f[o] = bre[p, c]
+                            f[o + 1] = bim[p, c]
 
 
 @_jit(inline="always")
@@ -469,6 +479,21 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
                 b = xi[c]
                 xr[c] = p * a - q * b
                 xi[c] = p * b + q * a
+    elif kind == 4:  # real rotations on 2 or 3 qubits, one sweep over groups of rows
+        if aux == 2:
+            for s in range(r0, r0 + nrows, 4):
+                _real_quad(bre[rows[s]], bre[rows[s + 1]], bre[rows[s + 2]], bre[rows[s + 3]],
+                           pr, p0)
+                _real_quad(bim[rows[s]], bim[rows[s + 1]], bim[rows[s + 2]], bim[rows[s + 3]],
+                           pr, p0)
+        else:
+            for s in range(r0, r0 + nrows, 8):
+                _real_oct(bre[rows[s]], bre[rows[s + 1]], bre[rows[s + 2]], bre[rows[s + 3]],
+                          bre[rows[s + 4]], bre[rows[s + 5]], bre[rows[s + 6]],
+                          bre[rows[s + 7]], pr, p0)
+                _real_oct(bim[rows[s]], bim[rows[s + 1]], bim[rows[s + 2]], bim[rows[s + 3]],
+                          bim[rows[s + 4]], bim[rows[s + 5]], bim[rows[s + 6]],
+                          bim[rows[s + 7]], pr, p0)
     else:  # dense 2**aux x 2**aux on row groups
         g = 1 << aux
         for s in range(r0, r0 + nrows, g):
@@ -503,3 +528,55 @@ def _real_pair(x, y, m00, m01, m10, m11):
         b = y[c]
         x[c] = m00 * a + m01 * b
         y[c] = m10 * a + m11 * b
+
+
+@_jit(inline="always")
+def _real_quad(x0, x1, x2, x3, pr, p0):
+    """Rotation pr[p0:p0+4] on row bit 0, then pr[p0+4:p0+8] on bit 1, in one sweep."""
+    a00, a01, a10, a11 = pr[p0], pr[p0 + 1], pr[p0 + 2], pr[p0 + 3]
+    b00, b01, b10, b11 = pr[p0 + 4], pr[p0 + 5], pr[p0 + 6], pr[p0 + 7]
+    for c in range(x0.size):
+        v0, v1, v2, v3 = x0[c], x1[c], x2[c], x3[c]
+        w0 = a00 * v0 + a01 * v1
+        w1 = a10 * v0 + a11 * v1
+        w2 = a00 * v2 + a01 * v3
+        w3 = a10 * v2 + a11 * v3
+        x0[c] = b00 * w0 + b01 * w2
+        x2[c] = b10 * w0 + b11 * w2
+        x1[c] = b00 * w1 + b01 * w3
+        x3[c] = b10 * w1 + b11 * w3
+
+
+@_jit(inline="always")
+def _real_oct(x0, x1, x2, x3, x4, x5, x6, x7, pr, p0):
+    """Rotations pr[p0:p0+4], pr[p0+4:p0+8], pr[p0+8:p0+12] on row bits 0, 1, 2."""
+    a00, a01, a10, a11 = pr[p0], pr[p0 + 1], pr[p0 + 2], pr[p0 + 3]
+    b00, b01, b10, b11 = pr[p0 + 4], pr[p0 + 5], pr[p0 + 6], pr[p0 + 7]
+    c00, c01, c10, c11 = pr[p0 + 8], pr[p0 + 9], pr[p0 + 10], pr[p0 + 11]
+    for c in range(x0.size):
+        v0, v1, v2, v3 = x0[c], x1[c], x2[c], x3[c]
+        v4, v5, v6, v7 = x4[c], x5[c], x6[c], x7[c]
+        w0 = a00 * v0 + a01 * v1
+        w1 = a10 * v0 + a11 * v1
+        w2 = a00 * v2 + a01 * v3
+        w3 = a10 * v2 + a11 * v3
+        w4 = a00 * v4 + a01 * v5
+        w5 = a10 * v4 + a11 * v5
+        w6 = a00 * v6 + a01 * v7
+        w7 = a10 * v6 + a11 * v7
+        v0 = b00 * w0 + b01 * w2
+        v2 = b10 * w0 + b11 * w2
+        v1 = b00 * w1 + b01 * w3
+        v3 = b10 * w1 + b11 * w3
+        v4 = b00 * w4 + b01 * w6
+        v6 = b10 * w4 + b11 * w6
+        v5 = b00 * w5 + b01 * w7
+        v7 = b10 * w5 + b11 * w7
+        x0[c] = c00 * v0 + c01 * v4
+        x4[c] = c10 * v0 + c11 * v4
+        x1[c] = c00 * v1 + c01 * v5
+        x5[c] = c10 * v1 + c11 * v5
+        x2[c] = c00 * v2 + c01 * v6
+        x6[c] = c10 * v2 + c11 * v6
+        x3[c] = c00 * v3 + c01 * v7
+        x7[c] = c10 * v3 + c11 * v7

@@ -211,19 +211,41 @@ def partition(
     """Group gates into blocks of at most `max_qubits` qubits, keeping each gate separate.
 
     Used for cache-blocked execution, where a block costs one pass over the state whatever
-    its width, so merging is always worth it while the block stays narrow enough.
+    its width, so a block should take as many gates as it can. Each block is grown along the
+    circuit's light cone: scanning the remaining gates in order, a gate joins the block when
+    the block's qubits stay within `max_qubits` and none of its qubits is *blocked*; a gate
+    that cannot join blocks its qubits for the rest of the scan, so every gate taken commutes
+    with every earlier gate left behind. A block thus runs through as many layers of a
+    brickwork as its edges allow, instead of closing at the first gate that leaves it.
 
     Returns:
         (ascending block qubits, [(matrix, qubits), ...] in an order valid for the block).
     """
-    flat = (0.0,) + (1.0,) * max(max_qubits, 1)
-    cost = CostModel(dense=flat, diagonal=1.0, monomial=1.0, max_qubits=max_qubits)
-    blocks = _greedy(gates, cost, classify_gates=False)
-    return [(tuple(sorted(b.qubits)), b.ops) for b in blocks]
+    remaining = [(m, tuple(q)) for m, q in gates]
+    universe = {q for _, qs in remaining for q in qs}
+    out = []
+    while remaining:
+        qubits: set[int] = set()
+        blocked: set[int] = set()
+        taken = []
+        rest = []
+        for i, (m, qs) in enumerate(remaining):
+            if blocked.isdisjoint(qs) and len(qubits.union(qs)) <= max(max_qubits, len(qs)):
+                qubits.update(qs)
+                taken.append((m, qs))
+                continue
+            blocked.update(qs)
+            rest.append((m, qs))
+            if len(blocked) == len(universe):
+                rest.extend(remaining[i + 1:])
+                break
+        out.append((tuple(sorted(qubits)), taken))
+        remaining = rest
+    return out
 
 
 def _greedy(
-    gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel, classify_gates: bool = True
+    gates: Iterable[tuple[np.ndarray, Sequence[int]]], cost: CostModel
 ) -> list[_Block]:
     open_of: dict[int, _Block] = {}
     out: list[_Block] = []
@@ -239,7 +261,7 @@ def _greedy(
 
     for matrix, qubits in gates:
         qubits = tuple(qubits)
-        kind = _gate_kind(np.asarray(matrix)) if classify_gates else GateKind.DENSE
+        kind = _gate_kind(np.asarray(matrix))
         g_cost = cost.cost(len(qubits), kind)
         touched = list({id(open_of[q]): open_of[q] for q in qubits if q in open_of}.values())
         best: tuple[_Block, ...] = ()
@@ -306,7 +328,9 @@ OP_PAIR_REAL = 0
 OP_PAIR_COMPLEX = 1
 OP_PHASE = 2
 OP_GROUP = 3
+OP_ROTATIONS = 4
 _SAME_PHASE = 1e-13
+_MAX_ROTATIONS = 3
 
 
 @dataclass(frozen=True)
@@ -322,12 +346,14 @@ class BlockProgram:
 
     Attributes:
         qubits: the block's qubits, ascending (local qubit j = qubits[j]).
-        kinds: operation codes (`OP_PAIR_REAL`, `OP_PAIR_COMPLEX`, `OP_PHASE`, `OP_GROUP`).
+        kinds: operation codes (`OP_PAIR_REAL`, `OP_PAIR_COMPLEX`, `OP_PHASE`, `OP_GROUP`,
+            `OP_ROTATIONS`: real rotations on 2 or 3 qubits applied in one sweep over
+            groups of 4 or 8 rows).
         row_start, row_count: each operation's slice of `rows` (pairs, rows or row groups).
         rows: physical buffer rows the operations act on.
         par_start: each operation's offset into `par_re`/`par_im`.
         par_re, par_im: real and imaginary parts of matrices and phases (float64).
-        aux: for `OP_GROUP`, the number of qubits of the group.
+        aux: for `OP_GROUP` and `OP_ROTATIONS`, the number of qubits of the group.
         final_rows: the buffer row holding local basis state a at the end.
         num_gates: circuit gates in the block.
     """
@@ -442,6 +468,37 @@ class _Lowering:
         self.rows: list[np.ndarray] = []
         self.params: list[np.ndarray] = []
         self.aux: list[int] = []
+        self.pending: list[tuple[int, np.ndarray]] = []  # real rotations (target, 2x2)
+
+    def _joins(self, qubits: Sequence[int], u: np.ndarray) -> bool:
+        """Whether a rotation may wait with the pending ones, to share their sweep."""
+        return (len(qubits) == 1 and bool(np.all(u.imag == 0))
+                and all(t != qubits[0] for t, _ in self.pending))
+
+    def _emit_rotations(self) -> None:
+        """Emit the pending real rotations: one pair op, or one sweep over row groups.
+
+        Rotations only wait while nothing else happens to the rows, so the pending phases
+        are constant on each waiting rotation's pairs; the phase flushes of later rotations
+        in the group therefore commute with the earlier ones and may be emitted first.
+        """
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        if len(pending) == 1:
+            t, u = pending[0]
+            x = self.index[(self.index & (1 << t)) == 0]
+            pairs = np.stack([self.where[x], self.where[x | (1 << t)]], axis=1).reshape(-1)
+            self._emit(OP_PAIR_REAL, pairs, u.reshape(-1))
+            return
+        offs = np.zeros(1 << len(pending), dtype=np.int64)
+        for a in range(offs.size):
+            offs[a] = sum(1 << t for j, (t, _) in enumerate(pending) if a >> j & 1)
+        mask = int(offs[-1])
+        bases = self.index[(self.index & mask) == 0]
+        rows = self.where[bases[:, None] + offs[None, :]].reshape(-1)
+        params = np.concatenate([u.real.reshape(-1) for _, u in pending])
+        self._emit(OP_ROTATIONS, rows, params, len(pending))
 
     def _local(self, qubits: Sequence[int]) -> np.ndarray:
         """For every local basis state, its index over `qubits` (bit j <-> qubits[j])."""
@@ -452,6 +509,8 @@ class _Lowering:
 
     def apply(self, op: tuple) -> None:
         kind, qubits, data = op
+        if not (kind == "rot" and self._joins(qubits, data)):
+            self._emit_rotations()
         if kind == "phase":
             self.phase = self.phase * data[self._local(qubits)]
         elif kind == "cphase":
@@ -490,6 +549,11 @@ class _Lowering:
         y = x | tbit
         differ = np.abs(self.phase[x] - self.phase[y]) > _SAME_PHASE
         self._flush(np.concatenate([x[differ], y[differ]]))
+        if self._joins(qubits, u):
+            self.pending.append((target, u))
+            if len(self.pending) == _MAX_ROTATIONS:
+                self._emit_rotations()
+            return
         pairs = np.stack([self.where[x], self.where[y]], axis=1).reshape(-1)
         if np.all(u.imag == 0):
             self._emit(OP_PAIR_REAL, pairs, u.reshape(-1))
@@ -515,6 +579,7 @@ class _Lowering:
         self.aux.append(aux)
 
     def finish(self, qubits: tuple[int, ...], num_gates: int) -> BlockProgram:
+        self._emit_rotations()
         self._flush(self.index)
         counts = np.array([r.size for r in self.rows], dtype=np.int64)
         sizes = np.array([p.size for p in self.params], dtype=np.int64)
