@@ -82,6 +82,7 @@ class Job(Base):
         UniqueConstraint("user_id", "idempotency_key", name="uq_jobs_user_idempotency"),
         Index("ix_jobs_queue", "backend", "status", "priority", "created_at"),
         Index("ix_jobs_user_created", "user_id", "created_at"),
+        Index("ix_jobs_user_status", "user_id", "status"),  # the queued-jobs quota
         Index("ix_jobs_status", "status"),
     )
 

@@ -45,7 +45,7 @@ the GIL, so two at a time lose no throughput and bound the memory."""
 
 def submit(platform: Platform, session: Session, user: User, body: JobCreate,
            idempotency_key: str | None = None) -> tuple[list[str], bool]:
-    """Validate and store one job or a batch; returns (ids, replayed).
+    """Validate and store one job or a batch, committed; returns (ids, replayed).
 
     Raises:
         InvalidRequest, PayloadTooLarge, NotFound, Conflict, QuotaExceeded: the job is
@@ -79,9 +79,14 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
              "idempotency_key": keys[i] if keys else None, "request_hash": request_hash,
              "created_at": now + timedelta(microseconds=i), "attempts": 0}
             for i, text in enumerate(programs)]
+    # what the session wrote before (a token's last use) is committed first: a
+    # transaction holding the store's write lock must not queue for `writing`
+    session.commit()
     try:
-        session.execute(_INSERT_JOB, rows)
-        count_shots(session, user.id, now.date(), body.shots * len(programs))
+        with platform.db.writing():
+            session.execute(_INSERT_JOB, rows)
+            count_shots(session, user.id, now.date(), body.shots * len(programs))
+            session.commit()
     except IntegrityError:  # the same key raced in from a concurrent request
         session.rollback()
         replay = _replay(session, user, keys, request_hash)

@@ -261,7 +261,7 @@ class Scheduler:
         retries = [{"b_id": r["b_id"], "b_attempt": r["b_attempt"], "b_error": r["b_error"],
                     "b_refund": int(r.get("b_uncharged", False))}
                    for r in rows if r["b_status"] == JobStatus.QUEUED.value]
-        with self.db.engine.begin() as conn:
+        with self.db.writing(), self.db.engine.begin() as conn:
             if finals:
                 conn.execute(finish, finals)
             if retries:
@@ -360,7 +360,7 @@ class Scheduler:
         return picked
 
     def _claim(self, ids: list[str]) -> list[tuple[Task, int]]:
-        with self.db.engine.begin() as conn:
+        with self.db.writing(), self.db.engine.begin() as conn:
             claimed = conn.execute(self._claim_statement, {"ids": ids, "now": utcnow()}).all()
         by_id = {row.id: row for row in claimed}
         delay = self.settings.worker_delay

@@ -53,9 +53,7 @@ def _submit(platform: Platform, user: User, body: JobCreate,
     """The whole submission in one trip to the thread pool (a session per hop costs more
     than the statements of a small job)."""
     with platform.db.sessions() as session:
-        answer = jobs.submit(platform, session, user, body, idempotency_key)
-        session.commit()
-        return answer
+        return jobs.submit(platform, session, user, body, idempotency_key)
 
 
 @router.get("")
