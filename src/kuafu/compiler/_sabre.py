@@ -174,6 +174,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     ext = np.empty(max(ext_size, 1), dtype=np.int64)
     queue = np.empty(m + 1, dtype=np.int64)
     seen = np.zeros(m, dtype=np.int64)
+    waiting = np.zeros(m, dtype=np.int64)
     stamp = 0
     swaps = 0
     absorbed = 0
@@ -225,7 +226,8 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                     j += 1
         if nfront == 0:
             break
-        # extended set: breadth-first successors of the front
+        # extended set: the gates that become ready, layer by layer, as the front runs
+        # (a successor joins once all of its predecessors are in the front or the set)
         stamp += 1
         next_ext = 0
         head = 0
@@ -233,14 +235,16 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
         for j in range(nfront):
             queue[tail] = front[j]
             tail += 1
-            seen[front[j]] = stamp
         while head < tail and next_ext < ext_size:
             g = queue[head]
             head += 1
             for t in range(succ_ptr[g], succ_ptr[g + 1]):
                 s = succ_idx[t]
-                if seen[s] != stamp and next_ext < ext_size:
+                if seen[s] != stamp:
                     seen[s] = stamp
+                    waiting[s] = npred[s]
+                waiting[s] -= 1
+                if waiting[s] == 0 and next_ext < ext_size:
                     ext[next_ext] = s
                     next_ext += 1
                     queue[tail] = s
@@ -340,28 +344,34 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     return events, k, l2p, swaps, absorbed, cost
 
 
-@_jit
+@functools.partial(numba.njit, cache=True, nogil=True, parallel=True)
 def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, hps,
                  resynth_min):
     """SABRE layout: for each start layout, route forward and backward `iterations`
-    times, then forward once more (with seed `seeds[i]` and heuristic `hps[i]`); returns
-    the estimated CZ cost of each trial's final routing and the initial layout it used."""
+    times, then forward once more (heuristic `hps[i]`, seeds derived from `seeds[i]`).
+    Every forward pass is a complete routing; returns, per trial, the estimated CZ cost of
+    its cheapest forward pass, the initial layout and the seed that pass used."""
     g0, g1, sp, si, npred, gc = fwd
     r0, r1, rsp, rsi, rnpred, rgc = rev
     t = l2p_starts.shape[0]
     costs = np.empty(t)
     layouts = np.empty_like(l2p_starts)
-    for i in range(t):
+    used = np.empty(t, dtype=np.int64)
+    for i in numba.prange(t):
         l2p = l2p_starts[i].copy()
         hp = hps[i]
-        for it in range(iterations):
+        best = np.inf
+        for it in range(iterations + 1):
             s = seeds[i] * 7919 + it
-            _, _, l2p, _, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc,
+            _, _, out, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc,
                                              l2p, s, hp, resynth_min, False)
-            _, _, l2p, _, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
-                                             rnpred, rgc, l2p, s + 1, hp, resynth_min, False)
-        layouts[i] = l2p
-        _, _, _, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc, l2p,
-                                       seeds[i], hp, resynth_min, False)
-        costs[i] = c
-    return costs, layouts
+            if c < best:
+                best = c
+                layouts[i] = l2p
+                used[i] = s
+            if it < iterations:
+                _, _, l2p, _, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
+                                                 rnpred, rgc, out, s + 1, hp, resynth_min,
+                                                 False)
+        costs[i] = best
+    return costs, layouts, used
