@@ -9,12 +9,21 @@ from collections.abc import Iterable
 
 
 class JobEvents:
-    """Asyncio events per job id, set from the scheduler's thread."""
+    """Asyncio events per job id, set from the scheduler's thread.
 
-    def __init__(self) -> None:
+    It also remembers, for the last `remember` jobs, who submitted them through this
+    server and whether they have changed since (been notified): a long poll on such a
+    job that has not changed can start waiting at once, without a trip to the store
+    to check the owner and the status first.
+    """
+
+    def __init__(self, remember: int = 100_000) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._lock = threading.Lock()
+        self._remember = remember
+        self._owners: dict[str, int] = {}  # insertion-ordered: the oldest go first
+        self._changed: dict[str, None] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -33,10 +42,32 @@ class JobEvents:
                 if not waiters:
                     del self._waiters[job_id]
 
+    def submitted(self, job_ids: Iterable[str], user_id: int) -> None:
+        """Jobs `user_id` has just submitted (they are queued, unchanged)."""
+        with self._lock:
+            for job_id in job_ids:
+                self._owners[job_id] = user_id
+            _trim(self._owners, self._remember)
+
+    def unchanged_job_of(self, job_id: str, user_id: int) -> bool:
+        """True if `user_id` submitted the job here and nothing has happened to it since;
+        False when unknown (the store must be asked)."""
+        with self._lock:
+            return self._owners.get(job_id) == user_id and job_id not in self._changed
+
     def notify(self, job_ids: Iterable[str]) -> None:
+        with self._lock:
+            ids = list(job_ids)
+            for job_id in ids:
+                self._changed[job_id] = None
+            _trim(self._changed, self._remember)
+            events = [e for j in ids for e in self._waiters.get(j, ())]
         if self._loop is None:
             return
-        with self._lock:
-            events = [e for j in job_ids for e in self._waiters.get(j, ())]
         for event in events:
             self._loop.call_soon_threadsafe(event.set)
+
+
+def _trim(entries: dict[str, object], limit: int) -> None:
+    while len(entries) > limit:
+        del entries[next(iter(entries))]

@@ -44,6 +44,7 @@ async def submit(body: JobCreate, response: Response, platform: PlatformDep,
     if replayed:
         response.status_code = 200
     else:
+        platform.events.submitted(ids, user.id)
         platform.scheduler.wake()
     return JobCreated(ids=ids, replayed=replayed)
 
@@ -106,9 +107,11 @@ async def get_job(
         return await run_in_threadpool(_read, platform, user, job_id, include_qasm)
     event = platform.events.register(job_id)
     try:
-        ended = await run_in_threadpool(_read_if_final, platform, user, job_id, include_qasm)
-        if ended is not None:
-            return ended
+        if not platform.events.unchanged_job_of(job_id, user.id):
+            ended = await run_in_threadpool(_read_if_final, platform, user, job_id,
+                                            include_qasm)
+            if ended is not None:
+                return ended
         timeout = min(wait, platform.settings.long_poll_max)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
