@@ -23,8 +23,9 @@ from functools import lru_cache
 import numpy as np
 
 from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
+from ..errors import CompileError
 from .context import CompileContext
-from .decompose import native_steps
+from .decompose import decompose, native_steps
 from .synthesis import (
     ATOL,
     kak,
@@ -75,15 +76,20 @@ Mat2 = tuple[complex, complex, complex, complex]
 
 
 def _entries(name: str, params) -> Mat2:
-    if name in ("rz", "ry", "rx"):
-        h = 0.5 * float(params[0])
-        c, s = math.cos(h), math.sin(h)
-        if name == "rz":
-            return complex(c, -s), 0j, 0j, complex(c, s)
-        if name == "ry":
-            return complex(c), complex(-s), complex(s), complex(c)
-        return complex(c), complex(0, -s), complex(0, -s), complex(c)
-    m = gate_matrix(name, params)
+    if name not in ("rz", "ry", "rx"):
+        return _fixed_entries(name, tuple(params))
+    h = 0.5 * float(params[0])
+    c, s = math.cos(h), math.sin(h)
+    if name == "rz":
+        return complex(c, -s), 0j, 0j, complex(c, s)
+    if name == "ry":
+        return complex(c), complex(-s), complex(s), complex(c)
+    return complex(c), complex(0, -s), complex(0, -s), complex(c)
+
+
+@lru_cache(maxsize=4096)
+def _fixed_entries(name: str, params: tuple) -> Mat2:
+    m = gate_matrix(name, tuple(float(p) for p in params))
     return complex(m[0, 0]), complex(m[0, 1]), complex(m[1, 0]), complex(m[1, 1])
 
 
@@ -95,10 +101,28 @@ def _mul(x: Mat2, y: Mat2) -> Mat2:
 
 def merge_single_qubit(circuit: QuantumCircuit, *, context: CompileContext | None = None
                        ) -> QuantumCircuit:
-    """Merge every run of single-qubit gates into at most rz.ry.rz (see module doc)."""
+    """Lower every gate to rz/ry/rx/cz and merge each run of single-qubit gates into at
+    most rz.ry.rz (see module doc).
+
+    One sweep instead of `decompose` followed by merging: a two-qubit gate's native steps
+    (cached per gate and angle) feed the single-qubit runs directly.
+
+    Raises:
+        CompileError: for an opaque gate or an unbound parameter.
+    """
+    return _lower_and_merge(circuit, cancel=False)[0]
+
+
+def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCircuit, bool]:
+    """`merge_single_qubit`; with `cancel`, two CZs on one pair with nothing but Z
+    rotations between them also cancel on the way. Returns (circuit, whether any did)."""
     out = circuit.copy_empty()
-    emit = out.instructions.append
+    kept: list[Instruction | None] = out.instructions
+    emit = kept.append
     pending: dict[int, Mat2] = {}
+    last: dict[int, int] = {}  # qubit -> index in `kept` of the last instruction on it
+    opaque = circuit.opaque_gates
+    cancelled = False
 
     def flush(q: int, keep_z: bool, drop_z: bool = False) -> None:
         u = pending.pop(q, None)
@@ -116,26 +140,76 @@ def merge_single_qubit(circuit: QuantumCircuit, *, context: CompileContext | Non
         else:
             steps = zyz_steps(theta, phi, lam)
         for name, _, params in steps:
+            last[q] = len(kept)
             emit(Instruction(name, (q,), (), params))
 
+    def one(q: int, m: Mat2) -> None:
+        u = pending.get(q)
+        pending[q] = m if u is None else _mul(m, u)
+
+    def cz(a: int, b: int, inst: Instruction | None) -> None:
+        nonlocal cancelled
+        flush(a, keep_z=True)
+        flush(b, keep_z=True)
+        j = last.get(a, -1)
+        if cancel and j >= 0 and j == last.get(b, -1):
+            prev = kept[j]
+            if prev is not None and prev.name == "cz" and prev.condition is None:
+                kept[j] = None
+                last[a] = last[b] = -1
+                cancelled = True
+                return
+        last[a] = last[b] = len(kept)
+        emit(inst if inst is not None else Instruction("cz", (a, b)))
+
     for inst in circuit.instructions:
-        if _is_1q(inst):
-            q = inst.qubits[0]
-            m = _entries(inst.name, inst.params)
-            pending[q] = _mul(m, pending[q]) if q in pending else m
+        name = inst.name
+        if inst.condition is None and name in GATES:
+            qubits = inst.qubits
+            try:
+                if len(qubits) == 1:
+                    one(qubits[0], _entries(name, inst.params))
+                    continue
+                if name == "cz":
+                    cz(qubits[0], qubits[1], inst)
+                    continue
+                steps = native_steps(name, tuple(float(p) for p in inst.params))
+            except TypeError:
+                raise CompileError(f"{name} has unbound parameters "
+                                   f"{sorted(p.name for p in inst.parameters)}; bind them first"
+                                   ) from None
+            for step, pos, params in steps:
+                if step == "cz":
+                    cz(qubits[pos[0]], qubits[pos[1]], None)
+                else:
+                    one(qubits[pos[0]], _entries(step, params))
             continue
-        if _is_cz(inst):
-            for q in inst.qubits:
-                flush(q, keep_z=True)
-        elif inst.name == "measure" and inst.condition is None:
-            flush(inst.qubits[0], keep_z=False, drop_z=True)
+        if name in GATES:  # a conditioned gate: its native pieces, each conditioned
+            pieces = decompose(_alone(circuit, inst)).instructions
+        elif name in opaque:
+            raise CompileError(f"opaque gate {name!r} has no definition to compile")
         else:
-            for q in inst.qubits:
-                flush(q, keep_z=False)
-        emit(inst)
+            pieces = [inst]
+        for piece in pieces:
+            if piece.name == "measure" and piece.condition is None:
+                flush(piece.qubits[0], keep_z=False, drop_z=True)
+            else:
+                for q in piece.qubits:
+                    flush(q, keep_z=False)
+            for q in piece.qubits:
+                last[q] = len(kept)
+            emit(piece)
     for q in sorted(pending):
         flush(q, keep_z=False)
-    return out
+    if cancelled:
+        out.instructions = [i for i in kept if i is not None]
+    return out, cancelled
+
+
+def _alone(circuit: QuantumCircuit, inst: Instruction) -> QuantumCircuit:
+    one = circuit.copy_empty()
+    one.instructions.append(inst)
+    return one
 
 
 # ----- cancellation ----------------------------------------------------------------------
@@ -334,15 +408,18 @@ def _native(steps):
 
 def optimize(circuit: QuantumCircuit, *, context: CompileContext | None = None
              ) -> QuantumCircuit:
-    """Merge single-qubit runs and cancel CZ pairs until nothing changes."""
+    """Lower to natives, merge single-qubit runs and (levels 1-3) cancel CZ pairs until
+    nothing changes.
+
+    Raises:
+        CompileError: for an opaque gate or an unbound parameter.
+    """
     level = context.optimization_level if context is not None else 1
-    circuit = merge_single_qubit(circuit, context=context)
-    for _ in range(2 if level >= 1 else 0):
-        before = len(circuit.instructions)
-        cancelled = cancel_pairs(circuit)
-        if len(cancelled.instructions) == before:
+    circuit, cancelled = _lower_and_merge(circuit, cancel=level >= 1)
+    for _ in range(2):
+        if not cancelled:
             break
-        circuit = merge_single_qubit(cancelled, context=context)
+        circuit, cancelled = _lower_and_merge(circuit, cancel=True)
     return circuit
 
 

@@ -13,7 +13,7 @@ from ..circuit import QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError
 from .context import CompileContext
-from .decompose import decompose, unroll
+from .decompose import unroll
 from .layout import sabre_layout
 from .optimize import consolidate_blocks, drop_identities, elide_swaps, optimize
 from .routing import route
@@ -54,9 +54,9 @@ class CompiledCircuit:
 def passes_for(level: int) -> list[Pass]:
     """The pipeline of an optimisation level, as plain pass functions."""
     if level == 0:
-        return [unroll, sabre_layout, route, decompose, optimize, validate]
+        return [unroll, sabre_layout, route, optimize, validate]
     return [unroll, drop_identities, elide_swaps, consolidate_blocks, sabre_layout, route,
-            consolidate_blocks, decompose, optimize, validate]
+            consolidate_blocks, optimize, validate]
 
 
 def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int = 1,
