@@ -7,7 +7,15 @@ import pytest
 
 from kuafu.sim import _kernels as k
 from kuafu.sim.engine import apply_matrix, kernel_call
-from kuafu.sim.fusion import CostModel, GateKind, classify, fuse, to_little_endian
+from kuafu.sim.fusion import (
+    CostModel,
+    GateKind,
+    classify,
+    compile_block,
+    fuse,
+    partition,
+    to_little_endian,
+)
 
 
 def reference_apply(state: np.ndarray, matrix: np.ndarray, qubits) -> np.ndarray:
@@ -138,6 +146,42 @@ def test_fusion_preserves_the_product(max_qubits, seed):
     got = state.copy()
     for g in fused:
         call = kernel_call(g, got.dtype)
+        if call is not None:
+            call[0](got, *call[1])
+    np.testing.assert_allclose(got, expected, atol=1e-11)
+
+
+@pytest.mark.parametrize("split", [0, 3, 4])
+@pytest.mark.parametrize("seed", range(6))
+def test_partition_and_block_programs_preserve_the_product(split, seed):
+    """Light-cone blocks (low, high and general when split) in order give the circuit's state,
+    with every block within its width and on its side of the split."""
+    rng = np.random.default_rng(100 + seed)
+    n = 8
+    gates = []
+    for _ in range(120):
+        width = int(rng.choice([1, 1, 2, 2, 3]))
+        qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
+        kind = ["dense", "diagonal", "monomial", "controlled"][int(rng.integers(4))]
+        if width == 1 and kind == "controlled":
+            kind = "dense"
+        gates.append((structured(kind, width, rng), qubits))
+    state = random_state(n, rng)
+    expected = state.copy()
+    for m, q in gates:
+        expected = reference_apply(expected, m, q)
+    blocks = partition(gates, 4, split=split)
+    assert sum(len(ops) for _, ops in blocks) == len(gates)
+    for qubits, ops in blocks:
+        assert len(qubits) <= 4 or len(ops) == 1
+        first = ops[0][1]
+        if split and max(first) < split:
+            assert max(qubits) < split
+        elif split and min(first) >= split:
+            assert min(qubits) >= split
+    got = state.copy()
+    for qubits, ops in blocks:
+        call = kernel_call(compile_block(qubits, ops), got.dtype)
         if call is not None:
             call[0](got, *call[1])
     np.testing.assert_allclose(got, expected, atol=1e-11)

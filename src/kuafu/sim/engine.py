@@ -209,7 +209,9 @@ def compile_gates(
     gates = [(_matrix(inst), inst.qubits) for inst in instructions if inst.name not in _IGNORED]
     if fusion is True or fusion == "blocks":
         width = block_width(num_qubits, precision)
-        return [compile_block(qubits, ops) for qubits, ops in partition(gates, width)]
+        split = width if num_qubits > width else 0
+        blocks = partition(gates, width, split=split)
+        return [compile_block(qubits, ops) for qubits, ops in blocks]
     if fusion is False:
         cost = CostModel(max_qubits=0)
     elif fusion == "matrix":

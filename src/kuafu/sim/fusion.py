@@ -206,7 +206,10 @@ def fuse(
 
 
 def partition(
-    gates: Iterable[tuple[np.ndarray, Sequence[int]]], max_qubits: int
+    gates: Iterable[tuple[np.ndarray, Sequence[int]]],
+    max_qubits: int,
+    *,
+    split: int = 0,
 ) -> list[tuple[tuple[int, ...], list[tuple[np.ndarray, tuple[int, ...]]]]]:
     """Group gates into blocks of at most `max_qubits` qubits, keeping each gate separate.
 
@@ -217,6 +220,13 @@ def partition(
     that cannot join blocks its qubits for the rest of the scan, so every gate taken commutes
     with every earlier gate left behind. A block thus runs through as many layers of a
     brickwork as its edges allow, instead of closing at the first gate that leaves it.
+
+    With `split`, a block is of one of three sorts, set by its first gate: a *low* block takes
+    only gates on qubits below `split`, a *high* block only gates on qubits from `split` up,
+    and a gate with qubits on both sides opens a general block. A block gathers its rows
+    from runs of 2**(its lowest qubit) contiguous amplitudes, so a block holding some low
+    qubits costs several passes of transposition, and blocks holding all of qubits
+    0..split-1 at once (few of them) plus high blocks that stream long runs cost least.
 
     Returns:
         (ascending block qubits, [(matrix, qubits), ...] in an order valid for the block).
@@ -229,8 +239,15 @@ def partition(
         blocked: set[int] = set()
         taken = []
         rest = []
+        first = remaining[0][1]
+        lo, hi = 0, 1 << 30
+        if split and max(first) < split:
+            hi = split
+        elif split and min(first) >= split:
+            lo = split
         for i, (m, qs) in enumerate(remaining):
-            if blocked.isdisjoint(qs) and len(qubits.union(qs)) <= max(max_qubits, len(qs)):
+            if (blocked.isdisjoint(qs) and lo <= min(qs) and max(qs) < hi
+                    and len(qubits.union(qs)) <= max(max_qubits, len(qs))):
                 qubits.update(qs)
                 taken.append((m, qs))
                 continue
