@@ -101,6 +101,19 @@ def test_bell_job_runs_to_done_with_result_and_calibration(live, token):
         assert job["started_at"] and job["finished_at"] and job["attempts"] == 1
 
 
+def test_a_long_poll_answers_with_what_a_later_read_finds(slow_live, slow_token):
+    """A long poll that was waiting when the job ended (each job takes 0.5 s on this
+    server) answers with the row the scheduler wrote, without reading the job again:
+    it must be the job as the store holds it."""
+    with api(slow_live, slow_token) as c:
+        (job_id,) = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10", "shots": 100,
+                                          "name": "polled", "group": "g"}).json()["ids"]
+        polled = c.get(f"/jobs/{job_id}", params={"wait": 30}).json()
+        assert polled["status"] == "done", polled
+        assert polled == c.get(f"/jobs/{job_id}").json()
+        assert polled["name"] == "polled" and polled["group"] == "g"
+
+
 @pytest.mark.parametrize("body,status,fragment", [
     ({"qasm": 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\nfoo q[1];\n'},
      400, "line 5"),

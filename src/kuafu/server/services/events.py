@@ -6,12 +6,15 @@ import asyncio
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 
 class JobEvents:
     """Asyncio events per job id, set from the scheduler's thread.
 
-    It also remembers, for the last `remember` jobs, who submitted them through this
+    A job that ends hands its row (`Scheduler._record`) to the requests waiting on
+    it, which answer with it instead of reading the job again. It also remembers, for
+    the last `remember` jobs, who submitted them through this
     server and whether they have changed since (been notified): a long poll on such a
     job that has not changed can start waiting at once, without a trip to the store
     to check the owner and the status first.
@@ -24,6 +27,7 @@ class JobEvents:
         self._remember = remember
         self._owners: dict[str, int] = {}  # insertion-ordered: the oldest go first
         self._changed: dict[str, None] = {}
+        self._ended: dict[str, Any] = {}  # rows of ended jobs that requests wait on
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -41,6 +45,11 @@ class JobEvents:
                 waiters.discard(event)
                 if not waiters:
                     del self._waiters[job_id]
+                    self._ended.pop(job_id, None)
+
+    def ended_row(self, job_id: str) -> Any | None:
+        """The row the job ended with, if it ended while a request waited on it."""
+        return self._ended.get(job_id)
 
     def submitted(self, job_ids: Iterable[str], user_id: int) -> None:
         """Jobs `user_id` has just submitted (they are queued, unchanged)."""
@@ -55,11 +64,14 @@ class JobEvents:
         with self._lock:
             return self._owners.get(job_id) == user_id and job_id not in self._changed
 
-    def notify(self, job_ids: Iterable[str]) -> None:
+    def notify(self, job_ids: Iterable[str], ended: dict[str, Any] | None = None) -> None:
+        """Wake the requests waiting on these jobs; `ended`: rows of those that ended."""
         with self._lock:
             ids = list(job_ids)
             for job_id in ids:
                 self._changed[job_id] = None
+                if ended and job_id in ended and job_id in self._waiters:
+                    self._ended[job_id] = ended[job_id]
             _trim(self._changed, self._remember)
             events = [e for j in ids for e in self._waiters.get(j, ())]
         if self._loop is None:

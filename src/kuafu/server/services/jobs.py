@@ -180,11 +180,12 @@ def get_job(session: Session, user: User, job_id: str) -> Job:
     return job
 
 
-def to_public(platform: Platform, session: Session, job: Job,
+def to_public(platform: Platform, session: Session | None, job: Any,
               include_qasm: bool = False) -> JobPublic:
-    """The wire form of a job, with queue position and estimated start when queued."""
+    """The wire form of a job (a `Job`, or a row with its attributes), with queue
+    position and estimated start when queued (which needs the session)."""
     position = estimated = None
-    if job.status == JobStatus.QUEUED:
+    if job.status == JobStatus.QUEUED and session is not None:
         position = queue_position(session, job)
         estimated = estimate_start(platform, job.backend, position)
     return JobPublic(

@@ -230,7 +230,7 @@ class Scheduler:
         if not outcomes:
             return
         try:
-            self._record(outcomes)
+            ended = self._record(outcomes)
         except Exception:
             for o in outcomes:
                 self._outcomes.put(o)
@@ -243,29 +243,25 @@ class Scheduler:
                     self._run_times[flight.backend].append(time.monotonic() - flight.started)
         if any(o.lost for o in outcomes):
             self.executor.rebuild_if_broken()
-        self.events.notify(o.job_id for o in outcomes)
+        self.events.notify([o.job_id for o in outcomes], ended={r.id: r for r in ended})
 
-    def _record(self, outcomes: list[_Outcome]) -> None:
+    def _record(self, outcomes: list[_Outcome]) -> list[Any]:
+        """Write the outcomes; returns the rows of the jobs that ended (every column but
+        the program), which long polls waiting on them answer with."""
         now = utcnow()
         rows = [self._outcome_row(o, now) for o in outcomes]
-        where = and_(jobs_table.c.id == bindparam("b_id"),
-                     jobs_table.c.status == JobStatus.RUNNING.value,
-                     jobs_table.c.attempts == bindparam("b_attempt"))
-        finish = update(jobs_table).where(where).values(
-            status=bindparam("b_status"), result=bindparam("b_result"),
-            error=bindparam("b_error"), finished_at=bindparam("b_finished"))
-        requeue = update(jobs_table).where(where).values(
-            status=JobStatus.QUEUED.value, error=bindparam("b_error"), started_at=None,
-            attempts=jobs_table.c.attempts - bindparam("b_refund"))
         finals = [r for r in rows if r["b_status"] != JobStatus.QUEUED.value]
         retries = [{"b_id": r["b_id"], "b_attempt": r["b_attempt"], "b_error": r["b_error"],
                     "b_refund": int(r.get("b_uncharged", False))}
                    for r in rows if r["b_status"] == JobStatus.QUEUED.value]
+        ended = []
         with self.db.writing(), self.db.engine.begin() as conn:
-            if finals:
-                conn.execute(finish, finals)
+            for row in finals:  # one by one: an UPDATE of many rows returns none
+                if (written := conn.execute(_FINISH, row).first()) is not None:
+                    ended.append(written)
             if retries:
-                conn.execute(requeue, retries)
+                conn.execute(_REQUEUE, retries)
+        return ended
 
     def _enforce_run_time(self) -> None:
         """The backstop of the workers' own run-time limit (`executor._time_limit`): a
@@ -368,6 +364,21 @@ class Scheduler:
         return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay,
                       r.priority, limit), r.user_id)
                 for i in ids if (r := by_id.get(i)) is not None]
+
+
+_STILL_RUNNING = and_(jobs_table.c.id == bindparam("b_id"),
+                      jobs_table.c.status == JobStatus.RUNNING.value,
+                      jobs_table.c.attempts == bindparam("b_attempt"))
+_FINISH = (update(jobs_table).where(_STILL_RUNNING)
+           .values(status=bindparam("b_status"), result=bindparam("b_result"),
+                   error=bindparam("b_error"), finished_at=bindparam("b_finished"))
+           .returning(*(c.label("group") if c.name == "job_group" else c
+                        for c in jobs_table.c if c.name != "qasm")))
+"""An outcome, written only if the job still runs that attempt; returns the row as a
+`Job` reads (`group`), so `jobs.to_public` can answer with it."""
+_REQUEUE = (update(jobs_table).where(_STILL_RUNNING)
+            .values(status=JobStatus.QUEUED.value, error=bindparam("b_error"),
+                    started_at=None, attempts=jobs_table.c.attempts - bindparam("b_refund")))
 
 
 def _pick_statement(agent_served: list[str]) -> Any:

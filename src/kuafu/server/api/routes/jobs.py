@@ -115,6 +115,9 @@ async def get_job(
         timeout = min(wait, platform.settings.long_poll_max)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+        row = platform.events.ended_row(job_id) if not include_qasm else None
+        if row is not None:  # the caller's, checked above: by the store or as submitter
+            return jobs.to_public(platform, None, row)
         return await run_in_threadpool(_read, platform, user, job_id, include_qasm)
     finally:
         platform.events.unregister(job_id, event)
