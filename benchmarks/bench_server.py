@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import tempfile
@@ -152,7 +153,15 @@ def cpu_seconds(pid: int) -> dict[str, float]:
     workers = [p for p in server.children(recursive=True)
                if "resource_tracker" not in " ".join(p.cmdline())]
     used = lambda p: sum(p.cpu_times()[:2])  # noqa: E731
-    return {"server": used(server), "workers": sum(used(p) for p in workers)}
+    cpu = {"server": used(server), "workers": sum(used(p) for p in workers)}
+    local_postgres = 0.0  # a PostgreSQL server on this machine works for the jobs too
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("postgres", "postmaster"):
+            with contextlib.suppress(psutil.Error):
+                local_postgres += used(process)
+    if local_postgres:
+        cpu["local_postgres"] = local_postgres
+    return cpu
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 
 from ...schemas import JobStatus
 from ..core.config import Settings
@@ -357,6 +357,11 @@ class Scheduler:
 
     def _claim(self, ids: list[str]) -> list[tuple[Task, int]]:
         with self.db.writing(), self.db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # a claim lost in a crash of PostgreSQL leaves its job queued, and the
+                # job runs again (its outcome finds no running row): no need to wait for
+                # the disk, which costs a pass ~3.5 ms here
+                conn.execute(_CLAIM_WITHOUT_FLUSH)
             claimed = conn.execute(self._claim_statement, {"ids": ids, "now": utcnow()}).all()
         by_id = {row.id: row for row in claimed}
         delay = self.settings.worker_delay
@@ -365,6 +370,8 @@ class Scheduler:
                       r.priority, limit), r.user_id)
                 for i in ids if (r := by_id.get(i)) is not None]
 
+
+_CLAIM_WITHOUT_FLUSH = text("SET LOCAL synchronous_commit TO OFF")
 
 _STILL_RUNNING = and_(jobs_table.c.id == bindparam("b_id"),
                       jobs_table.c.status == JobStatus.RUNNING.value,
