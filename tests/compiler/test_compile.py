@@ -7,7 +7,15 @@ from hypothesis import strategies as st
 
 from kuafu import devices
 from kuafu.circuit import GATES, QuantumCircuit, unitary
-from kuafu.compiler import best_region, check_native, compile
+from kuafu.compiler import (
+    CompileContext,
+    CompiledCircuit,
+    best_region,
+    check_native,
+    compile,
+    optimize,
+    route,
+)
 from kuafu.errors import CircuitTooWideError, CompileError
 
 from .equivalence import assert_equivalent, compiled_unitary_on_input
@@ -52,6 +60,25 @@ def test_grid_chip_equivalence():
         compiled = compile(qc, device, optimization_level=1 + trial % 3, seed=trial)
         check_native(compiled.circuit, device)
         assert_equivalent(qc, compiled)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_backward_routing_read_in_reverse_routes_the_circuit(seed):
+    # layout trials keep backward passes as candidates; routing replays them reversed
+    device = devices.get("ScQ-P18")
+    rng = np.random.default_rng(seed)
+    qc = random_circuit(6, 40, rng, wide=False)
+    context = CompileContext(device=device, optimization_level=0,
+                             rng=np.random.default_rng(seed))
+    start = [int(p) for p in rng.permutation(7)[:6]]
+    context.layout_candidates = [(start, 0, 1000 + seed, True)]
+    routed = route(qc, context=context)
+    assert context.final_layout == start  # the backward pass started there
+    out = optimize(routed, context=context)
+    check_native(out, device)
+    compiled = CompiledCircuit(out, device, dict(enumerate(context.initial_layout)),
+                               dict(enumerate(context.final_layout)))
+    assert_equivalent(qc, compiled)
 
 
 @given(st.integers(0, 10**6), st.integers(2, 5), st.sampled_from([0, 1, 3]))

@@ -349,29 +349,39 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
                  resynth_min):
     """SABRE layout: for each start layout, route forward and backward `iterations`
     times, then forward once more (heuristic `hps[i]`, seeds derived from `seeds[i]`).
-    Every forward pass is a complete routing; returns, per trial, the estimated CZ cost of
-    its cheapest forward pass, the initial layout and the seed that pass used."""
+
+    Every pass is a complete routing: a backward pass, read in reverse, routes the
+    circuit too (from the layout it ends with). Returns, per trial, the estimated CZ cost
+    of its cheapest pass, the layout that pass started from, its seed and whether it was
+    a backward pass."""
     g0, g1, sp, si, npred, gc = fwd
     r0, r1, rsp, rsi, rnpred, rgc = rev
     t = l2p_starts.shape[0]
     costs = np.empty(t)
     layouts = np.empty_like(l2p_starts)
     used = np.empty(t, dtype=np.int64)
+    backward = np.zeros(t, dtype=np.bool_)
     for i in numba.prange(t):
         l2p = l2p_starts[i].copy()
         hp = hps[i]
         best = np.inf
         for it in range(iterations + 1):
-            s = seeds[i] * 7919 + it
+            s = seeds[i] * 7919 + 2 * it
             _, _, out, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc,
                                              l2p, s, hp, resynth_min, False)
             if c < best:
                 best = c
                 layouts[i] = l2p
                 used[i] = s
+                backward[i] = False
             if it < iterations:
-                _, _, l2p, _, _, _ = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
+                _, _, l2p, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
                                                  rnpred, rgc, out, s + 1, hp, resynth_min,
                                                  False)
+                if c < best:
+                    best = c
+                    layouts[i] = out
+                    used[i] = s + 1
+                    backward[i] = True
         costs[i] = best
-    return costs, layouts, used
+    return costs, layouts, used, backward

@@ -20,9 +20,9 @@ class CompileContext:
         rng: the only source of randomness for the passes.
         initial_layout: virtual qubit -> physical qubit, set by the layout pass.
         final_layout: virtual qubit -> physical qubit after routing.
-        layout_candidates: the best few initial layouts found, best first, each with the
-            heuristic row and seed of the SABRE trial that found it; routing may pick
-            another of them when it routes more cheaply.
+        layout_candidates: the best few routings the layout trials found, best first,
+            as (layout the pass started from, heuristic row, seed, whether it was a
+            backward pass); routing reproduces them and tries more seeds.
         wire_of: input qubit -> circuit qubit holding its state at the end, when a pass
             (`elide_swaps`) relabelled qubits instead of moving states.
         stats: figures passes record for the report (swaps inserted, trials, ...).
@@ -34,5 +34,5 @@ class CompileContext:
     initial_layout: list[int] | None = None
     final_layout: list[int] | None = None
     wire_of: list[int] | None = None
-    layout_candidates: list[tuple[list[int], int, int]] | None = None
+    layout_candidates: list[tuple[list[int], int, int, bool]] | None = None
     stats: dict[str, Any] = field(default_factory=dict)

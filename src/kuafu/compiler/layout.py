@@ -240,7 +240,7 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     ptr, idx, dist = coupling_arrays(device)
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
     rows = np.arange(len(starts)) % len(HEURISTICS)
-    costs, layouts, used = sabre_trials(
+    costs, layouts, used, backward = sabre_trials(
         ptr, idx, dist, fwd, rev, np.stack([full_permutation(s, n) for s in starts]),
         seeds, iterations, HEURISTICS[rows], RESYNTH_MIN[level])
     candidates = [[int(p) for p in layouts[i][:nv]] for i in range(len(starts))]
@@ -248,7 +248,7 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     ranked = sorted(range(len(starts)), key=lambda i: (costs[i], -fidelity[i]))
     context.initial_layout = candidates[ranked[0]]
     keep = CANDIDATES_KEPT[level]
-    context.layout_candidates = [(candidates[i], int(rows[i]), int(used[i]))
+    context.layout_candidates = [(candidates[i], int(rows[i]), int(used[i]), bool(backward[i]))
                                  for i in ranked[:keep]]
     context.stats["layout_region"] = region
     context.stats["layout_trials"] = len(starts)

@@ -54,7 +54,7 @@ def route(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit
         raise ValueError("route needs a device in the context")
     segments = _segments(split_barriers(circuit).instructions)
     candidates = context.layout_candidates or [
-        (context.initial_layout or list(range(circuit.num_qubits)), 0, None)]
+        (context.initial_layout or list(range(circuit.num_qubits)), 0, None, False)]
     if len(segments) > 1:
         out, final, swaps, absorbed = _route_segments(circuit, segments, candidates[0][0],
                                                       context)
@@ -83,29 +83,49 @@ def _kernel(dag, l2p, hp_row, seed, context, arrays):
 
 
 def _route_one(circuit, segment, candidates, context):
-    """Route a circuit without conditions: every candidate with its trial's seed and a few
-    more; the best by estimate wins."""
+    """Route a circuit without conditions: every candidate as its trial routed it (a
+    backward pass read in reverse) and with a few more seeds; the best by estimate wins."""
     device = context.device
     n = device.num_qubits
     level = context.optimization_level
     arrays = coupling_arrays(device)
     dag = routing_dag(segment, n)
-    twoq = dag[6]
+    rev_dag = None
     runs = []
-    for layout, row, seed in candidates:
-        l2p = full_permutation(layout, n)
-        configs = [] if seed is None else [(row, seed)]
-        extra = ROUTING_TRIALS[level] - len(configs)
+    for layout, row, seed, backward in candidates:
+        configs = []
+        if backward:
+            if rev_dag is None:
+                rev_dag = routing_dag(segment[::-1], n)
+            start = full_permutation(layout, n)
+            events, k, final, sw, ab, cost = _kernel(rev_dag[:6], start, row, seed, context,
+                                                     arrays)
+            events = _reversed_events(events[:k], rev_dag[6], dag[6], len(segment))
+            layout = [int(p) for p in final[:len(layout)]]
+            runs.append((cost, sw, len(runs), events, start, sw, ab, layout))
+        elif seed is not None:
+            configs.append((row, seed))
         configs += [(i % len(HEURISTICS), int(context.rng.integers(0, 2**31 - 1)))
-                    for i in range(max(extra, 0))]
+                    for i in range(ROUTING_TRIALS[level] - len(configs) - backward)]
+        l2p = full_permutation(layout, n)
         for hp_row, s in configs:
             events, k, final, sw, ab, cost = _kernel(dag[:6], l2p, hp_row, s, context, arrays)
             runs.append((cost, sw, len(runs), events[:k].copy(), final, sw, ab, layout))
-    _, _, _, events, final, sw, ab, layout = min(runs, key=lambda r: r[:3])
+    cost, _, _, events, final, sw, ab, layout = min(runs, key=lambda r: r[:3])
     out = _empty_like(circuit, n)
-    _emit(segment, twoq, events, full_permutation(layout, n), out)
-    context.stats["cz_estimate"] = int(min(runs, key=lambda r: r[:3])[0])
+    _emit(segment, dag[6], events, full_permutation(layout, n), out)
+    context.stats["cz_estimate"] = int(cost)
     return out, final, sw, ab, layout
+
+
+def _reversed_events(events, rev_positions, positions, length):
+    """The events of a routing of the reversed circuit, as a routing of the circuit."""
+    gate_at = {p: g for g, p in enumerate(positions)}
+    out = events[::-1].copy()
+    for e in out:
+        if e[0] == 0:
+            e[1] = gate_at[length - 1 - rev_positions[e[1]]]
+    return out
 
 
 def _route_segments(circuit, segments, layout, context):
