@@ -43,32 +43,33 @@ def _grow(events, k):
 
 
 @_jit
-def _by_qubit(gates, count, g0, g1, l2p, dist, ptr, items):
-    """Bucket gates[:count] by the physical qubits they touch (CSR); return their distance sum."""
+def _by_virtual(gates, count, g0, g1, l2p, dist, ptr, items):
+    """Bucket gates[:count] by the virtual qubits they touch (CSR; swaps leave it valid);
+    return their summed distance."""
     ptr[:] = 0
     total = 0.0
     for j in range(count):
         g = gates[j]
-        a, b = l2p[g0[g]], l2p[g1[g]]
-        ptr[a + 2] += 1
-        ptr[b + 2] += 1
-        total += dist[a, b]
-    for p in range(2, ptr.shape[0]):
-        ptr[p] += ptr[p - 1]
+        ptr[g0[g] + 2] += 1
+        ptr[g1[g] + 2] += 1
+        total += dist[l2p[g0[g]], l2p[g1[g]]]
+    for v in range(2, ptr.shape[0]):
+        ptr[v] += ptr[v - 1]
     for j in range(count):
         g = gates[j]
-        for x in (l2p[g0[g]], l2p[g1[g]]):
-            items[ptr[x + 1]] = g
-            ptr[x + 1] += 1
+        for v in (g0[g], g1[g]):
+            items[ptr[v + 1]] = g
+            ptr[v + 1] += 1
     return total
 
 
 @_jit
-def _delta(p, q, ptr, items, g0, g1, l2p, dist):
+def _delta(p, q, ptr, items, g0, g1, l2p, p2l, dist):
     """Change of the summed distance of the bucketed gates if physical p and q swap."""
     d = 0.0
     for x in (p, q):
-        for t in range(ptr[x], ptr[x + 1]):
+        v = p2l[x]
+        for t in range(ptr[v], ptr[v + 1]):
             g = items[t]
             a, b = l2p[g0[g]], l2p[g1[g]]
             if x == q and (a == p or b == p):
@@ -160,6 +161,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     k = 0
     front = np.empty(m + 1, dtype=np.int64)
     in_front = np.zeros(n, dtype=np.int64)
+    active = np.empty(n, dtype=np.int64)
     nfront = 0
     for g in range(m):
         if npred[g] == 0:
@@ -176,6 +178,8 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     seen = np.zeros(m, dtype=np.int64)
     waiting = np.zeros(m, dtype=np.int64)
     stamp = 0
+    ext_stale = True
+    next_ext = 0
     swaps = 0
     absorbed = 0
     since_progress = 0
@@ -187,6 +191,10 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
         max_degree = max(max_degree, nbr_ptr[p + 1] - nbr_ptr[p])
     cand = np.empty((n * max_degree + 1, 2), dtype=np.int64)
     scores = np.empty(n * max_degree + 1)
+    dfs = np.zeros(n * max_degree + 1)
+    des = np.zeros(n * max_degree + 1)
+    base_f = 0.0
+    base_e = 0.0
     fptr = np.zeros(n + 2, dtype=np.int64)
     eptr = np.zeros(n + 2, dtype=np.int64)
     fitems = np.empty(2 * m + 2, dtype=np.int64)
@@ -219,6 +227,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                             front[nfront] = s
                             nfront += 1
                     progressed = True
+                    ext_stale = True
                     since_progress = 0
                     since_reset = 0
                     decay[:] = 1.0
@@ -228,27 +237,33 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
             break
         # extended set: the gates that become ready, layer by layer, as the front runs
         # (a successor joins once all of its predecessors are in the front or the set)
-        stamp += 1
-        next_ext = 0
-        head = 0
-        tail = 0
-        for j in range(nfront):
-            queue[tail] = front[j]
-            tail += 1
-        while head < tail and next_ext < ext_size:
-            g = queue[head]
-            head += 1
-            for t in range(succ_ptr[g], succ_ptr[g + 1]):
-                s = succ_idx[t]
-                if seen[s] != stamp:
-                    seen[s] = stamp
-                    waiting[s] = npred[s]
-                waiting[s] -= 1
-                if waiting[s] == 0 and next_ext < ext_size:
-                    ext[next_ext] = s
-                    next_ext += 1
-                    queue[tail] = s
-                    tail += 1
+        if ext_stale:
+            stamp += 1
+            next_ext = 0
+            head = 0
+            tail = 0
+            for j in range(nfront):
+                queue[tail] = front[j]
+                tail += 1
+            while head < tail and next_ext < ext_size:
+                g = queue[head]
+                head += 1
+                for t in range(succ_ptr[g], succ_ptr[g + 1]):
+                    s = succ_idx[t]
+                    if seen[s] != stamp:
+                        seen[s] = stamp
+                        waiting[s] = npred[s]
+                    waiting[s] -= 1
+                    if waiting[s] == 0 and next_ext < ext_size:
+                        ext[next_ext] = s
+                        next_ext += 1
+                        queue[tail] = s
+                        tail += 1
+            # per virtual qubit, the front and extended-set gates on it: a swap changes
+            # only the distances of those on the two qubits it moves
+            base_f = _by_virtual(front, nfront, g0, g1, l2p, dist, fptr, fitems)
+            base_e = _by_virtual(ext, next_ext, g0, g1, l2p, dist, eptr, eitems)
+            ext_stale = False
         if since_progress > release:
             # release valve: walk the first front gate's qubits together along a shortest path
             g = front[0]
@@ -273,31 +288,36 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                 swaps += 1
                 p = best
             since_progress = 0
+            ext_stale = True
             continue
-        # candidate swaps: every coupler touching a qubit of a front gate
+        # candidate swaps: every coupler touching a qubit of a front gate, once
         nc = 0
+        nactive = 0
         stamp += 1
         for j in range(nfront):
             g = front[j]
             for p in (l2p[g0[g]], l2p[g1[g]]):
-                if in_front[p] == stamp:
-                    continue
-                in_front[p] = stamp
-                for t in range(nbr_ptr[p], nbr_ptr[p + 1]):
+                if in_front[p] != stamp:
+                    in_front[p] = stamp
+                    active[nactive] = p
+                    nactive += 1
+        for j in range(nactive):
+            p = active[j]
+            for t in range(nbr_ptr[p], nbr_ptr[p + 1]):
+                r = nbr_idx[t]
+                if in_front[r] != stamp or r > p:
                     cand[nc, 0] = p
-                    cand[nc, 1] = nbr_idx[t]
+                    cand[nc, 1] = r
                     nc += 1
-        # per physical qubit, the front and extended-set gates on it: a swap changes only those
-        base_f = _by_qubit(front, nfront, g0, g1, l2p, dist, fptr, fitems)
-        base_e = _by_qubit(ext, next_ext, g0, g1, l2p, dist, eptr, eitems)
         front_scale = 1.0 if front_sum else 1.0 / nfront
         best_score = 1e300
         for c in range(nc):
             p, q = cand[c, 0], cand[c, 1]
-            score = (base_f + _delta(p, q, fptr, fitems, g0, g1, l2p, dist)) * front_scale
+            dfs[c] = _delta(p, q, fptr, fitems, g0, g1, l2p, p2l, dist)
+            score = (base_f + dfs[c]) * front_scale
             if next_ext > 0:
-                score += ext_weight * (
-                    base_e + _delta(p, q, eptr, eitems, g0, g1, l2p, dist)) / next_ext
+                des[c] = _delta(p, q, eptr, eitems, g0, g1, l2p, p2l, dist)
+                score += ext_weight * (base_e + des[c]) / next_ext
             score *= max(decay[p], decay[q])
             if partner[p] == q and bs[p] == 0 and bn[p] > 0:
                 score -= absorb_bonus
@@ -318,6 +338,9 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                     break
                 pick -= 1
         p, q = cand[chosen, 0], cand[chosen, 1]
+        base_f += dfs[chosen]
+        if next_ext > 0:
+            base_e += des[chosen]
         if partner[p] == q and bs[p] == 0 and bn[p] > 0:
             absorbed += 1
         vp, vq = p2l[p], p2l[q]

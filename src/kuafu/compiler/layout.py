@@ -24,15 +24,19 @@ from .context import CompileContext
 from .decompose import native_steps
 
 # (layout trials, forward-backward iterations) per optimisation level
-LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (12, 3)}
+LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (16, 2)}
 CANDIDATES_KEPT = {0: 1, 1: 1, 2: 2, 3: 3}
 """How many of the best layouts routing tries (judged by the estimated CZs)."""
+REFINE = {0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (2, 4)}
+"""(best trials, new trials from each) for a second round of layout trials."""
 RESYNTH_MIN = {0: 99, 1: 4, 2: 3, 3: 2}
 """The smallest CZ cost of a SWAP-free block that `consolidate_blocks` re-synthesises."""
 HEURISTICS = np.array([
     # ext_size, ext_weight, decay_delta, absorb_bonus, front_sum, decay_reset
     [20, 0.5, 0.001, 0.5, 0.0, 0],
+    [20, 0.5, 0.001, 1.0, 0.0, 0],
     [20, 0.5, 0.001, 0.5, 1.0, 5],
+    [20, 0.5, 0.001, 1.0, 1.0, 5],
 ])
 """The portfolio of SABRE settings (rows; see `_sabre.HP_*`): trial i uses row i mod len."""
 
@@ -218,6 +222,20 @@ def layout_fidelity(device: Device, layout: Sequence[int], pairs: np.ndarray) ->
     return total
 
 
+def _trials(problem, starts, iterations, context):
+    """SABRE trials from `starts`: [(estimated CZs, layout, heuristic row, seed, backward)]."""
+    ptr, idx, dist, fwd, rev = problem
+    n = ptr.shape[0] - 1
+    seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
+    rows = np.arange(len(starts)) % len(HEURISTICS)
+    costs, layouts, used, backward = sabre_trials(
+        ptr, idx, dist, fwd, rev, np.stack([full_permutation(s, n) for s in starts]),
+        seeds, iterations, HEURISTICS[rows], RESYNTH_MIN[context.optimization_level])
+    nv = len(starts[0])
+    return [(float(costs[i]), [int(p) for p in layouts[i][:nv]], int(rows[i]), int(used[i]),
+             bool(backward[i])) for i in range(len(starts))]
+
+
 def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit:
     """Choose `context.initial_layout` (virtual -> physical); the circuit is unchanged."""
     device = context.device
@@ -235,21 +253,18 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     starts = [greedy] + [list(context.rng.permutation(region)) for _ in range(trials - 1)]
     n = device.num_qubits
     level = context.optimization_level
-    fwd = routing_dag(circuit.instructions, n)[:6]
-    rev = routing_dag(circuit.instructions[::-1], n)[:6]
-    ptr, idx, dist = coupling_arrays(device)
-    seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
-    rows = np.arange(len(starts)) % len(HEURISTICS)
-    costs, layouts, used, backward = sabre_trials(
-        ptr, idx, dist, fwd, rev, np.stack([full_permutation(s, n) for s in starts]),
-        seeds, iterations, HEURISTICS[rows], RESYNTH_MIN[level])
-    candidates = [[int(p) for p in layouts[i][:nv]] for i in range(len(starts))]
-    fidelity = [layout_fidelity(device, c, pairs) for c in candidates]
-    ranked = sorted(range(len(starts)), key=lambda i: (costs[i], -fidelity[i]))
-    context.initial_layout = candidates[ranked[0]]
-    keep = CANDIDATES_KEPT[level]
-    context.layout_candidates = [(candidates[i], int(rows[i]), int(used[i]), bool(backward[i]))
-                                 for i in ranked[:keep]]
+    problem = (*coupling_arrays(device), routing_dag(circuit.instructions, n)[:6],
+               routing_dag(circuit.instructions[::-1], n)[:6])
+    found = _trials(problem, starts, iterations, context)
+    top, repeats = REFINE[level]
+    if top:
+        best = sorted(found, key=lambda f: f[0])[:top]
+        found += _trials(problem, [f[1] for f in best for _ in range(repeats)], iterations,
+                         context)
+    fidelity = {tuple(f[1]): layout_fidelity(device, f[1], pairs) for f in found}
+    found.sort(key=lambda f: (f[0], -fidelity[tuple(f[1])]))
+    context.initial_layout = found[0][1]
+    context.layout_candidates = [f[1:] for f in found[:CANDIDATES_KEPT[level]]]
     context.stats["layout_region"] = region
     context.stats["layout_trials"] = len(starts)
     return circuit
