@@ -367,7 +367,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     return events, k, l2p, swaps, absorbed, cost
 
 
-@functools.partial(numba.njit, cache=True, nogil=True, parallel=True)
+@_jit
 def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, hps,
                  resynth_min):
     """SABRE layout: for each start layout, route forward and backward `iterations`
@@ -384,7 +384,7 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
     layouts = np.empty_like(l2p_starts)
     used = np.empty(t, dtype=np.int64)
     backward = np.zeros(t, dtype=np.bool_)
-    for i in numba.prange(t):
+    for i in range(t):
         l2p = l2p_starts[i].copy()
         hp = hps[i]
         best = np.inf
