@@ -9,6 +9,7 @@ virtual qubit (ancillas included, so it is a permutation of the physical qubits)
 physical one. The heuristic is LightSABRE's: the distance of the front layer (summed or
 averaged) plus a weighted mean over an extended set of upcoming gates, scaled by a decay
 factor that discourages moving the same qubits again and again; ties are broken at random.
+The extended set holds the gates that become ready as the front runs, as in LightSABRE.
 One addition: a SWAP on a pair that just ran a gate (nothing else on either qubit since)
 gets a bonus (`absorb_bonus` is subtracted from its score), because block re-synthesis
 merges the two into at most 3 CZs.

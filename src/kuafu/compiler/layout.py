@@ -4,8 +4,11 @@ Two steps. `best_region` picks the connected set of physical qubits with the bes
 calibration (gate, readout and coupler fidelities, preferring compact regions whose
 extra couplers save SWAPs). `sabre_layout` then places the virtual qubits inside it:
 several starting placements (one greedy from the interaction graph, the rest random) are
-each refined by SABRE's forward-backward passes, and the placement whose final routing
-costs the fewest CZs wins; calibrated fidelity breaks ties.
+each refined by SABRE's forward-backward passes, each trial with one of a portfolio of
+heuristic settings. Every pass is a complete routing (a backward one read in reverse),
+so every pass is a candidate; at level 3 the two best trials are refined again. The
+candidates whose routing needs the fewest CZs after block re-synthesis (the kernel's
+estimate) go on to routing; calibrated fidelity breaks ties.
 """
 
 from __future__ import annotations

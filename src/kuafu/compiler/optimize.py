@@ -1,12 +1,15 @@
-"""Optimisation passes over native circuits (rz, ry, rx, cz plus non-gates).
+"""Optimisation passes: block re-synthesis, single-qubit merging, cancellation.
 
 * `consolidate_blocks`: runs of gates confined to one pair of qubits are multiplied into
   a 4x4 unitary and re-synthesised when that needs fewer CZs (this is where a routing
   SWAP next to a gate on the same pair becomes cheap: SWAP*CP needs 3 CZs, not 5).
-* `merge_single_qubit`: each run of single-qubit gates becomes at most rz.ry.rz; the
-  trailing Z rotation commutes through CZ into the next run, and a Z rotation just
-  before a measurement is dropped (it cannot change the outcome).
-* `cancel_pairs`: two CZs on the same pair with nothing between them cancel.
+* `merge_single_qubit`: lowers every gate to rz/ry/rx/cz on the way (one sweep, no
+  intermediate decomposed circuit), and each run of single-qubit gates becomes at most
+  rz.ry.rz; the trailing Z rotation commutes through CZ into the next run, and a Z
+  rotation just before a measurement is dropped (it cannot change the outcome).
+* `optimize`: `merge_single_qubit` that also cancels two CZs on one pair with only Z
+  rotations between them, repeated while something cancels.
+* `cancel_pairs`: two CZs (or CXs) on the same pair with nothing between them cancel.
 * `drop_identities`: gates equal to the identity up to floating-point precision (average
   gate fidelity with the identity within `IDENTITY_INFIDELITY` of 1, Qiskit's exact
   cutoff) are removed, e.g. the controlled phases of pi/2**21 and below in a large QFT.
