@@ -133,12 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     ratios: dict[int, list[tuple[float, float]]] = {lvl: [] for lvl in args.levels}
+    counts: dict[tuple[str, str, int], tuple[int, int]] = {}
     for name, qc, chips in suite(args.quick):
         for chip in chips:
             for lvl in args.levels:
                 r = measure(qc, chip, lvl, args.repeat)
                 (kc, kd, kt), (qc_, qd, qt) = r["kuafu"], r["qiskit"]
                 ratios[lvl].append((kc / max(qc_, 1), kt / qt))
+                counts[(name, chip, lvl)] = (kc, qc_)
                 print(f"{name:<11}{chip:<9}{lvl:>3} | {kc:>8}{kd:>7}{kt:>8.3f} | {qc_:>9}"
                       f"{qd:>7}{qt:>8.3f} | {kc / max(qc_, 1):>8.3f}{kt / qt:>8.2f}",
                       flush=True)
@@ -146,8 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         cz = statistics.mean(r[0] for r in rs)
         tm = statistics.mean(r[1] for r in rs)
         geo = math.exp(statistics.mean(math.log(r[1]) for r in rs))
-        print(f"level {lvl}: mean CZ ratio kuafu/qiskit {cz:.3f}; "
-              f"time ratio mean {tm:.2f}, geometric mean {geo:.2f}")
+        wins = sum(r[0] < 1 for r in rs)
+        print(f"level {lvl}: mean CZ ratio kuafu/qiskit {cz:.3f} (fewer CZs in {wins} of "
+              f"{len(rs)}); time ratio mean {tm:.2f}, geometric mean {geo:.2f}")
+    if 1 in args.levels and 3 in args.levels:
+        cross = [k / max(counts[(n, c, 3)][1], 1) for (n, c, lvl), (k, _) in counts.items()
+                 if lvl == 1]
+        print(f"kuafu level 1 vs qiskit level 3: mean CZ ratio {statistics.mean(cross):.3f}")
     return 0
 
 

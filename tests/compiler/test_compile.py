@@ -62,6 +62,27 @@ def test_grid_chip_equivalence():
         assert_equivalent(qc, compiled)
 
 
+@pytest.mark.parametrize("level", [1, 3])
+def test_the_routers_cz_estimate_is_the_final_count(level):
+    # trials are ranked by the kernel's estimate of the CZs after block re-synthesis
+    qft = QuantumCircuit(8)
+    for j in reversed(range(8)):
+        qft.h(j)
+        for k in reversed(range(j)):
+            qft.cp(math.pi / 2 ** (j - k), j, k)
+    rng = np.random.default_rng(level)
+    layers = QuantumCircuit(8)
+    for _ in range(8):
+        for q in range(8):
+            layers.u3(*rng.uniform(-math.pi, math.pi, 3), q)
+        order = rng.permutation(8)
+        for a, b in zip(order[0::2], order[1::2], strict=True):
+            layers.cx(int(a), int(b))
+    for qc, chip in ((qft, "ScQ-P18"), (qft, "ScQ-P136"), (layers, "ScQ-P18")):
+        stats = compile(qc, devices.get(chip), optimization_level=level, seed=1).stats
+        assert stats["cz_estimate"] == stats["twoq_after"]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_backward_routing_read_in_reverse_routes_the_circuit(seed):
     # layout trials keep backward passes as candidates; routing replays them reversed
