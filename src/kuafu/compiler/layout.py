@@ -216,13 +216,21 @@ def _greedy_start(pairs: np.ndarray, num_virtual: int, region: list[int],
 
 def layout_fidelity(device: Device, layout: Sequence[int], pairs: np.ndarray) -> float:
     """Sum of log-fidelities of the placed qubits and of couplers the circuit uses directly."""
-    qs = qubit_scores(device)
-    total = float(sum(qs[p] for p in layout))
-    for a, b in pairs:
-        pa, pb = layout[a], layout[b]
-        if device.has_coupler(pa, pb):
-            total += math.log(device.coupler_fidelity(pa, pb))
+    qs, links = _log_fidelities(device)
+    at = np.asarray(layout, dtype=np.int64)
+    total = float(qs[at].sum())
+    if len(pairs):
+        total += float(links[at[pairs[:, 0]], at[pairs[:, 1]]].sum())
     return total
+
+
+@lru_cache(maxsize=64)
+def _log_fidelities(device: Device) -> tuple[np.ndarray, np.ndarray]:
+    """(qubit scores, coupler log-fidelity matrix with 0 where there is no coupler)."""
+    links = np.zeros((device.num_qubits, device.num_qubits))
+    for a, b in device.couplers:
+        links[a, b] = links[b, a] = math.log(device.coupler_fidelity(a, b))
+    return qubit_scores(device), links
 
 
 def _trials(problem, starts, iterations, context):

@@ -360,7 +360,9 @@ def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | Non
         cost = _cz_cost(block)
         new = None
         if _worth_resynthesis(block, cost, level):
-            signature = tuple((i.name, tuple(pair.index(q) for q in i.qubits), i.params)
+            a = pair[0]
+            signature = tuple((i.name, (0 if i.qubits[0] == a else 1,) if len(i.qubits) == 1
+                               else ((0, 1) if i.qubits[0] == a else (1, 0)), i.params)
                               for i in block)
             steps = _resynthesised(signature, cost)
             if steps is not None:
