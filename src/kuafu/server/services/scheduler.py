@@ -47,6 +47,17 @@ class _Flight:
     stopped: bool = False  # failed by the run-time watchdog
 
 
+PREFETCH_SECONDS = 0.02
+"""Work (by recent run times) each worker may hold beyond its running job (`capacity`)."""
+MAX_PREFETCH = 8
+
+
+def _worker_seconds(result: dict[str, Any]) -> float | None:
+    durations = result.get("durations")
+    seconds = durations.get("worker") if isinstance(durations, dict) else None
+    return float(seconds) if isinstance(seconds, int | float) else None
+
+
 RUN_TIME_GRACE = 10.0
 """Seconds past twice the run-time limit after which the watchdog fails a job (twice:
 a job handed to the executor may first wait for one ahead of it in the same worker)."""
@@ -77,6 +88,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kuafu-scheduler", daemon=True)
         self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=50))
+        self._worker_times: deque[float] = deque(maxlen=50)  # every backend's
         self._turn = itertools.count()
         self.lease = Lease(db)
         # chips whose device agent fetches their jobs itself (docs/quafu.md)
@@ -157,8 +169,18 @@ class Scheduler:
 
     @property
     def capacity(self) -> int:
-        """Jobs kept in the executor; read each pass, as a Dask cluster grows and shrinks."""
-        return self.executor.workers * self.settings.prefetch
+        """Jobs kept in the executor; read each pass, as a Dask cluster grows and shrinks.
+
+        `prefetch` per worker, and more while recent jobs are short: as many as take
+        `PREFETCH_SECONDS` (at most `MAX_PREFETCH`), so that a worker never waits for
+        the scheduler's next pass, while a later job of higher priority still waits
+        behind no more than that much work."""
+        per_worker = self.settings.prefetch
+        recent = list(self._worker_times)
+        if len(recent) >= 10:
+            mean = sum(recent) / len(recent)
+            per_worker = max(per_worker, min(MAX_PREFETCH, int(PREFETCH_SECONDS / mean)))
+        return self.executor.workers * per_worker
 
     @property
     def in_flight(self) -> int:
@@ -240,7 +262,11 @@ class Scheduler:
             if flight is not None and flight.attempt == o.attempt:
                 del self._in_flight[o.job_id]
                 if o.result is not None:
-                    self._run_times[flight.backend].append(time.monotonic() - flight.started)
+                    seconds = _worker_seconds(o.result)
+                    if seconds is None:  # an executor that does not say: since dispatch
+                        seconds = time.monotonic() - flight.started
+                    self._run_times[flight.backend].append(seconds)
+                    self._worker_times.append(max(seconds, 1e-6))
         if any(o.lost for o in outcomes):
             self.executor.rebuild_if_broken()
         self.events.notify([o.job_id for o in outcomes], ended={r.id: r for r in ended})
