@@ -28,8 +28,6 @@ _pjit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True, par
 
 RUN = 4096
 """Amplitudes per parallel task: large enough to amortise scheduling, small enough for L1/L2."""
-FAR = 1 << 27
-"""Bytes between partner amplitudes from which `apply_1q` buffers one side (see there)."""
 
 
 @_jit(inline="always")
@@ -54,8 +52,15 @@ def _offsets(qubits):
     return offs
 
 
-@_jit(inline="always")
+@_jit
 def _pair_run(x, y, m00, m01, m10, m11):
+    """x, y <- m00 x + m01 y, m10 x + m11 y elementwise.
+
+    Not inlined on purpose: as a call, `x` and `y` reach LLVM as separate arguments and one
+    runtime overlap check lets the loop vectorise. Inlined on two slices of one state, the
+    check also compares the real and imaginary fields of `x` with each other, always finds
+    them overlapping and falls back to scalar code (about 8x slower in cache).
+    """
     for r in range(x.size):
         a = x[r]
         b = y[r]
@@ -76,22 +81,7 @@ def apply_1q(state, q, m):
     m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
     half = 1 << q
     npairs = state.size >> 1
-    if half * state.itemsize >= FAR:
-        # Partners this far apart slow down when streamed together (seen at 256 MiB): read
-        # the upper run into a buffer first, so each stretch of memory is streamed alone.
-        run = min(half, RUN)
-        ntask = npairs // run
-        for t in prange(ntask):
-            buf = np.empty(run, dtype=state.dtype)
-            p = t * run
-            i0 = ((p >> q) << (q + 1)) | (p & (half - 1))
-            upper = state[i0 + half:i0 + half + run]
-            for r in range(run):
-                buf[r] = upper[r]
-            _pair_run(state[i0:i0 + run], buf, m00, m01, m10, m11)
-            for r in range(run):
-                upper[r] = buf[r]
-    elif half >= 16:
+    if half >= 16:
         run = min(half, RUN)
         ntask = npairs // run
         for t in prange(ntask):
