@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kuafu.circuit import QuantumCircuit
 from kuafu.sim import _kernels as k
-from kuafu.sim.engine import apply_matrix, kernel_call
+from kuafu.sim.engine import apply_matrix, compile_gates, final_state, kernel_call
 from kuafu.sim.fusion import (
     CostModel,
     GateKind,
+    PhaseProgram,
     classify,
     compile_block,
     fuse,
     partition,
+    phase_program,
     to_little_endian,
 )
 
@@ -205,7 +208,7 @@ def test_cancelling_gates_vanish():
 
 @pytest.mark.slow
 def test_single_qubit_kernel_on_far_apart_partners():
-    """States of 256 MiB and more take the buffered path for their top qubits."""
+    """The top qubits of a 256 MiB state (partners 128 MiB apart)."""
     rng = np.random.default_rng(3)
     n = 24
     state = (rng.normal(size=2**n) + 1j * rng.normal(size=2**n)) / 2 ** (n / 2 + 0.5)
@@ -214,3 +217,54 @@ def test_single_qubit_kernel_on_far_apart_partners():
         got = state.copy()
         k.apply_1q(got, q, u)
         np.testing.assert_allclose(got, reference_apply(state, u, [q]), atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12, 13, 15])
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_phase_gates_kernel_matches_reference(n, dtype):
+    """One- and two-qubit diagonals on low, high and straddling qubits (tasks are 2**12)."""
+    rng = np.random.default_rng(n)
+    gates = []
+    for _ in range(40):
+        width = 1 if n == 1 else int(rng.choice([1, 2, 2]))
+        qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
+        gates.append((structured("diagonal", width, rng), qubits))
+    state = random_state(n, rng)
+    expected = state.copy()
+    for m, q in gates:
+        expected = reference_apply(expected, m, q)
+    program = phase_program(gates)
+    assert isinstance(program, PhaseProgram) and program.num_gates == len(gates)
+    got = state.astype(dtype)
+    fn, args = kernel_call(program, got.dtype)
+    assert fn is k.apply_phase_gates
+    fn(got, *args)
+    np.testing.assert_allclose(got, expected, atol=1e-5 if dtype == np.complex64 else 1e-12)
+
+
+def test_phase_program_refuses_other_gates():
+    rng = np.random.default_rng(0)
+    assert phase_program([(structured("dense", 1, rng), [0])]) is None
+    assert phase_program([(structured("diagonal", 3, rng), [0, 1, 2])]) is None
+
+
+def _qft(n: int) -> QuantumCircuit:
+    qc = QuantumCircuit(n)
+    for j in range(n - 1, -1, -1):
+        qc.h(j)
+        for i in range(j - 1, -1, -1):
+            qc.cp(np.pi / 2 ** (j - i), i, j)
+    for q in range(n // 2):
+        qc.swap(q, n - 1 - q)
+    return qc
+
+
+def test_block_lowering_of_qft_uses_a_phase_pass():
+    """QFT on 14 qubits with 9-qubit blocks: the controlled phases between the halves run
+    as one phase pass, and the state equals the one computed gate by gate."""
+    qc = _qft(14)
+    lowered = compile_gates(qc.instructions, num_qubits=14, precision="double")
+    assert any(isinstance(g, PhaseProgram) for g in lowered)
+    assert sum(g.num_gates for g in lowered) == len(qc.instructions)
+    np.testing.assert_allclose(final_state(qc), final_state(qc, fusion=False), atol=1e-12)
+

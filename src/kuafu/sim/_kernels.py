@@ -193,6 +193,73 @@ def apply_diagonal(state, qubits, diag):
 
 
 @_pjit
+def apply_phase_gates(state, low, high, diag):
+    """Multiply by the product of diagonal gates on one or two qubits, in one pass.
+
+    Gate g acts on qubits `low[g]` < `high[g]` (`high[g]` = -1: one qubit) with phases
+    `diag[g, b]`, bit 0 of b the value of `low[g]`, bit 1 that of `high[g]`. In a task of
+    `RUN` amplitudes the bits from log2(RUN) up are fixed, so each gate is a constant, a factor
+    on one low bit, or (both qubits low) part of a table shared by all tasks; the factors of
+    the low bits multiply out into one row per task. Any number of such gates (the controlled
+    phases of a QFT stage) costs about one pass over the state.
+    """
+    size, ntask = _task_layout(state.size, RUN)
+    bits = 0
+    while (1 << bits) < size:
+        bits += 1
+    shared = np.ones(size, dtype=state.dtype)
+    one = shared[0]
+    for g in range(low.size):
+        a = low[g]
+        b = high[g]
+        if b < bits and a < bits:
+            for i in range(size):
+                idx = (i >> a) & 1
+                if b >= 0:
+                    idx |= ((i >> b) & 1) << 1
+                shared[i] *= diag[g, idx]
+    for t in prange(ntask):
+        base = t * size
+        factor = np.ones((max(bits, 1), 2), dtype=state.dtype)
+        const = one
+        for g in range(low.size):
+            a = low[g]
+            b = high[g]
+            if b < 0:
+                if a >= bits:
+                    const *= diag[g, (base >> a) & 1]
+            elif a >= bits:
+                const *= diag[g, ((base >> a) & 1) | (((base >> b) & 1) << 1)]
+            elif b >= bits:
+                hb = ((base >> b) & 1) << 1
+                factor[a, 0] *= diag[g, hb]
+                factor[a, 1] *= diag[g, hb | 1]
+        row = np.empty(size, dtype=state.dtype)
+        row[0] = const
+        filled = 1
+        for a in range(bits):
+            _double_row(row[:filled], row[filled:2 * filled], factor[a, 0], factor[a, 1])
+            filled *= 2
+        _scale_run(state[base:base + size], row, shared)
+
+
+@_jit
+def _double_row(lo, hi, f0, f1):
+    """hi <- lo * f1, then lo <- lo * f0 (one more bit of a separable product)."""
+    for i in range(lo.size):
+        v = lo[i]
+        hi[i] = v * f1
+        lo[i] = v * f0
+
+
+@_jit
+def _scale_run(x, a, b):
+    """x <- x * a * b elementwise (a call, not inlined: see `_pair_run`)."""
+    for i in range(x.size):
+        x[i] = x[i] * a[i] * b[i]
+
+
+@_pjit
 def apply_monomial(state, qubits, perm, phases):
     """new[perm[a]] = phases[a] * old[a] on every group of 2**k amplitudes (X, CX, SWAP, CCX...)."""
     k = qubits.size

@@ -37,10 +37,12 @@ from .fusion import (
     CostModel,
     FusedGate,
     GateKind,
+    PhaseProgram,
     compile_block,
     controlled_parts,
     fuse,
     partition,
+    phase_program,
     to_little_endian,
 )
 from .sampling import clbit_values, counts_from_values, memory_from_values, sample_indices
@@ -130,8 +132,12 @@ def _apply_block(state: np.ndarray, *args) -> None:
     k.apply_block(state.view(state.real.dtype), *args)
 
 
-def kernel_call(gate: FusedGate | BlockProgram, dtype: np.dtype) -> KernelCall | None:
+def kernel_call(
+    gate: FusedGate | BlockProgram | PhaseProgram, dtype: np.dtype
+) -> KernelCall | None:
     """The kernel and its arguments that apply `gate` to a state of `dtype` (None: identity)."""
+    if isinstance(gate, PhaseProgram):
+        return k.apply_phase_gates, (gate.low, gate.high, gate.diag.astype(dtype))
     if isinstance(gate, BlockProgram):
         identity = np.arange(gate.final_rows.size)
         if gate.kinds.size == 0 and np.array_equal(gate.final_rows, identity):
@@ -164,7 +170,7 @@ def kernel_call(gate: FusedGate | BlockProgram, dtype: np.dtype) -> KernelCall |
     return k.apply_dense, (qubits, m)
 
 
-def apply_fused(state: np.ndarray, gate: FusedGate | BlockProgram) -> None:
+def apply_fused(state: np.ndarray, gate: FusedGate | BlockProgram | PhaseProgram) -> None:
     """Apply one fused gate to `state` in place."""
     call = kernel_call(gate, state.dtype)
     if call is not None:
@@ -194,7 +200,7 @@ def compile_gates(
     fusion: Fusion = True,
     num_qubits: int = 0,
     precision: Precision = "double",
-) -> list[FusedGate | BlockProgram]:
+) -> list[FusedGate | BlockProgram | PhaseProgram]:
     """Fuse unconditioned gates (barriers, delays and `id` are dropped).
 
     Args:
@@ -204,14 +210,14 @@ def compile_gates(
         precision: the precision, which also picks them.
 
     Returns:
-        `BlockProgram`s (block fusion) or `FusedGate`s (matrix fusion or none), in order.
+        `BlockProgram`s and `PhaseProgram`s (block fusion) or `FusedGate`s (matrix fusion
+        or none), in order.
     """
     gates = [(_matrix(inst), inst.qubits) for inst in instructions if inst.name not in _IGNORED]
     if fusion is True or fusion == "blocks":
         width = block_width(num_qubits, precision)
         split = width if num_qubits > width else 0
-        blocks = partition(gates, width, split=split)
-        return [compile_block(qubits, ops) for qubits, ops in blocks]
+        return _lower_blocks(partition(gates, width, split=split))
     if fusion is False:
         cost = CostModel(max_qubits=0)
     elif fusion == "matrix":
@@ -219,6 +225,25 @@ def compile_gates(
     else:
         cost = fusion
     return fuse(gates, cost)
+
+
+def _lower_blocks(blocks) -> list[BlockProgram | PhaseProgram]:
+    """Compile each block; consecutive blocks of one- and two-qubit diagonal gates only (the
+    controlled phases between the halves of a QFT) become one `PhaseProgram`: one streaming
+    pass instead of a gather and scatter per block."""
+    out: list[BlockProgram | PhaseProgram] = []
+    pending: list = []
+    for qubits, ops in blocks:
+        if phase_program(ops) is not None:
+            pending.extend(ops)
+            continue
+        if pending:
+            out.append(phase_program(pending))
+            pending = []
+        out.append(compile_block(qubits, ops))
+    if pending:
+        out.append(phase_program(pending))
+    return out
 
 
 def _matrix(inst: Instruction) -> np.ndarray:

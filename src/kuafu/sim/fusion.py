@@ -29,9 +29,11 @@ __all__ = [
     "CostModel",
     "FusedGate",
     "GateKind",
+    "PhaseProgram",
     "classify",
     "fuse",
     "partition",
+    "phase_program",
     "to_little_endian",
 ]
 
@@ -386,6 +388,40 @@ class BlockProgram:
     aux: np.ndarray
     final_rows: np.ndarray
     num_gates: int
+
+
+@dataclass(frozen=True)
+class PhaseProgram:
+    """Diagonal gates on one or two qubits, applied together in one pass over the state.
+
+    Attributes:
+        low, high: each gate's qubits, ascending (`high` is -1 for a single-qubit gate).
+        diag: (gates, 4) complex128 phases; bit 0 of the column is the value of `low`,
+            bit 1 that of `high`.
+        num_gates: circuit gates it stands for.
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    diag: np.ndarray
+    num_gates: int
+
+
+def phase_program(ops: Sequence[tuple[np.ndarray, Sequence[int]]]) -> PhaseProgram | None:
+    """`ops` (big-endian matrices over their qubit lists) as a `PhaseProgram`, or None when
+    one of them is not diagonal or acts on more than two qubits."""
+    low, high, diag = [], [], []
+    for matrix, qubits in ops:
+        m = np.asarray(matrix)
+        if len(qubits) > 2 or np.count_nonzero(m - np.diag(np.diagonal(m))):
+            return None
+        order, m = to_little_endian(m, list(qubits))
+        d = np.diagonal(m)
+        low.append(order[0])
+        high.append(order[1] if len(order) == 2 else -1)
+        diag.append(d if d.size == 4 else np.concatenate([d, d]))
+    return PhaseProgram(np.array(low, dtype=np.int64), np.array(high, dtype=np.int64),
+                        np.array(diag, dtype=complex).reshape(-1, 4), len(ops))
 
 
 def compile_block(
