@@ -19,6 +19,7 @@ too. Matrices of `FusedGate` are little-endian over ascending qubits (bit j <-> 
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -429,16 +430,29 @@ def compile_block(
 ) -> BlockProgram:
     """Lower the gates `ops` (big-endian matrices over global qubits) on block `qubits`."""
     local = {q: j for j, q in enumerate(qubits)}
-    micro = [_micro(np.asarray(m, dtype=complex), [local[q] for q in qs]) for m, qs in ops]
+    micro = [_micro_of(np.asarray(m, dtype=complex), [local[q] for q in qs]) for m, qs in ops]
     lowering = _Lowering(len(qubits))
     for op in _schedule([o for group in micro for o in group]):
         lowering.apply(op)
     return lowering.finish(qubits, len(ops))
 
 
+def _micro_of(matrix: np.ndarray, local: list[int]) -> list[tuple]:
+    """`_micro`, remembered for multi-qubit gates (the same CX or CP on the same local qubits
+    recurs throughout a circuit; classifying a 4x4 matrix costs ~20 us)."""
+    if len(local) == 1:
+        return _micro(matrix, local)
+    return _micro_cached(matrix.tobytes(), matrix.shape[0], tuple(local))
+
+
+@functools.lru_cache(maxsize=4096)
+def _micro_cached(data: bytes, dim: int, local: tuple[int, ...]) -> list[tuple]:
+    return _micro(np.frombuffer(data, dtype=complex).reshape(dim, dim), list(local))
+
+
 def _micro(matrix: np.ndarray, local: list[int]) -> list[tuple]:
     """One gate as micro-ops: ("phase"|"perm"|"rot"|"dense", local qubits, data)."""
-    order, m = to_little_endian(matrix, local)
+    order, m = ((local[0],), matrix) if len(local) == 1 else to_little_endian(matrix, local)
     kind = classify(m)
     if kind is GateKind.IDENTITY:
         return [("phase", order, np.ones(len(m), complex))]
@@ -508,8 +522,45 @@ def _schedule(ops: list[tuple]) -> list[tuple]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _states_with(k: int, clear: int, set_: int) -> np.ndarray:
+    """The local basis states of `k` qubits with every bit of `clear` 0 and of `set_` 1."""
+    index = np.arange(1 << k)
+    out = index[((index & clear) == 0) & ((index & set_) == set_)]
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _local_index(k: int, qubits: tuple[int, ...]) -> np.ndarray:
+    """For every local basis state of `k` qubits, its index over `qubits` (bit j <-> qubits[j])."""
+    index = np.arange(1 << k)
+    idx = np.zeros(1 << k, dtype=np.int64)
+    for j, q in enumerate(qubits):
+        idx |= ((index >> q) & 1) << j
+    idx.flags.writeable = False
+    return idx
+
+
+@functools.lru_cache(maxsize=1024)
+def _permuted(k: int, qubits: tuple[int, ...], perm: tuple[int, ...]) -> np.ndarray:
+    """Where each local basis state goes under the permutation `perm` of `qubits`."""
+    index = np.arange(1 << k)
+    moved = np.asarray(perm)[_local_index(k, qubits)]
+    dest = index.copy()
+    for j, q in enumerate(qubits):
+        dest &= ~(1 << q)
+        dest |= ((moved >> j) & 1) << q
+    dest.flags.writeable = False
+    return dest
+
+
 class _Lowering:
-    """Tracks which buffer row holds each local basis state and its pending phase."""
+    """Tracks which buffer row holds each local basis state and its pending phase.
+
+    The index sets it needs (states with some bits set or clear, a permutation's image)
+    depend only on the block width and the gate's local qubits, so they are cached.
+    """
 
     def __init__(self, k: int) -> None:
         self.k = k
@@ -525,7 +576,7 @@ class _Lowering:
 
     def _joins(self, qubits: Sequence[int], u: np.ndarray) -> bool:
         """Whether a rotation may wait with the pending ones, to share their sweep."""
-        return (len(qubits) == 1 and bool(np.all(u.imag == 0))
+        return (len(qubits) == 1 and not u.imag.any()
                 and all(t != qubits[0] for t, _ in self.pending))
 
     def _emit_rotations(self) -> None:
@@ -540,7 +591,7 @@ class _Lowering:
             return
         if len(pending) == 1:
             t, u = pending[0]
-            x = self.index[(self.index & (1 << t)) == 0]
+            x = _states_with(self.k, 1 << t, 0)
             pairs = np.stack([self.where[x], self.where[x | (1 << t)]], axis=1).reshape(-1)
             self._emit(OP_PAIR_REAL, pairs, u.reshape(-1))
             return
@@ -548,40 +599,35 @@ class _Lowering:
         for a in range(offs.size):
             offs[a] = sum(1 << t for j, (t, _) in enumerate(pending) if a >> j & 1)
         mask = int(offs[-1])
-        bases = self.index[(self.index & mask) == 0]
+        bases = _states_with(self.k, mask, 0)
         rows = self.where[bases[:, None] + offs[None, :]].reshape(-1)
         params = np.concatenate([u.real.reshape(-1) for _, u in pending])
         self._emit(OP_ROTATIONS, rows, params, len(pending))
-
-    def _local(self, qubits: Sequence[int]) -> np.ndarray:
-        """For every local basis state, its index over `qubits` (bit j <-> qubits[j])."""
-        idx = np.zeros(self.dim, dtype=np.int64)
-        for j, q in enumerate(qubits):
-            idx |= ((self.index >> q) & 1) << j
-        return idx
 
     def apply(self, op: tuple) -> None:
         kind, qubits, data = op
         if not (kind == "rot" and self._joins(qubits, data)):
             self._emit_rotations()
         if kind == "phase":
-            self.phase = self.phase * data[self._local(qubits)]
+            self.phase = self.phase * data[_local_index(self.k, tuple(qubits))]
         elif kind == "cphase":
             *controls, target = qubits
             cmask = sum(1 << c for c in controls)
-            on = (self.index & cmask) == cmask
-            bit = (self.index >> target) & 1
-            self.phase = np.where(on, self.phase * data[bit], self.phase)
+            tbit = 1 << target
+            for value, states in ((data[0], _states_with(self.k, tbit, cmask)),
+                                  (data[1], _states_with(self.k, 0, cmask | tbit))):
+                if value != 1:
+                    self.phase[states] *= value
         elif kind == "perm":
             perm, phases = data
-            idx = self._local(qubits)
-            dest = self.index.copy()
-            for j, q in enumerate(qubits):
-                dest &= ~(1 << q)
-                dest |= ((perm[idx] >> j) & 1) << q
+            qubits = tuple(qubits)
+            dest = _permuted(self.k, qubits, tuple(int(p) for p in perm))
             where, phase = self.where.copy(), self.phase.copy()
             where[dest] = self.where
-            phase[dest] = self.phase * phases[idx]
+            if np.any(phases != 1):
+                phase[dest] = self.phase * phases[_local_index(self.k, qubits)]
+            else:
+                phase[dest] = self.phase
             self.where, self.phase = where, phase
         elif kind == "rot":
             self._rotation(qubits, data)
@@ -598,10 +644,11 @@ class _Lowering:
         *controls, target = qubits
         cmask = sum(1 << c for c in controls)
         tbit = 1 << target
-        x = self.index[((self.index & tbit) == 0) & ((self.index & cmask) == cmask)]
-        y = x | tbit
+        x = _states_with(self.k, tbit, cmask)
+        y = _states_with(self.k, 0, cmask | tbit)
         differ = np.abs(self.phase[x] - self.phase[y]) > _SAME_PHASE
-        self._flush(np.concatenate([x[differ], y[differ]]))
+        if differ.any():
+            self._flush(np.concatenate([x[differ], y[differ]]))
         if self._joins(qubits, u):
             self.pending.append((target, u))
             if len(self.pending) == _MAX_ROTATIONS:
@@ -615,7 +662,7 @@ class _Lowering:
 
     def _dense(self, qubits: Sequence[int], m: np.ndarray) -> None:
         mask = sum(1 << q for q in qubits)
-        bases = self.index[(self.index & mask) == 0]
+        bases = _states_with(self.k, mask, 0)
         offs = np.zeros(1 << len(qubits), dtype=np.int64)
         for a in range(offs.size):
             offs[a] = sum(1 << q for j, q in enumerate(qubits) if a >> j & 1)
