@@ -356,14 +356,21 @@ def collapse(state, q, outcome, scale):
 def chunk_probabilities(state, chunk):
     """Sum of |amplitude|^2 over each consecutive chunk of `chunk` amplitudes (float64)."""
     nchunk = state.size // chunk
+    f = state.view(state.real.dtype)
     out = np.empty(nchunk, dtype=np.float64)
     for c in prange(nchunk):
-        s = 0.0
-        for i in range(c * chunk, (c + 1) * chunk):
-            a = state[i]
-            s += a.real * a.real + a.imag * a.imag
-        out[c] = s
+        out[c] = _sum_squares(f[2 * c * chunk:2 * (c + 1) * chunk])
     return out
+
+
+@_jit
+def _sum_squares(x):
+    """Sum of x**2 in float64 (on the float view, so that the loop vectorises)."""
+    s = 0.0
+    for i in range(x.size):
+        v = np.float64(x[i])
+        s += v * v
+    return s
 
 
 @_jit
@@ -432,6 +439,7 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
     while per > 1 and ngroups // per < batches_per_thread:
         per >>= 1
     run = min(1 << qubits[0], per)
+    low = qubits[k - 1] == k - 1  # qubits 0..k-1: every group is one contiguous run
     nbatch = ngroups // per
     ftype = f.dtype
     gmax = 1
@@ -455,6 +463,9 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                     for r in range(run):
                         rr[r] = src[2 * r]
                         ri[r] = src[2 * r + 1]
+        elif low:
+            for c0 in range(0, per, TILE):
+                _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0, min(TILE, per - c0))
         else:  # short runs: transpose tiles of TILE groups x TILE_ROWS rows in L1
             for c0 in range(0, per, TILE):
                 width = min(TILE, per - c0)
@@ -483,6 +494,10 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                     for r in range(run):
                         dst[2 * r] = rr[r]
                         dst[2 * r + 1] = ri[r]
+        elif low:
+            for c0 in range(0, per, TILE):
+                _scatter_low(f, bre, bim, final_rows, 2 * ((g0 + c0) << k), c0,
+                             min(TILE, per - c0))
         else:
             for c0 in range(0, per, TILE):
                 width = min(TILE, per - c0)
@@ -637,3 +652,33 @@ def _real_oct(x0, x1, x2, x3, x4, x5, x6, x7, pr, p0):
         x6[c] = c10 * v2 + c11 * v6
         x3[c] = c00 * v3 + c01 * v7
         x7[c] = c10 * v3 + c11 * v7
+
+
+@_jit
+def _gather_low(f, bre, bim, start, c0, width):
+    """Transpose `width` consecutive groups of a block on qubits 0..k-1 (contiguous runs of
+    2**k amplitudes from float `start`) into buffer columns c0... (a call: see `_pair_run`)."""
+    dim = bre.shape[0]
+    for a0 in range(0, dim, TILE_ROWS):
+        a1 = min(a0 + TILE_ROWS, dim)
+        for cc in range(width):
+            src = f[start + 2 * dim * cc + 2 * a0:start + 2 * dim * cc + 2 * a1]
+            c = c0 + cc
+            for a in range(a1 - a0):
+                bre[a0 + a, c] = src[2 * a]
+                bim[a0 + a, c] = src[2 * a + 1]
+
+
+@_jit
+def _scatter_low(f, bre, bim, final_rows, start, c0, width):
+    """The inverse of `_gather_low`, writing row final_rows[a] as local basis state a."""
+    dim = bre.shape[0]
+    for a0 in range(0, dim, TILE_ROWS):
+        a1 = min(a0 + TILE_ROWS, dim)
+        for cc in range(width):
+            dst = f[start + 2 * dim * cc + 2 * a0:start + 2 * dim * cc + 2 * a1]
+            c = c0 + cc
+            for a in range(a1 - a0):
+                p = final_rows[a0 + a]
+                dst[2 * a] = bre[p, c]
+                dst[2 * a + 1] = bim[p, c]
