@@ -190,8 +190,12 @@ def apply_matrix(state: np.ndarray, matrix: np.ndarray, qubits: Sequence[int]) -
 
 def block_width(num_qubits: int, precision: Precision = "double") -> int:
     """Qubits per cache block: wide enough to hold many gates, small enough that a batch of
-    2**width rows (several amplitudes each) stays in the L2 cache."""
-    return max(1, min(num_qubits, 10 if precision == "single" else 9))
+    2**width rows (several amplitudes each) stays in the L2 cache.
+
+    10 in both precisions: in double, 10 against 9 measured QFT-20 27 vs 39 ms, GHZ-20 5 vs
+    8 ms, QFT-24 0.50 vs 0.61 s and QFT-26 2.0 vs 2.5 s, random brickwork equal or better
+    (one thread). `precision` is kept so the two may differ again."""
+    return max(1, min(num_qubits, 10))
 
 
 def compile_gates(
