@@ -190,6 +190,33 @@ def test_partition_and_block_programs_preserve_the_product(split, seed):
     np.testing.assert_allclose(got, expected, atol=1e-11)
 
 
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+@pytest.mark.parametrize("seed", range(4))
+def test_permutation_blocks_move_runs_along_cycles(dtype, seed):
+    """A block of X, CX, SWAP and CCX on qubits 4 and up becomes `permute_groups` (cycles of
+    runs, fixed points untouched) and gives the reference state."""
+    rng = np.random.default_rng(300 + seed)
+    n = 12
+    x = np.array([[0, 1], [1, 0]], complex)
+    cx = np.eye(4, dtype=complex)[[0, 1, 3, 2]]
+    swap = np.eye(4, dtype=complex)[[0, 2, 1, 3]]
+    ccx = np.eye(8, dtype=complex)[[0, 1, 2, 3, 4, 5, 7, 6]]
+    gates = []
+    for _ in range(15):
+        m = [x, cx, swap, ccx][int(rng.integers(4))]
+        width = m.shape[0].bit_length() - 1
+        gates.append((m, [int(q) for q in rng.choice(np.arange(4, n), width, replace=False)]))
+    state = random_state(n, rng).astype(dtype)
+    expected = state.astype(complex)
+    for m, q in gates:
+        expected = reference_apply(expected, m, q)
+    qubits = tuple(sorted({q for _, qs in gates for q in qs}))
+    call = kernel_call(compile_block(qubits, gates), state.dtype)
+    assert call[1][0].tolist() == list(qubits) and len(call[1]) == 3  # qubits, cycles
+    call[0](state, *call[1])
+    np.testing.assert_allclose(state, expected, atol=1e-6)
+
+
 def test_fused_diagonals_use_the_diagonal_kernel():
     rng = np.random.default_rng(0)
     gates = [(structured("diagonal", 2, rng), [0, 1]), (structured("diagonal", 2, rng), [1, 2]),

@@ -132,6 +132,13 @@ def _apply_block(state: np.ndarray, *args) -> None:
     k.apply_block(state.view(state.real.dtype), *args)
 
 
+_PERMUTE_MIN_QUBIT = 4  # runs of 16 amplitudes and more; shorter ones gather and scatter
+
+
+def _permute_groups(state: np.ndarray, *args) -> None:
+    k.permute_groups(state.view(state.real.dtype), *args)
+
+
 def kernel_call(
     gate: FusedGate | BlockProgram | PhaseProgram, dtype: np.dtype
 ) -> KernelCall | None:
@@ -142,6 +149,9 @@ def kernel_call(
         identity = np.arange(gate.final_rows.size)
         if gate.kinds.size == 0 and np.array_equal(gate.final_rows, identity):
             return None
+        if gate.kinds.size == 0 and gate.qubits[0] >= _PERMUTE_MIN_QUBIT:
+            return _permute_groups, (np.asarray(gate.qubits, dtype=np.int64),
+                                     *k.permutation_cycles(gate.final_rows))
         ft = np.dtype(np.float32 if dtype == np.complex64 else np.float64)
         args = (np.asarray(gate.qubits, dtype=np.int64), gate.kinds, gate.row_start,
                 gate.row_count, gate.rows, gate.par_start, gate.par_re.astype(ft),

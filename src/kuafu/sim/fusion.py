@@ -466,8 +466,8 @@ def _micro(matrix: np.ndarray, local: list[int]) -> list[tuple]:
         return [("dense", order, m)]
     cmask, target, u = parts
     controls = tuple(order[j] for j in range(len(order)) if cmask >> j & 1)
-    split = _phase_rotation_phase(u)
-    if split is None:
+    split = None if not u.imag.any() else _phase_rotation_phase(u)
+    if split is None:  # real (H, RY, ...; the pair kernels take any real 2x2) or degenerate
         return [("rot", (*controls, order[target]), u)]
     before, rotation, after = split
     return [
