@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _lowering
+
 __all__ = [
     "CostModel",
     "FusedGate",
@@ -426,15 +428,28 @@ def phase_program(ops: Sequence[tuple[np.ndarray, Sequence[int]]]) -> PhaseProgr
 
 
 def compile_block(
-    qubits: tuple[int, ...], ops: Sequence[tuple[np.ndarray, Sequence[int]]]
+    qubits: tuple[int, ...],
+    ops: Sequence[tuple[np.ndarray, Sequence[int]]],
+    *,
+    compiled: bool = True,
 ) -> BlockProgram:
-    """Lower the gates `ops` (big-endian matrices over global qubits) on block `qubits`."""
+    """Lower the gates `ops` (big-endian matrices over global qubits) on block `qubits`.
+
+    `compiled=False` runs the Python reference lowering (`_Lowering`) instead of its numba
+    twin (`_lowering.lower`); both give the same program."""
     local = {q: j for j, q in enumerate(qubits)}
     micro = [_micro_of(np.asarray(m, dtype=complex), [local[q] for q in qs]) for m, qs in ops]
-    lowering = _Lowering(len(qubits))
-    for op in _schedule([o for group in micro for o in group]):
-        lowering.apply(op)
-    return lowering.finish(qubits, len(ops))
+    scheduled = _schedule([o for group in micro for o in group])
+    if not compiled:
+        lowering = _Lowering(len(qubits))
+        for op in scheduled:
+            lowering.apply(op)
+        return lowering.finish(qubits, len(ops))
+    kinds, row_start, row_count, rows, par_start, params, aux, final_rows = _lowering.lower(
+        len(qubits), *_lowering.encode(scheduled))
+    return BlockProgram(qubits, kinds, row_start, row_count, rows, par_start,
+                        np.ascontiguousarray(params.real), np.ascontiguousarray(params.imag),
+                        aux, final_rows, len(ops))
 
 
 def _micro_of(matrix: np.ndarray, local: list[int]) -> list[tuple]:
