@@ -317,3 +317,18 @@ def test_compiled_lowering_matches_the_reference(seed):
         np.testing.assert_array_equal(getattr(got, name), getattr(ref, name))
     np.testing.assert_allclose(got.par_re, ref.par_re, atol=1e-14)
     np.testing.assert_allclose(got.par_im, ref.par_im, atol=1e-14)
+
+
+def test_single_qubit_micro_ops_match_the_general_path():
+    from kuafu.sim.fusion import _micro, _micro_1q
+
+    rng = np.random.default_rng(7)
+    h = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
+    for m in [random_unitary(2, rng), random_unitary(2, rng), h, np.eye(2), np.diag([1, 1j]),
+              np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]])]:
+        m = np.asarray(m, dtype=complex)
+        fast, slow = _micro_1q(m, 3), _micro(m, [3])
+        assert [(k_, q) for k_, q, _ in fast] == [(k_, q) for k_, q, _ in slow]
+        for (_, _, x), (_, _, y) in zip(fast, slow, strict=True):
+            for u, v in zip(x, y, strict=True) if isinstance(x, tuple) else [(x, y)]:
+                np.testing.assert_allclose(u, v, atol=1e-15)

@@ -72,8 +72,8 @@ def _grow(a, need):
 
 
 @_jit
-def lower(k, codes, qstart, qs, dstart, data, pstart, perms):
-    """Lower encoded micro-ops on a block of `k` qubits.
+def lower(k, order, codes, qstart, qs, dstart, data, pstart, perms):
+    """Lower encoded micro-ops on a block of `k` qubits, taking them in `order`.
 
     Returns:
         (kinds, row_start, row_count, rows, par_start, params (complex), aux, final_rows),
@@ -95,7 +95,7 @@ def lower(k, codes, qstart, qs, dstart, data, pstart, perms):
     pend_u = np.empty((_MAX_ROTATIONS, 4), np.float64)
     npend = 0
     scratch = np.empty(dim, np.int64)
-    for i in range(codes.size):
+    for i in order:
         code = codes[i]
         q = qs[qstart[i]:qstart[i + 1]]
         d = data[dstart[i]:dstart[i + 1]]
@@ -312,3 +312,61 @@ def _dense(k, q, d, where, phase, kinds, rstart, rcount, pst, aux, rows, params,
     kinds, rstart, rcount, pst, aux, rows, params = _emit(
         OP_GROUP, r, d, q.size, kinds, rstart, rcount, pst, aux, rows, params, st)
     return kinds, rstart, rcount, pst, aux, rows, params, phase
+
+
+@_jit
+def schedule(k, codes, qstart, qs):
+    """`fusion._schedule` on encoded micro-ops: the order in which to lower them (every
+    ready phase, controlled phase or permutation first, then every ready rotation)."""
+    nops = codes.size
+    count = np.zeros(k + 1, np.int64)
+    for i in range(nops):
+        for j in range(qstart[i], qstart[i + 1]):
+            count[qs[j] + 1] += 1
+    qbeg = np.cumsum(count)
+    queue = np.empty(qs.size, np.int64)
+    fill = qbeg[:k].copy()
+    for i in range(nops):
+        for j in range(qstart[i], qstart[i + 1]):
+            queue[fill[qs[j]]] = i
+            fill[qs[j]] += 1
+    head = qbeg[:k].copy()
+    order = np.empty(nops, np.int64)
+    front = np.empty(k, np.int64)
+    ready = np.empty(k, np.int64)
+    done = 0
+    while done < nops:
+        nf = 0
+        for q in range(k):
+            if head[q] < qbeg[q + 1]:
+                i = queue[head[q]]
+                seen = False
+                for f in range(nf):
+                    if front[f] == i:
+                        seen = True
+                if not seen:
+                    front[nf] = i
+                    nf += 1
+        front[:nf].sort()
+        nr = 0
+        nphase = 0
+        for f in range(nf):
+            i = front[f]
+            ok = True
+            for j in range(qstart[i], qstart[i + 1]):
+                if queue[head[qs[j]]] != i:
+                    ok = False
+            if ok:
+                ready[nr] = i
+                nr += 1
+                if codes[i] <= M_PERM:
+                    nphase += 1
+        for r in range(nr):
+            i = ready[r]
+            if nphase and codes[i] > M_PERM:
+                continue
+            order[done] = i
+            done += 1
+            for j in range(qstart[i], qstart[i + 1]):
+                head[qs[j]] += 1
+    return order

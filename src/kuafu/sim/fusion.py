@@ -439,14 +439,16 @@ def compile_block(
     twin (`_lowering.lower`); both give the same program."""
     local = {q: j for j, q in enumerate(qubits)}
     micro = [_micro_of(np.asarray(m, dtype=complex), [local[q] for q in qs]) for m, qs in ops]
-    scheduled = _schedule([o for group in micro for o in group])
+    flat = [o for group in micro for o in group]
     if not compiled:
         lowering = _Lowering(len(qubits))
-        for op in scheduled:
+        for op in _schedule(flat):
             lowering.apply(op)
         return lowering.finish(qubits, len(ops))
+    encoded = _lowering.encode(flat)
+    order = _lowering.schedule(len(qubits), *encoded[:3])
     kinds, row_start, row_count, rows, par_start, params, aux, final_rows = _lowering.lower(
-        len(qubits), *_lowering.encode(scheduled))
+        len(qubits), order, *encoded)
     return BlockProgram(qubits, kinds, row_start, row_count, rows, par_start,
                         np.ascontiguousarray(params.real), np.ascontiguousarray(params.imag),
                         aux, final_rows, len(ops))
@@ -456,13 +458,34 @@ def _micro_of(matrix: np.ndarray, local: list[int]) -> list[tuple]:
     """`_micro`, remembered for multi-qubit gates (the same CX or CP on the same local qubits
     recurs throughout a circuit; classifying a 4x4 matrix costs ~20 us)."""
     if len(local) == 1:
-        return _micro(matrix, local)
+        return _micro_1q(matrix, local[0])
     return _micro_cached(matrix.tobytes(), matrix.shape[0], tuple(local))
 
 
 @functools.lru_cache(maxsize=4096)
 def _micro_cached(data: bytes, dim: int, local: tuple[int, ...]) -> list[tuple]:
     return _micro(np.frombuffer(data, dtype=complex).reshape(dim, dim), list(local))
+
+
+def _micro_1q(m: np.ndarray, q: int) -> list[tuple]:
+    """`_micro` of a 2x2 matrix in Python complex arithmetic (numpy scalars cost ~10x more;
+    a random circuit lowers hundreds of single-qubit gates)."""
+    a, b, c, d = m.ravel().tolist()
+    order = (q,)
+    if b == 0 and c == 0:
+        if abs(a - 1) <= 1e-15 and abs(d - 1) <= 1e-15:
+            return [("phase", order, np.ones(2, complex))]
+        return [("phase", order, np.array([a, d]))]
+    if a == 0 and d == 0:
+        return [("perm", order, (np.array([1, 0]), np.array([c, b])))]
+    cos, sin = abs(a), abs(c)
+    if not (a.imag or b.imag or c.imag or d.imag) or cos < 1e-12 or sin < 1e-12:
+        return [("rot", order, m)]
+    a0, a1 = a / cos, c / sin
+    b1 = -b / (a0 * sin)
+    return [("cphase", order, np.array([1, b1])),
+            ("rot", order, np.array([[cos, -sin], [sin, cos]], dtype=complex)),
+            ("cphase", order, np.array([a0, a1]))]
 
 
 def _micro(matrix: np.ndarray, local: list[int]) -> list[tuple]:
