@@ -31,28 +31,29 @@ _MAX_ROTATIONS = 3
 def encode(ops: list[tuple]) -> tuple[np.ndarray, ...]:
     """Micro-ops ("phase"|"cphase"|"perm"|"rot"|"dense", local qubits, data) as arrays:
     (codes, qubit starts, qubits, data starts, data, perm starts, perms)."""
-    n = len(ops)
-    codes = np.empty(n, np.int64)
-    qstart = np.zeros(n + 1, np.int64)
-    dstart = np.zeros(n + 1, np.int64)
-    pstart = np.zeros(n + 1, np.int64)
-    qs, data, perms = [], [], []
-    for i, (kind, qubits, d) in enumerate(ops):
-        codes[i] = _CODES[kind]
+    codes, qstart, dstart, pstart = [], [0], [0], [0]
+    qs: list[int] = []
+    data, perms = [], []
+    nd = npm = 0
+    for kind, qubits, d in ops:
+        codes.append(_CODES[kind])
         qs.extend(qubits)
-        qstart[i + 1] = len(qs)
+        qstart.append(len(qs))
         if kind == "perm":
-            perms.append(np.asarray(d[0], np.int64))
+            perms.append(d[0])
+            npm += len(d[0])
             d = d[1]
-            pstart[i + 1] = pstart[i] + len(perms[-1])
-        else:
-            pstart[i + 1] = pstart[i]
-        d = np.asarray(d, complex).reshape(-1)
+        pstart.append(npm)
+        d = d.ravel() if isinstance(d, np.ndarray) else np.asarray(d, complex)
         data.append(d)
-        dstart[i + 1] = dstart[i] + d.size
-    return (codes, qstart, np.array(qs, np.int64), dstart,
-            np.concatenate(data) if data else np.zeros(0, complex), pstart,
-            np.concatenate(perms) if perms else np.zeros(0, np.int64))
+        nd += d.size
+        dstart.append(nd)
+    return (np.array(codes, np.int64), np.array(qstart, np.int64), np.array(qs, np.int64),
+            np.array(dstart, np.int64),
+            np.concatenate(data).astype(complex, copy=False) if data else np.zeros(0, complex),
+            np.array(pstart, np.int64),
+            np.concatenate(perms).astype(np.int64, copy=False) if perms
+            else np.zeros(0, np.int64))
 
 
 @_jit(inline="always")
@@ -60,6 +61,20 @@ def _differ(a, b):
     """|a - b| > _SAME_PHASE, without the square root."""
     d = a - b
     return d.real * d.real + d.imag * d.imag > _SAME_PHASE * _SAME_PHASE
+
+
+@_jit(inline="always")
+def _group_offsets(q):
+    """(offset of each local index over the qubits `q`, their mask)."""
+    offs = np.zeros(1 << q.size, np.int64)
+    mask = 0
+    for j in range(q.size):
+        mask |= 1 << q[j]
+    for a in range(offs.size):
+        for j in range(q.size):
+            if a >> j & 1:
+                offs[a] |= 1 << q[j]
+    return offs, mask
 
 
 @_jit
@@ -95,6 +110,9 @@ def lower(k, order, codes, qstart, qs, dstart, data, pstart, perms):
     pend_u = np.empty((_MAX_ROTATIONS, 4), np.float64)
     npend = 0
     scratch = np.empty(dim, np.int64)
+    flush = np.empty(dim, np.int64)
+    spare_where = np.empty(dim, np.int64)
+    spare_phase = np.empty(dim, np.complex128)
     for i in order:
         code = codes[i]
         q = qs[qstart[i]:qstart[i + 1]]
@@ -114,55 +132,55 @@ def lower(k, order, codes, qstart, qs, dstart, data, pstart, perms):
                 params, st)
             npend = 0
         if code == M_PHASE:
-            for a in range(dim):
-                li = 0
-                for j in range(q.size):
-                    li |= ((a >> q[j]) & 1) << j
-                phase[a] *= d[li]
+            offs, qmask = _group_offsets(q)
+            for base in range(dim):
+                if base & qmask == 0:
+                    for li in range(offs.size):
+                        phase[base + offs[li]] *= d[li]
         elif code == M_CPHASE:
             cmask = 0
             for j in range(q.size - 1):
                 cmask |= 1 << q[j]
             tbit = 1 << q[q.size - 1]
-            for a in range(dim):
-                if a & cmask == cmask:
-                    phase[a] *= d[1] if a & tbit else d[0]
+            v0, v1 = d[0], d[1]
+            for base in range(0, dim, 2 * tbit):
+                if v0 != 1:
+                    for a in range(base, base + tbit):
+                        if a & cmask == cmask:
+                            phase[a] *= v0
+                if v1 != 1:
+                    for a in range(base + tbit, base + 2 * tbit):
+                        if a & cmask == cmask:
+                            phase[a] *= v1
         elif code == M_PERM:
             p = perms[pstart[i]:pstart[i + 1]]
-            new_where = np.empty(dim, np.int64)
-            new_phase = np.empty(dim, np.complex128)
-            qmask = 0
-            for j in range(q.size):
-                qmask |= 1 << q[j]
-            for a in range(dim):
-                li = 0
-                for j in range(q.size):
-                    li |= ((a >> q[j]) & 1) << j
-                m = p[li]
-                dest = a & ~qmask
-                for j in range(q.size):
-                    dest |= ((m >> j) & 1) << q[j]
-                new_where[dest] = where[a]
-                new_phase[dest] = phase[a] * d[li]
-            where = new_where
-            phase = new_phase
+            new_where, new_phase = spare_where, spare_phase
+            offs, qmask = _group_offsets(q)
+            for base in range(dim):
+                if base & qmask == 0:
+                    for li in range(offs.size):
+                        a = base + offs[li]
+                        dest = base + offs[p[li]]
+                        new_where[dest] = where[a]
+                        new_phase[dest] = phase[a] * d[li]
+            spare_where, spare_phase = where, phase
+            where, phase = new_where, new_phase
         elif code == M_ROT:
             cmask = 0
             for j in range(q.size - 1):
                 cmask |= 1 << q[j]
             tbit = 1 << q[q.size - 1]
             nx = 0
-            for a in range(dim):
-                if a & tbit == 0 and a & cmask == cmask:
-                    scratch[nx] = a
-                    nx += 1
-            xs = scratch[:nx].copy()
             nd = 0
-            flush = np.empty(2 * nx, np.int64)
-            for j in range(nx):
-                if _differ(phase[xs[j]], phase[xs[j] | tbit]):
-                    flush[nd] = xs[j]
-                    nd += 1
+            for base in range(0, dim, 2 * tbit):
+                for a in range(base, base + tbit):
+                    if a & cmask == cmask:
+                        scratch[nx] = a
+                        nx += 1
+                        if _differ(phase[a], phase[a | tbit]):
+                            flush[nd] = a
+                            nd += 1
+            xs = scratch[:nx]
             if nd:
                 for j in range(nd):
                     flush[nd + j] = flush[j] | tbit
