@@ -231,7 +231,12 @@ def compile_gates(
     if fusion is True or fusion == "blocks":
         width = block_width(num_qubits, precision)
         split = width if num_qubits > width else 0
-        return _lower_blocks(partition(gates, width, split=split))
+        blocks = partition(gates, width, split=split)
+        # A block on qubits 0..m-1 gathers each group as one contiguous run; one on, say,
+        # qubits 1..8 would transpose runs of 2 amplitudes (about 2x the cost): widen it.
+        blocks = [(tuple(range(qubits[-1] + 1)) if split and qubits[-1] < split else qubits, ops)
+                  for qubits, ops in blocks]
+        return _lower_blocks(blocks)
     if fusion is False:
         cost = CostModel(max_qubits=0)
     elif fusion == "matrix":
