@@ -6,10 +6,11 @@ it, over arrays of 2**k entries, a few passes per gate. In Python with numpy tha
 whole block is one call. The logic is `fusion._Lowering`'s, which stays as the readable
 reference and is tested against this one.
 
-Micro-operations arrive encoded as arrays (`encode`): a code per operation (`M_PHASE`,
-`M_CPHASE`, `M_PERM`, `M_ROT`, `M_DENSE`), its local qubits (controls first, target last for
-`M_CPHASE` and `M_ROT`), complex data (diagonal, the two phases, the permutation's phases,
-the 2x2 or the dense matrix row-major) and, for `M_PERM`, the permutation.
+Micro-operations arrive encoded as arrays (`fusion._encode_block`): a code per operation
+(`M_PHASE`, `M_CPHASE`, `M_PERM`, `M_ROT`, `M_DENSE`), its local qubits (controls first,
+target last for `M_CPHASE` and `M_ROT`), complex data (diagonal, the two phases, the
+permutation's phases, the 2x2 or the dense matrix row-major) and, for `M_PERM`, the
+permutation.
 """
 
 from __future__ import annotations
@@ -22,38 +23,9 @@ import numpy as np
 _jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
 
 M_PHASE, M_CPHASE, M_PERM, M_ROT, M_DENSE = 0, 1, 2, 3, 4
-_CODES = {"phase": M_PHASE, "cphase": M_CPHASE, "perm": M_PERM, "rot": M_ROT, "dense": M_DENSE}
 OP_PAIR_REAL, OP_PAIR_COMPLEX, OP_PHASE, OP_GROUP, OP_ROTATIONS = 0, 1, 2, 3, 4
 _SAME_PHASE = 1e-13
 _MAX_ROTATIONS = 3
-
-
-def encode(ops: list[tuple]) -> tuple[np.ndarray, ...]:
-    """Micro-ops ("phase"|"cphase"|"perm"|"rot"|"dense", local qubits, data) as arrays:
-    (codes, qubit starts, qubits, data starts, data, perm starts, perms)."""
-    codes, qstart, dstart, pstart = [], [0], [0], [0]
-    qs: list[int] = []
-    data, perms = [], []
-    nd = npm = 0
-    for kind, qubits, d in ops:
-        codes.append(_CODES[kind])
-        qs.extend(qubits)
-        qstart.append(len(qs))
-        if kind == "perm":
-            perms.append(d[0])
-            npm += len(d[0])
-            d = d[1]
-        pstart.append(npm)
-        d = d.ravel() if isinstance(d, np.ndarray) else np.asarray(d, complex)
-        data.append(d)
-        nd += d.size
-        dstart.append(nd)
-    return (np.array(codes, np.int64), np.array(qstart, np.int64), np.array(qs, np.int64),
-            np.array(dstart, np.int64),
-            np.concatenate(data).astype(complex, copy=False) if data else np.zeros(0, complex),
-            np.array(pstart, np.int64),
-            np.concatenate(perms).astype(np.int64, copy=False) if perms
-            else np.zeros(0, np.int64))
 
 
 @_jit(inline="always")

@@ -438,20 +438,86 @@ def compile_block(
     `compiled=False` runs the Python reference lowering (`_Lowering`) instead of its numba
     twin (`_lowering.lower`); both give the same program."""
     local = {q: j for j, q in enumerate(qubits)}
-    micro = [_micro_of(np.asarray(m, dtype=complex), [local[q] for q in qs]) for m, qs in ops]
-    flat = [o for group in micro for o in group]
     if not compiled:
+        micro = [_micro_of(np.asarray(m, dtype=complex), [local[q] for q in qs])
+                 for m, qs in ops]
         lowering = _Lowering(len(qubits))
-        for op in _schedule(flat):
+        for op in _schedule([o for group in micro for o in group]):
             lowering.apply(op)
         return lowering.finish(qubits, len(ops))
-    encoded = _lowering.encode(flat)
+    encoded = _encode_block(ops, local)
     order = _lowering.schedule(len(qubits), *encoded[:3])
     kinds, row_start, row_count, rows, par_start, params, aux, final_rows = _lowering.lower(
         len(qubits), order, *encoded)
     return BlockProgram(qubits, kinds, row_start, row_count, rows, par_start,
                         np.ascontiguousarray(params.real), np.ascontiguousarray(params.imag),
                         aux, final_rows, len(ops))
+
+
+def _encode_block(ops: Sequence[tuple[np.ndarray, Sequence[int]]],
+                  local: dict[int, int]) -> tuple[np.ndarray, ...]:
+    """The gates' micro-ops as the arrays `_lowering.lower` takes (codes, qubit starts,
+    qubits, data starts, data, permutation starts, permutations), built in lists: single-qubit
+    gates as in `_micro_1q` in Python complex arithmetic, multi-qubit gates from a cache of
+    their encoded micro-ops (a random circuit lowers hundreds of gates per block)."""
+    codes: list[int] = []
+    qs: list[int] = []
+    data: list[complex] = []
+    perms: list[int] = []
+    qstart, dstart, pstart = [0], [0], [0]
+    for m, gq in ops:
+        if len(gq) == 1:
+            q = local[gq[0]]
+            pieces = _encode_1q(*np.asarray(m).ravel().tolist(), q)
+        else:
+            m = np.asarray(m, dtype=complex)
+            pieces = _encoded_cached(m.tobytes(), m.shape[0], tuple(local[q] for q in gq))
+        for code, oq, od, op in pieces:
+            codes.append(code)
+            qs.extend(oq)
+            qstart.append(len(qs))
+            data.extend(od)
+            dstart.append(len(data))
+            perms.extend(op)
+            pstart.append(len(perms))
+    return (np.array(codes, np.int64), np.array(qstart, np.int64), np.array(qs, np.int64),
+            np.array(dstart, np.int64), np.array(data, complex), np.array(pstart, np.int64),
+            np.array(perms, np.int64))
+
+
+_CODE = {"phase": _lowering.M_PHASE, "cphase": _lowering.M_CPHASE, "perm": _lowering.M_PERM,
+         "rot": _lowering.M_ROT, "dense": _lowering.M_DENSE}
+
+
+def _encode_1q(a: complex, b: complex, c: complex, d: complex, q: int) -> tuple:
+    """`_micro_1q` of [[a, b], [c, d]], encoded: ((code, qubits, data, perm), ...)."""
+    if b == 0 and c == 0:
+        if abs(a - 1) <= 1e-15 and abs(d - 1) <= 1e-15:
+            return ((_lowering.M_PHASE, (q,), (1, 1), ()),)
+        return ((_lowering.M_PHASE, (q,), (a, d), ()),)
+    if a == 0 and d == 0:
+        return ((_lowering.M_PERM, (q,), (c, b), (1, 0)),)
+    cos, sin = abs(a), abs(c)
+    if not (a.imag or b.imag or c.imag or d.imag) or cos < 1e-12 or sin < 1e-12:
+        return ((_lowering.M_ROT, (q,), (a, b, c, d), ()),)
+    a0, a1 = a / cos, c / sin
+    b1 = -b / (a0 * sin)
+    return ((_lowering.M_CPHASE, (q,), (1, b1), ()),
+            (_lowering.M_ROT, (q,), (cos, -sin, sin, cos), ()),
+            (_lowering.M_CPHASE, (q,), (a0, a1), ()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded_cached(data: bytes, dim: int, local: tuple[int, ...]) -> tuple:
+    out = []
+    for kind, oq, od in _micro_cached(data, dim, local):
+        if kind == "perm":
+            out.append((_CODE[kind], tuple(oq), tuple(np.asarray(od[1], complex).tolist()),
+                        tuple(int(p) for p in od[0])))
+        else:
+            out.append((_CODE[kind], tuple(oq), tuple(np.asarray(od, complex).ravel().tolist()),
+                        ()))
+    return tuple(out)
 
 
 def _micro_of(matrix: np.ndarray, local: list[int]) -> list[tuple]:
