@@ -28,13 +28,8 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 def get_session(platform: PlatformDep) -> Iterator[Session]:
     """A session for the request, committed at its end (routes that must see their
     writes committed before answering call `session.commit()` themselves)."""
-    with platform.db.sessions() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with platform.db.session() as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
