@@ -421,8 +421,9 @@ MIN_ROW_BYTES = 512
 
 The micro-operations run over whole rows, and each call pays a fixed cost (row addresses,
 LLVM's overlap checks): at width 10 in single precision, rows of 64 floats (the 2**16
-amplitudes of BLOCK_BUFFER) made random-20's low blocks about 30 % slower than rows of 128
-(one thread: 5.0 -> 3.6 and 6.2 -> 3.9 ms). In double precision 64-float rows are already
+amplitudes of BLOCK_BUFFER) made random-20's low and mid blocks about 15 % slower than rows
+of 128 (one thread, wall time against an unchanged block; docs/sim-statevector.md). In
+double precision 64-float rows are already
 512 bytes, and 128 would overflow the L2 cache (measured slower)."""
 TILE_ROWS = 64
 """Rows per transposed tile when runs are short (TILE x TILE_ROWS floats stay in L1)."""
