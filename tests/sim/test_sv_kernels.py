@@ -124,13 +124,11 @@ def test_classify():
     assert classify(random_unitary(4, np.random.default_rng(1))) is GateKind.DENSE
 
 
-@pytest.mark.parametrize("max_qubits", [1, 2, 3, 4, 5])
-@pytest.mark.parametrize("seed", range(6))
-def test_fusion_preserves_the_product(max_qubits, seed):
-    rng = np.random.default_rng(seed)
-    n = 7
+def _random_structured_circuit(rng: np.random.Generator, n: int, size: int):
+    """`size` random gates of every structure on up to 3 of `n` qubits, a random state,
+    and that state after the gates (by the reference product)."""
     gates = []
-    for _ in range(60):
+    for _ in range(size):
         width = int(rng.choice([1, 1, 2, 2, 3]))
         qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
         kind = ["dense", "diagonal", "monomial", "controlled"][int(rng.integers(4))]
@@ -141,6 +139,13 @@ def test_fusion_preserves_the_product(max_qubits, seed):
     expected = state.copy()
     for m, q in gates:
         expected = reference_apply(expected, m, q)
+    return gates, state, expected
+
+
+@pytest.mark.parametrize("max_qubits", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", range(6))
+def test_fusion_preserves_the_product(max_qubits, seed):
+    gates, state, expected = _random_structured_circuit(np.random.default_rng(seed), 7, 60)
     fused = fuse(gates, CostModel(max_qubits=max_qubits))
     assert sum(g.num_gates for g in fused) == len(gates)
     assert all(len(g.qubits) <= max(max_qubits, 3) for g in fused)
@@ -159,20 +164,8 @@ def test_fusion_preserves_the_product(max_qubits, seed):
 def test_partition_and_block_programs_preserve_the_product(split, seed):
     """Light-cone blocks (low, high and general when split) in order give the circuit's state,
     with every block within its width and on its side of the split."""
-    rng = np.random.default_rng(100 + seed)
-    n = 8
-    gates = []
-    for _ in range(120):
-        width = int(rng.choice([1, 1, 2, 2, 3]))
-        qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
-        kind = ["dense", "diagonal", "monomial", "controlled"][int(rng.integers(4))]
-        if width == 1 and kind == "controlled":
-            kind = "dense"
-        gates.append((structured(kind, width, rng), qubits))
-    state = random_state(n, rng)
-    expected = state.copy()
-    for m, q in gates:
-        expected = reference_apply(expected, m, q)
+    gates, state, expected = _random_structured_circuit(np.random.default_rng(100 + seed),
+                                                        8, 120)
     blocks = partition(gates, 4, split=split)
     assert sum(len(ops) for _, ops in blocks) == len(gates)
     for qubits, ops in blocks:
