@@ -237,25 +237,35 @@ def _flush(where, phase, states, kinds, rstart, rcount, pst, aux, rows, params, 
 
 
 @_jit
-def _emit_rotations(k, where, pend_t, pend_u, npend, kinds, rstart, rcount, pst, aux, rows,
-                    params, st):
-    dim = 1 << k
-    g = 1 << npend
+def _grouped_states(k, qubits):
+    """Every state of `k` bits, group by group: the 2**len(qubits) states that differ only
+    on `qubits` are consecutive, bit j of the position in the group being qubits[j]."""
+    g = 1 << qubits.size
     mask = 0
-    for j in range(npend):
-        mask |= 1 << pend_t[j]
+    for j in range(qubits.size):
+        mask |= 1 << qubits[j]
     offs = np.zeros(g, np.int64)
     for a in range(g):
-        for j in range(npend):
+        for j in range(qubits.size):
             if a >> j & 1:
-                offs[a] |= 1 << pend_t[j]
-    r = np.empty(dim, np.int64)
+                offs[a] |= 1 << qubits[j]
+    out = np.empty(1 << k, np.int64)
     n = 0
-    for b in range(dim):
+    for b in range(1 << k):
         if b & mask == 0:
             for a in range(g):
-                r[n] = where[b + offs[a]]
+                out[n] = b + offs[a]
                 n += 1
+    return out
+
+
+@_jit
+def _emit_rotations(k, where, pend_t, pend_u, npend, kinds, rstart, rcount, pst, aux, rows,
+                    params, st):
+    groups = _grouped_states(k, pend_t[:npend])
+    r = np.empty(groups.size, np.int64)
+    for j in range(groups.size):
+        r[j] = where[groups[j]]
     p = np.empty(4 * npend, np.complex128)
     for j in range(npend):
         for c in range(4):
@@ -268,21 +278,7 @@ def _emit_rotations(k, where, pend_t, pend_u, npend, kinds, rstart, rcount, pst,
 def _dense(k, q, d, where, phase, kinds, rstart, rcount, pst, aux, rows, params, st):
     dim = 1 << k
     g = 1 << q.size
-    mask = 0
-    for j in range(q.size):
-        mask |= 1 << q[j]
-    offs = np.zeros(g, np.int64)
-    for a in range(g):
-        for j in range(q.size):
-            if a >> j & 1:
-                offs[a] |= 1 << q[j]
-    groups = np.empty(dim, np.int64)
-    n = 0
-    for b in range(dim):
-        if b & mask == 0:
-            for a in range(g):
-                groups[n] = b + offs[a]
-                n += 1
+    groups = _grouped_states(k, q)
     odd = np.empty(dim, np.int64)
     m = 0
     for s in range(0, dim, g):
