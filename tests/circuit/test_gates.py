@@ -12,7 +12,7 @@ import pytest
 
 from helpers import QELIB1_GATES, equal_up_to_phase
 from kuafu import qasm
-from kuafu.circuit import GATES, QuantumCircuit, gate_matrix, unitary
+from kuafu.circuit import GATES, QuantumCircuit, gate_definition, gate_matrix, unitary
 from kuafu.circuit.gates import inverse_steps
 
 ANGLES = (0.3, -1.1, 2.5, 0.7)
@@ -144,6 +144,23 @@ def test_matrix_matches_qiskit(name):
     ours = QuantumCircuit(spec.num_qubits)
     ours.append(name, list(range(spec.num_qubits)), values)
     np.testing.assert_allclose(unitary(ours), Operator(qiskit_circuit).data, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_definition_equals_the_matrix(name):
+    """Gates on three or more qubits have a definition (the one the compiler expands),
+    equal to their matrix up to a global phase; smaller gates are primitives."""
+    spec = GATES[name]
+    if spec.num_qubits < 3:
+        with pytest.raises(ValueError, match="primitive"):
+            gate_definition(name, params_for(name))
+        return
+    qc = QuantumCircuit(spec.num_qubits)
+    for step, positions, params in gate_definition(name, params_for(name)):
+        qc.append(step, positions, params)
+    direct = QuantumCircuit(spec.num_qubits)
+    direct.append(name, list(range(spec.num_qubits)), params_for(name))
+    assert equal_up_to_phase(unitary(qc), unitary(direct)), name
 
 
 @pytest.mark.parametrize("name", sorted(GATES))

@@ -8,7 +8,15 @@ Conventions used throughout Kuafu:
 """
 
 from .circuit import InstructionSet, QuantumCircuit
-from .gates import ALIASES, GATES, NON_UNITARY, GateSpec, canonical_name, gate_matrix
+from .gates import (
+    ALIASES,
+    GATES,
+    NON_UNITARY,
+    GateSpec,
+    canonical_name,
+    gate_definition,
+    gate_matrix,
+)
 from .instruction import ClassicalRegister, Condition, Instruction, QuantumRegister
 from .parameter import Parameter, ParameterExpression
 from .unitary import statevector, unitary
@@ -27,6 +35,7 @@ __all__ = [
     "QuantumCircuit",
     "QuantumRegister",
     "canonical_name",
+    "gate_definition",
     "gate_matrix",
     "statevector",
     "unitary",

@@ -22,6 +22,10 @@ import numpy as np
 _I2 = np.eye(2, dtype=complex)
 _SQ2 = 1 / math.sqrt(2)
 
+Step = tuple[str, tuple[int, ...], tuple]
+"""One step of a gate's definition or inverse: (gate name, positions among the gate's own
+qubit arguments, parameters)."""
+
 InverseRule = Callable[[tuple[float, ...]], tuple[str, tuple[float, ...]]]
 
 
@@ -36,8 +40,9 @@ class GateSpec:
         matrix: builds the exact unitary from the parameters.
         inverse: maps parameters to the (name, parameters) of the inverse gate, or None
             when the inverse is not a library gate (it is then taken from the definition).
-        definition: the gate's body as (name, qubit positions, parameter function) steps,
-            for gates whose inverse needs it.
+        definition: maps parameters to the gate's body as `Step`s over library gates (the
+            `qelib1.inc` definition), for every gate on three or more qubits; `inverse`
+            falls back on it, and the compiler expands such gates with it.
     """
 
     name: str
@@ -45,7 +50,7 @@ class GateSpec:
     num_params: int
     matrix: Callable[..., np.ndarray]
     inverse: InverseRule | None = None
-    definition: Callable[[tuple[float, ...]], list] | None = None
+    definition: Callable[[tuple[float, ...]], list[Step]] | None = None
 
 
 def u3_matrix(theta: float, phi: float, lam: float) -> np.ndarray:
@@ -126,8 +131,47 @@ def _same(name: str) -> InverseRule:
     return lambda p: (name, p)
 
 
-# Definitions needed to invert gates that have no inverse in the library.
-def _rccx_def(_p):
+# Definitions (qelib1.inc) of the gates on three or more qubits: the compiler expands them,
+# and `inverse_steps` uses them where the inverse is not itself a library gate.
+def _ccx_def(_p) -> list[Step]:
+    return [
+        ("h", (2,), ()), ("cx", (1, 2), ()), ("tdg", (2,), ()), ("cx", (0, 2), ()),
+        ("t", (2,), ()), ("cx", (1, 2), ()), ("tdg", (2,), ()), ("cx", (0, 2), ()),
+        ("t", (1,), ()), ("t", (2,), ()), ("h", (2,), ()), ("cx", (0, 1), ()),
+        ("t", (0,), ()), ("tdg", (1,), ()), ("cx", (0, 1), ()),
+    ]
+
+
+def _cswap_def(_p) -> list[Step]:
+    return [("cx", (2, 1), ()), ("ccx", (0, 1, 2), ()), ("cx", (2, 1), ())]
+
+
+def _c3x_def(_p) -> list[Step]:
+    a, b, c, d = 0, 1, 2, 3
+    p8 = math.pi / 8
+    seq: list[Step] = [("h", (d,), ())] + [("p", (q,), (p8,)) for q in (a, b, c, d)]
+    pattern = [
+        ((a, b), -1), ((a, b), 0), ((b, c), -1), ((a, c), 1), ((b, c), -1), ((a, c), 0),
+        ((c, d), -1), ((b, d), 1), ((c, d), -1), ((a, d), 1), ((c, d), -1), ((b, d), 1),
+        ((c, d), -1), ((a, d), 0),
+    ]
+    for (ctl, tgt), sign in pattern:
+        seq.append(("cx", (ctl, tgt), ()))
+        if sign:
+            seq.append(("p", (tgt,), (sign * p8,)))
+    return [*seq, ("h", (d,), ())]
+
+
+def _c4x_def(_p) -> list[Step]:
+    pi = math.pi
+    half = [("h", (4,), ()), ("cu1", (3, 4), (pi / 2,)), ("h", (4,), ()),
+            ("c3x", (0, 1, 2, 3), ())]
+    back = [("h", (4,), ()), ("cu1", (3, 4), (-pi / 2,)), ("h", (4,), ()),
+            ("c3x", (0, 1, 2, 3), ())]
+    return [*half, *back, ("c3sqrtx", (0, 1, 2, 4), ())]
+
+
+def _rccx_def(_p) -> list[Step]:
     pi = math.pi
     return [
         ("u2", (2,), (0, pi)), ("u1", (2,), (pi / 4,)), ("cx", (1, 2), ()),
@@ -136,7 +180,7 @@ def _rccx_def(_p):
     ]
 
 
-def _rc3x_def(_p):
+def _rc3x_def(_p) -> list[Step]:
     pi = math.pi
     return [
         ("u2", (3,), (0, pi)), ("u1", (3,), (pi / 4,)), ("cx", (2, 3), ()),
@@ -148,10 +192,10 @@ def _rc3x_def(_p):
     ]
 
 
-def _c3sqrtx_def(_p):
+def _c3sqrtx_def(_p) -> list[Step]:
     """Controlled^3 sqrt(X) as in qelib1.inc, with each `h; cu1(a); h` kept as one cu-step."""
     pi = math.pi
-    steps = []
+    steps: list[Step] = []
     pattern = [
         ((0, 3), pi / 8), ("cx", (0, 1)), ((1, 3), -pi / 8), ("cx", (0, 1)),
         ((1, 3), pi / 8), ("cx", (1, 2)), ((2, 3), -pi / 8), ("cx", (0, 2)),
@@ -209,15 +253,15 @@ def _gates() -> dict[str, GateSpec]:
                  lambda p: ("cu", (-pi / 2, -pi / 2, pi / 2, -pi / 4))),
         GateSpec("rxx", 2, 1, _rxx, _neg(0)),
         GateSpec("rzz", 2, 1, _rzz, _neg(0)),
-        GateSpec("ccx", 3, 0, _const(controlled(X, 2)), _same("ccx")),
-        GateSpec("cswap", 3, 0, _const(controlled(SWAP)), _same("cswap")),
+        GateSpec("ccx", 3, 0, _const(controlled(X, 2)), _same("ccx"), _ccx_def),
+        GateSpec("cswap", 3, 0, _const(controlled(SWAP)), _same("cswap"), _cswap_def),
         GateSpec("rccx", 3, 0, lambda: _matrix_of_definition(_rccx_def(()), 3),
                  None, _rccx_def),
         GateSpec("rc3x", 4, 0, lambda: _matrix_of_definition(_rc3x_def(()), 4),
                  None, _rc3x_def),
-        GateSpec("c3x", 4, 0, _const(controlled(X, 3)), _same("c3x")),
+        GateSpec("c3x", 4, 0, _const(controlled(X, 3)), _same("c3x"), _c3x_def),
         GateSpec("c3sqrtx", 4, 0, _const(controlled(SX, 3)), None, _c3sqrtx_def),
-        GateSpec("c4x", 5, 0, _const(controlled(X, 4)), _same("c4x")),
+        GateSpec("c4x", 5, 0, _const(controlled(X, 4)), _same("c4x"), _c4x_def),
     ]
     return {spec.name: spec for spec in specs}
 
@@ -259,7 +303,30 @@ def _cached_matrix(name: str, _values: tuple) -> np.ndarray:
     return matrix
 
 
-def inverse_steps(name: str, params: Sequence) -> list[tuple[str, tuple[int, ...], tuple]]:
+def gate_definition(name: str, params: Sequence = ()) -> list[Step]:
+    """A gate's definition: its body as `Step`s over library gates, as in `qelib1.inc`.
+
+    Every gate on three or more qubits has one; gates on one and two qubits are the
+    library's primitives (their matrices are exact) and have none.
+
+    Args:
+        name: a library gate name or alias.
+        params: the gate's parameters (numbers or symbolic expressions).
+
+    Raises:
+        ValueError: for an unknown gate, or one without a definition.
+
+    >>> gate_definition("cswap")
+    [('cx', (2, 1), ()), ('ccx', (0, 1, 2), ()), ('cx', (2, 1), ())]
+    """
+    spec = _spec(name)
+    if spec.definition is None:
+        raise ValueError(f"gate {spec.name!r} is a primitive of the library; it has no "
+                         "definition")
+    return spec.definition(tuple(params))
+
+
+def inverse_steps(name: str, params: Sequence) -> list[Step]:
     """The inverse of a gate as steps (name, qubit positions, params) over its arguments.
 
     Parameters may be numbers or symbolic expressions: the rules only negate and reorder.

@@ -1,9 +1,10 @@
 """Decomposition of every library gate into the natives rz, ry, rx and cz.
 
-Gates on three or more qubits are expanded by their `qelib1.inc` definitions; two-qubit
-gates by fixed rules where they are common (cx, cz, cp, crz, rzz, swap) and by the KAK
-synthesis otherwise; single-qubit gates by their Z-Y-Z angles. `measure`, `reset`,
-`barrier` and `delay` pass through, and a condition is copied onto every piece.
+Gates on three or more qubits are expanded by their `qelib1.inc` definitions (the gate
+library's `gate_definition`); two-qubit gates by fixed rules where they are common (cx,
+cz, cp, crz, rzz, swap) and by the KAK synthesis otherwise; single-qubit gates by their
+Z-Y-Z angles. `measure`, `reset`, `barrier` and `delay` pass through, and a condition is
+copied onto every piece.
 """
 
 from __future__ import annotations
@@ -11,55 +12,14 @@ from __future__ import annotations
 import math
 from functools import cache, lru_cache
 
-from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
-from ..circuit.gates import _c3sqrtx_def, _rc3x_def, _rccx_def
+from ..circuit import GATES, Instruction, QuantumCircuit, gate_definition, gate_matrix
+from ..circuit.gates import Step
 from ..errors import CompileError
 from .context import CompileContext
-from .synthesis import Step, one_qubit_steps, two_qubit_steps
+from .synthesis import one_qubit_steps, two_qubit_steps
 
 PI = math.pi
 NATIVE_1Q = frozenset({"rz", "ry", "rx"})
-
-
-def _ccx(_p) -> list[Step]:
-    return [
-        ("h", (2,), ()), ("cx", (1, 2), ()), ("tdg", (2,), ()), ("cx", (0, 2), ()),
-        ("t", (2,), ()), ("cx", (1, 2), ()), ("tdg", (2,), ()), ("cx", (0, 2), ()),
-        ("t", (1,), ()), ("t", (2,), ()), ("h", (2,), ()), ("cx", (0, 1), ()),
-        ("t", (0,), ()), ("tdg", (1,), ()), ("cx", (0, 1), ()),
-    ]
-
-
-def _cswap(_p) -> list[Step]:
-    return [("cx", (2, 1), ()), ("ccx", (0, 1, 2), ()), ("cx", (2, 1), ())]
-
-
-def _c3x(_p) -> list[Step]:
-    a, b, c, d = 0, 1, 2, 3
-    p8 = PI / 8
-    seq: list[Step] = [("h", (d,), ())] + [("p", (q,), (p8,)) for q in (a, b, c, d)]
-    pattern = [
-        ((a, b), -1), ((a, b), 0), ((b, c), -1), ((a, c), 1), ((b, c), -1), ((a, c), 0),
-        ((c, d), -1), ((b, d), 1), ((c, d), -1), ((a, d), 1), ((c, d), -1), ((b, d), 1),
-        ((c, d), -1), ((a, d), 0),
-    ]
-    for (ctl, tgt), sign in pattern:
-        seq.append(("cx", (ctl, tgt), ()))
-        if sign:
-            seq.append(("p", (tgt,), (sign * p8,)))
-    return [*seq, ("h", (d,), ())]
-
-
-def _c4x(_p) -> list[Step]:
-    half = [("h", (4,), ()), ("cu1", (3, 4), (PI / 2,)), ("h", (4,), ()),
-            ("c3x", (0, 1, 2, 3), ())]
-    back = [("h", (4,), ()), ("cu1", (3, 4), (-PI / 2,)), ("h", (4,), ()),
-            ("c3x", (0, 1, 2, 3), ())]
-    return [*half, *back, ("c3sqrtx", (0, 1, 2, 4), ())]
-
-
-_DEFINITIONS = {"ccx": _ccx, "cswap": _cswap, "c3x": _c3x, "c4x": _c4x,
-                "rccx": _rccx_def, "rc3x": _rc3x_def, "c3sqrtx": _c3sqrtx_def}
 
 
 def _h(q: int) -> list[Step]:
@@ -103,7 +63,7 @@ def native_steps(name: str, params: tuple[float, ...]) -> tuple[Step, ...]:
             return tuple(rule)
         return tuple(_expand_placeholders(two_qubit_steps(gate_matrix(name, params))))
     steps: list[Step] = []
-    for sub, qubits, sub_params in _DEFINITIONS[name](params):
+    for sub, qubits, sub_params in gate_definition(name, params):
         for n, pos, p in native_steps(sub, tuple(float(x) for x in sub_params)):
             steps.append((n, tuple(qubits[i] for i in pos), p))
     return tuple(steps)
@@ -166,7 +126,7 @@ def unroll(circuit: QuantumCircuit, *, context: CompileContext | None = None
 @cache
 def _expand(name: str) -> tuple[Step, ...]:
     steps: list[Step] = []
-    for sub, qubits, params in _DEFINITIONS[name](()):
+    for sub, qubits, params in gate_definition(name):
         if GATES[sub].num_qubits > 2:
             steps += [(n, tuple(qubits[i] for i in pos), p) for n, pos, p in _expand(sub)]
         else:

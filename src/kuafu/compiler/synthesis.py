@@ -16,8 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-Step = tuple[str, tuple[int, ...], tuple[float, ...]]
-"""(gate name, positions among the block's qubits, parameters)."""
+from ..circuit.gates import Step
 
 ATOL = 1e-9
 _PI4 = math.pi / 4
