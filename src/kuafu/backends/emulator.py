@@ -90,17 +90,7 @@ class EmulatedBackend(Backend):
         start = time.perf_counter()
         prepared = self._prepared(circuit, compile, optimization_level)
         compiled_at = time.perf_counter()
-        noise = None
-        method = "auto"
-        if self.noisy:
-            from ..sim.device_noise import noise_model_from_device
-
-            pauli = prepared.clifford and self.twirl_cliffords
-            noise = noise_model_from_device(self._device, prepared.active, pauli=pauli)
-            if pauli:
-                method = "stabilizer"
-        counts, used = simulate_counts(prepared.small, shots, noise=noise, seed=seed,
-                                       method=method)
+        counts, used = self._simulate(prepared, shots, seed)
         done = time.perf_counter()
         names = self._device.qubits
         return BackendResult(
@@ -114,6 +104,25 @@ class EmulatedBackend(Backend):
                       "active_qubits": [names[q] for q in prepared.active],
                       "noisy": self.noisy},
         )
+
+    def _simulate(self, prepared: _Prepared, shots: int, seed: int) -> tuple[dict[str, int], str]:
+        """Counts and method: noisy Clifford circuits on stim with the twirled noise when
+        stim can express them (it cannot condition a gate's noise on a classical bit),
+        everything else with the full noise on the method `kuafu.sim` chooses."""
+        if not self.noisy:
+            return simulate_counts(prepared.small, shots, seed=seed)
+        from ..sim.device_noise import noise_model_from_device
+        from ..sim.stabilizer import NotStabilizerError
+
+        if prepared.clifford and self.twirl_cliffords:
+            twirled = noise_model_from_device(self._device, prepared.active, pauli=True)
+            try:
+                return simulate_counts(prepared.small, shots, noise=twirled, seed=seed,
+                                       method="stabilizer")
+            except NotStabilizerError:
+                pass
+        noise = noise_model_from_device(self._device, prepared.active)
+        return simulate_counts(prepared.small, shots, noise=noise, seed=seed)
 
     def _prepared(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
         """The compiled, restricted circuit, from the cache when this circuit ran before."""
