@@ -4,13 +4,23 @@ Bit order: in every `counts` mapping the bitstring's rightmost character is
 classical bit 0 (the OpenQASM / Qiskit convention).
 """
 
-from .accounts import TokenCreate, TokenCreated, TokenPublic, UserCreate, UserPublic
+from .accounts import (
+    USER_NAME_PATTERN,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+)
 from .backends import (
+    CALIBRATION_FIGURE_LABEL,
     BackendDetail,
     BackendStatus,
     BackendStatusUpdate,
     BackendSummary,
     Calibration,
+    calibration_figure,
+    format_calibration_figure,
 )
 from .common import ErrorBody, Health, Metrics
 from .jobs import (
@@ -26,6 +36,8 @@ from .jobs import (
 )
 
 __all__ = [
+    "CALIBRATION_FIGURE_LABEL",
+    "USER_NAME_PATTERN",
     "BackendDetail",
     "BackendStatus",
     "BackendStatusUpdate",
@@ -48,4 +60,6 @@ __all__ = [
     "TokenPublic",
     "UserCreate",
     "UserPublic",
+    "calibration_figure",
+    "format_calibration_figure",
 ]

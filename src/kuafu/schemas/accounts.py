@@ -6,11 +6,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+USER_NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+"""A user name: 1 to 64 letters, digits, `.`, `_` or `-` (it appears in URLs and logs)."""
+
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str = Field(min_length=1, max_length=64, pattern=USER_NAME_PATTERN,
+                      description="1-64 letters, digits, '.', '_' or '-'")
     admin: bool = False
 
 
@@ -19,6 +23,7 @@ class UserPublic(BaseModel):
     name: str
     admin: bool
     created_at: datetime
+    disabled: bool = Field(False, description="a disabled user's tokens are refused")
 
 
 class TokenCreate(BaseModel):

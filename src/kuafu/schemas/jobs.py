@@ -46,6 +46,8 @@ class JobCreated(BaseModel):
 
     ids: list[str]
     replayed: bool = Field(False, description="true when an idempotency key matched earlier jobs")
+    notice: str | None = Field(None, description="what the submitter should know: the chip "
+                               "is in maintenance (with the reason) and the jobs will wait")
 
 
 class Calibration(BaseModel):
@@ -87,7 +89,12 @@ class JobPublic(BaseModel):
     finished_at: datetime | None = None
     attempts: int = 0
     queue_position: int | None = Field(None, description="jobs ahead of this one on its backend")
-    estimated_start: datetime | None = None
+    estimated_start: datetime | None = Field(
+        None, description="when a queued job should start, from the jobs ahead, the running "
+        "jobs and the workers, and a maintenance window's announced end; None when unknown "
+        "(maintenance with no end given: `notice` says so)")
+    notice: str | None = Field(None, description="why a queued job waits beyond its turn "
+                               "(its chip is in maintenance or offline, with the reason)")
     error: str | None = None
     qasm: str | None = None
     result: JobResult | None = None

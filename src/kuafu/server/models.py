@@ -56,6 +56,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -126,6 +127,7 @@ class BackendStatusOverride(Base):
     backend: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # expected back
     updated_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
