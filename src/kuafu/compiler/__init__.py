@@ -8,10 +8,14 @@ Every pass is a plain function `f(circuit, *, context) -> circuit` over a shared
 `CompileContext`; `passes_for(level)` lists a level's pipeline.
 """
 
+from .cancel_pairs import cancel_pairs
+from .consolidate_blocks import consolidate_blocks
 from .context import CompileContext
 from .decompose import decompose
+from .drop_identities import drop_identities
+from .elide_swaps import elide_swaps
 from .layout import best_region, sabre_layout
-from .optimize import cancel_pairs, consolidate_blocks, merge_single_qubit, optimize
+from .optimize import merge_single_qubit, optimize
 from .pipeline import CompiledCircuit, compile, passes_for
 from .routing import route
 from .synthesis import kak, two_qubit_cz_count
@@ -26,6 +30,8 @@ __all__ = [
     "compile",
     "consolidate_blocks",
     "decompose",
+    "drop_identities",
+    "elide_swaps",
     "kak",
     "merge_single_qubit",
     "optimize",

@@ -44,6 +44,24 @@ def _grow(events, k):
 
 
 @_jit
+def _record(events, k, kind, a, b):
+    """events[k] = (kind, a, b), `events` grown when full; returns `events`."""
+    events = _grow(events, k)
+    events[k, 0] = kind
+    events[k, 1] = a
+    events[k, 2] = b
+    return events
+
+
+@_jit
+def _swap(p, q, l2p, p2l):
+    """Swap the virtual qubits that sit on physical qubits p and q."""
+    vp, vq = p2l[p], p2l[q]
+    p2l[p], p2l[q] = vq, vp
+    l2p[vp], l2p[vq] = q, p
+
+
+@_jit
 def _by_virtual(gates, count, g0, g1, l2p, dist, ptr, items):
     """Bucket gates[:count] by the virtual qubits they touch (CSR; swaps leave it valid);
     return their summed distance."""
@@ -211,10 +229,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                 p, q = l2p[g0[g]], l2p[g1[g]]
                 if dist[p, q] == 1.0:
                     if record:
-                        events = _grow(events, k)
-                        events[k, 0] = 0
-                        events[k, 1] = g
-                        events[k, 2] = 0
+                        events = _record(events, k, 0, g, 0)
                     k += 1
                     done += 1
                     cost += _add_to_block(p, q, gcost[g], False, partner, bc, bn, bs,
@@ -276,15 +291,10 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                     if dist[r, q] == dist[p, q] - 1.0:
                         best = r
                         break
-                vp, vr = p2l[p], p2l[best]
-                p2l[p], p2l[best] = vr, vp
-                l2p[vp], l2p[vr] = best, p
+                _swap(p, best, l2p, p2l)
                 cost += _add_to_block(p, best, 0, True, partner, bc, bn, bs, resynth_min)
                 if record:
-                    events = _grow(events, k)
-                    events[k, 0] = 1
-                    events[k, 1] = p
-                    events[k, 2] = best
+                    events = _record(events, k, 1, p, best)
                 k += 1
                 swaps += 1
                 p = best
@@ -344,15 +354,10 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
             base_e += des[chosen]
         if partner[p] == q and bs[p] == 0 and bn[p] > 0:
             absorbed += 1
-        vp, vq = p2l[p], p2l[q]
-        p2l[p], p2l[q] = vq, vp
-        l2p[vp], l2p[vq] = q, p
+        _swap(p, q, l2p, p2l)
         cost += _add_to_block(p, q, 0, True, partner, bc, bn, bs, resynth_min)
         if record:
-            events = _grow(events, k)
-            events[k, 0] = 1
-            events[k, 1] = p
-            events[k, 2] = q
+            events = _record(events, k, 1, p, q)
         k += 1
         swaps += 1
         since_progress += 1

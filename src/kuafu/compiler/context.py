@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..devices import Device
+
+
+class Candidate(NamedTuple):
+    """A layout the layout trials found, and how to route it again as they did.
+
+    Attributes:
+        layout: virtual -> physical qubit the trial's best pass started from.
+        heuristic: the row of `sabre.HEURISTICS` the trial used.
+        seed: the seed of that pass.
+        backward: whether that pass routed the reversed circuit.
+    """
+
+    layout: list[int]
+    heuristic: int
+    seed: int | None
+    backward: bool
 
 
 @dataclass
@@ -20,9 +36,8 @@ class CompileContext:
         rng: the only source of randomness for the passes.
         initial_layout: virtual qubit -> physical qubit, set by the layout pass.
         final_layout: virtual qubit -> physical qubit after routing.
-        layout_candidates: the best few routings the layout trials found, best first,
-            as (layout the pass started from, heuristic row, seed, whether it was a
-            backward pass); routing reproduces them and tries more seeds.
+        layout_candidates: the best few routings the layout trials found, best first;
+            routing reproduces them and tries more seeds.
         wire_of: input qubit -> circuit qubit holding its state at the end, when a pass
             (`elide_swaps`) relabelled qubits instead of moving states.
         stats: figures passes record for the report (swaps inserted, trials, ...).
@@ -34,5 +49,5 @@ class CompileContext:
     initial_layout: list[int] | None = None
     final_layout: list[int] | None = None
     wire_of: list[int] | None = None
-    layout_candidates: list[tuple[list[int], int, int, bool]] | None = None
+    layout_candidates: list[Candidate] | None = None
     stats: dict[str, Any] = field(default_factory=dict)

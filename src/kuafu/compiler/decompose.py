@@ -61,7 +61,7 @@ def native_steps(name: str, params: tuple[float, ...]) -> tuple[Step, ...]:
         rule = _two_qubit_rule(name, params)
         if rule is not None:
             return tuple(rule)
-        return tuple(_expand_placeholders(two_qubit_steps(gate_matrix(name, params))))
+        return tuple(lower_steps(two_qubit_steps(gate_matrix(name, params))))
     steps: list[Step] = []
     for sub, qubits, sub_params in gate_definition(name, params):
         for n, pos, p in native_steps(sub, tuple(float(x) for x in sub_params)):
@@ -69,7 +69,9 @@ def native_steps(name: str, params: tuple[float, ...]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-def _expand_placeholders(steps: list[Step]) -> list[Step]:
+def lower_steps(steps: list[Step]) -> list[Step]:
+    """Natives for the steps of a synthesis (`two_qubit_steps`): its `unitary1q`
+    placeholders by their Z-Y-Z angles, its library gates by `native_steps`."""
     out: list[Step] = []
     for name, pos, params in steps:
         if name == "unitary1q":
@@ -80,6 +82,30 @@ def _expand_placeholders(steps: list[Step]) -> list[Step]:
             out += [(n, tuple(pos[i] for i in p2), p)
                     for n, p2, p in native_steps(name, tuple(params))]
     return out
+
+
+MAX_TWO_QUBIT_CZ = 3
+"""The most CZs any two-qubit unitary needs (KAK); the cost of a gate that cannot be told."""
+
+
+def cz_cost(name: str, params: tuple = ()) -> int:
+    """CZs a library gate costs once lowered by `native_steps` (its fixed rules).
+
+    Layout, routing and block re-synthesis all count with this function. A gate whose
+    cost cannot be told (not in the library, or with unbound parameters) counts as
+    `MAX_TWO_QUBIT_CZ`.
+    """
+    if name not in GATES:
+        return MAX_TWO_QUBIT_CZ
+    try:
+        return _cz_cost(name, tuple(float(p) for p in params))
+    except TypeError:  # an unbound parameter
+        return MAX_TWO_QUBIT_CZ
+
+
+@lru_cache(maxsize=4096)
+def _cz_cost(name: str, params: tuple[float, ...]) -> int:
+    return sum(1 for step in native_steps(name, params) if step[0] == "cz")
 
 
 def decompose(circuit: QuantumCircuit, *, context: CompileContext | None = None

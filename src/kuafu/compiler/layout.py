@@ -16,15 +16,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
-from ..circuit import GATES, QuantumCircuit
+from ..circuit import QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError
 from ._sabre import sabre_trials
-from .context import CompileContext
-from .decompose import native_steps
+from .consolidate_blocks import RESYNTH_MIN
+from .context import Candidate, CompileContext
+from .sabre import HEURISTICS, coupling_arrays, full_permutation, routing_dag
 
 # (layout trials, forward-backward iterations) per optimisation level
 LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (16, 2)}
@@ -32,17 +34,6 @@ CANDIDATES_KEPT = {0: 1, 1: 1, 2: 2, 3: 3}
 """How many of the best layouts routing tries (judged by the estimated CZs)."""
 REFINE = {0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (2, 4)}
 """(best trials, new trials from each) for a second round of layout trials."""
-RESYNTH_MIN = {0: 99, 1: 4, 2: 3, 3: 2}
-"""The smallest CZ cost of a SWAP-free block that `consolidate_blocks` re-synthesises."""
-HEURISTICS = np.array([
-    # ext_size, ext_weight, decay_delta, absorb_bonus, front_sum, decay_reset
-    [20, 0.5, 0.001, 0.5, 0.0, 0],
-    [20, 0.5, 0.001, 1.0, 0.0, 0],
-    [20, 0.5, 0.001, 0.5, 1.0, 5],
-    [20, 0.5, 0.001, 1.0, 1.0, 5],
-])
-"""The portfolio of SABRE settings (rows; see `_sabre.HP_*`): trial i uses row i mod len."""
-
 
 def qubit_scores(device: Device) -> np.ndarray:
     """Log-fidelity of each qubit's single-qubit gates and readout (closer to 0 is better)."""
@@ -93,101 +84,11 @@ def _best_region(device: Device, size: int, compactness: float) -> tuple[int, ..
     return best[1]
 
 
-DIAGONAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "u0"})
-DIAGONAL_2Q = frozenset({"cz", "cp", "cu1", "crz", "rzz"})
-
-
-def gate_cz_cost(inst) -> int:
-    """CZs a two-qubit instruction costs by the fixed rules (3 when it cannot be told)."""
-    if inst.name not in GATES or inst.is_parameterized:
-        return 3
-    return _cz_cost(inst.name, tuple(float(p) for p in inst.params))
-
-
-@lru_cache(maxsize=4096)
-def _cz_cost(name: str, params: tuple[float, ...]) -> int:
-    return sum(1 for step in native_steps(name, params) if step[0] == "cz")
-
-
-def routing_dag(instructions, num_qubits: int):
-    """The dependency DAG of the two-qubit gates, aware that diagonal gates commute.
-
-    On each qubit the two-qubit gates fall into layers: a run of diagonal gates (cz, cp,
-    crz, rzz) not interrupted by a non-diagonal operation is one layer whose gates may
-    run in any order; any other gate is a layer of its own. A gate waits for the whole
-    previous layer on each of its qubits.
-
-    Returns:
-        (g0, g1, succ_ptr, succ_idx, npred, gcost, positions): the gates' qubits, the DAG
-        in CSR form, each gate's CZ cost and its index in `instructions`.
-    """
-    g0: list[int] = []
-    g1: list[int] = []
-    gcost: list[int] = []
-    positions: list[int] = []
-    preds: list[set[int]] = []
-    layer: list[list[int]] = [[] for _ in range(num_qubits)]
-    prev: list[list[int]] = [[] for _ in range(num_qubits)]
-    open_diag = [False] * num_qubits
-    for pos, inst in enumerate(instructions):
-        if len(inst.qubits) == 2 and inst.name != "barrier":
-            g = len(g0)
-            diag = inst.name in DIAGONAL_2Q and inst.condition is None
-            before: set[int] = set()
-            for q in inst.qubits:
-                if not (diag and open_diag[q]):
-                    if layer[q]:
-                        prev[q] = layer[q]
-                    layer[q] = []
-                    open_diag[q] = diag
-                before.update(prev[q])
-                layer[q].append(g)
-            g0.append(inst.qubits[0])
-            g1.append(inst.qubits[1])
-            gcost.append(gate_cz_cost(inst))
-            positions.append(pos)
-            preds.append(before)
-        elif not (inst.name in DIAGONAL_1Q and inst.condition is None):
-            for q in inst.qubits:
-                if layer[q]:
-                    prev[q] = layer[q]
-                    layer[q] = []
-                open_diag[q] = False
-    m = len(g0)
-    succ: list[list[int]] = [[] for _ in range(m)]
-    for g, before in enumerate(preds):
-        for p in before:
-            succ[p].append(g)
-    ptr = np.zeros(m + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(s) for s in succ]) if m else []
-    idx = np.array([x for s in succ for x in sorted(s)], dtype=np.int64)
-    npred = np.array([len(b) for b in preds], dtype=np.int64)
-    return (np.array(g0, dtype=np.int64), np.array(g1, dtype=np.int64), ptr, idx, npred,
-            np.array(gcost, dtype=np.int64), positions)
-
-
-def coupling_arrays(device: Device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(neighbour offsets, neighbour indices, float distance matrix) for the kernels."""
-    ptr = np.zeros(device.num_qubits + 1, dtype=np.int64)
-    idx: list[int] = []
-    for q, nbs in enumerate(device.neighbors):
-        idx += nbs
-        ptr[q + 1] = len(idx)
-    return ptr, np.array(idx, dtype=np.int64), device.distance.astype(np.float64)
-
-
 def two_qubit_pairs(circuit: QuantumCircuit) -> np.ndarray:
     """The (q0, q1) of every two-qubit gate, in order."""
     pairs = [inst.qubits for inst in circuit.instructions
              if len(inst.qubits) == 2 and inst.name != "barrier"]
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
-
-
-def full_permutation(layout: Sequence[int], num_physical: int) -> np.ndarray:
-    """A virtual->physical permutation: the circuit's qubits first, ancillas after."""
-    used = set(layout)
-    rest = [p for p in range(num_physical) if p not in used]
-    return np.array(list(layout) + rest, dtype=np.int64)
 
 
 def _greedy_start(pairs: np.ndarray, num_virtual: int, region: list[int],
@@ -233,18 +134,24 @@ def _log_fidelities(device: Device) -> tuple[np.ndarray, np.ndarray]:
     return qubit_scores(device), links
 
 
-def _trials(problem, starts, iterations, context):
-    """SABRE trials from `starts`: [(estimated CZs, layout, heuristic row, seed, backward)]."""
-    ptr, idx, dist, fwd, rev = problem
-    n = ptr.shape[0] - 1
+class _Trial(NamedTuple):
+    cost: float  # the kernel's estimate of the CZs after block re-synthesis
+    candidate: Candidate
+
+
+def _trials(problem, starts, iterations, context) -> list[_Trial]:
+    """SABRE trials from `starts`, each with the estimated CZs of its best pass."""
+    coupling, fwd, rev = problem
+    n = coupling.nbr_ptr.shape[0] - 1
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
     rows = np.arange(len(starts)) % len(HEURISTICS)
     costs, layouts, used, backward = sabre_trials(
-        ptr, idx, dist, fwd, rev, np.stack([full_permutation(s, n) for s in starts]),
+        *coupling, fwd.arrays, rev.arrays, np.stack([full_permutation(s, n) for s in starts]),
         seeds, iterations, HEURISTICS[rows], RESYNTH_MIN[context.optimization_level])
     nv = len(starts[0])
-    return [(float(costs[i]), [int(p) for p in layouts[i][:nv]], int(rows[i]), int(used[i]),
-             bool(backward[i])) for i in range(len(starts))]
+    return [_Trial(float(costs[i]), Candidate([int(p) for p in layouts[i][:nv]], int(rows[i]),
+                                              int(used[i]), bool(backward[i])))
+            for i in range(len(starts))]
 
 
 def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit:
@@ -264,18 +171,19 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     starts = [greedy] + [list(context.rng.permutation(region)) for _ in range(trials - 1)]
     n = device.num_qubits
     level = context.optimization_level
-    problem = (*coupling_arrays(device), routing_dag(circuit.instructions, n)[:6],
-               routing_dag(circuit.instructions[::-1], n)[:6])
+    problem = (coupling_arrays(device), routing_dag(circuit.instructions, n),
+               routing_dag(circuit.instructions[::-1], n))
     found = _trials(problem, starts, iterations, context)
     top, repeats = REFINE[level]
     if top:
-        best = sorted(found, key=lambda f: f[0])[:top]
-        found += _trials(problem, [f[1] for f in best for _ in range(repeats)], iterations,
-                         context)
-    fidelity = {tuple(f[1]): layout_fidelity(device, f[1], pairs) for f in found}
-    found.sort(key=lambda f: (f[0], -fidelity[tuple(f[1])]))
-    context.initial_layout = found[0][1]
-    context.layout_candidates = [f[1:] for f in found[:CANDIDATES_KEPT[level]]]
+        best = sorted(found, key=lambda t: t.cost)[:top]
+        found += _trials(problem, [t.candidate.layout for t in best for _ in range(repeats)],
+                         iterations, context)
+    fidelity = {tuple(t.candidate.layout): layout_fidelity(device, t.candidate.layout, pairs)
+                for t in found}
+    found.sort(key=lambda t: (t.cost, -fidelity[tuple(t.candidate.layout)]))
+    context.initial_layout = found[0].candidate.layout
+    context.layout_candidates = [t.candidate for t in found[:CANDIDATES_KEPT[level]]]
     context.stats["layout_region"] = region
     context.stats["layout_trials"] = len(starts)
     return circuit

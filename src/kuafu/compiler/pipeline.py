@@ -12,10 +12,13 @@ import numpy as np
 from ..circuit import QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError
+from .consolidate_blocks import consolidate_blocks
 from .context import CompileContext
 from .decompose import unroll
+from .drop_identities import drop_identities
+from .elide_swaps import elide_swaps
 from .layout import sabre_layout
-from .optimize import consolidate_blocks, drop_identities, elide_swaps, optimize
+from .optimize import optimize
 from .routing import route
 from .validate import validate
 

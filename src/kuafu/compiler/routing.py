@@ -9,16 +9,16 @@ so measurements and the conditions that read them keep their order.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..circuit import Instruction, QuantumCircuit, QuantumRegister
-from ._sabre import sabre_route
-from .context import CompileContext
-from .layout import HEURISTICS, RESYNTH_MIN, coupling_arrays, full_permutation, routing_dag
+from .context import Candidate, CompileContext
+from .sabre import HEURISTICS, Routing, coupling_arrays, full_permutation, route_once, routing_dag
 
 ROUTING_TRIALS = {0: 1, 1: 4, 2: 4, 3: 4}
 """Routings per layout candidate (the first reuses the trial that found the layout)."""
-
 
 
 def split_barriers(circuit: QuantumCircuit) -> QuantumCircuit:
@@ -54,19 +54,25 @@ def route(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit
         raise ValueError("route needs a device in the context")
     segments = _segments(split_barriers(circuit).instructions)
     candidates = context.layout_candidates or [
-        (context.initial_layout or list(range(circuit.num_qubits)), 0, None, False)]
+        Candidate(context.initial_layout or list(range(circuit.num_qubits)), 0, None, False)]
     if len(segments) > 1:
-        out, final, swaps, absorbed = _route_segments(circuit, segments, candidates[0][0],
-                                                      context)
-        layout = candidates[0][0]
+        out, run = _route_segments(circuit, segments, candidates[0].layout, context)
     else:
-        out, final, swaps, absorbed, layout = _route_one(circuit, segments[0], candidates,
-                                                         context)
-    context.initial_layout = list(layout)
-    context.final_layout = [int(final[v]) for v in range(circuit.num_qubits)]
-    context.stats["swaps"] = swaps
-    context.stats["absorbable_swaps"] = absorbed
+        out, run = _route_one(circuit, segments[0], candidates, context)
+    context.initial_layout = list(run.layout)
+    context.final_layout = [int(run.final[v]) for v in range(circuit.num_qubits)]
+    context.stats["swaps"] = run.swaps
+    context.stats["absorbable_swaps"] = run.absorbed
     return out
+
+
+class _Run(NamedTuple):
+    """A routing of a whole circuit: where it started and ended, what it cost."""
+
+    layout: list[int]  # virtual -> physical at the start
+    final: np.ndarray  # virtual -> physical (ancillas included) at the end
+    swaps: int
+    absorbed: int
 
 
 def _empty_like(circuit: QuantumCircuit, n: int) -> QuantumCircuit:
@@ -75,47 +81,38 @@ def _empty_like(circuit: QuantumCircuit, n: int) -> QuantumCircuit:
     return out
 
 
-def _kernel(dag, l2p, hp_row, seed, context, arrays):
-    g0, g1, succ_ptr, succ_idx, npred, gcost = dag
-    ptr, idx, dist = arrays
-    return sabre_route(ptr, idx, dist, g0, g1, succ_ptr, succ_idx, npred, gcost, l2p, seed,
-                       HEURISTICS[hp_row], RESYNTH_MIN[context.optimization_level], True)
-
-
-def _route_one(circuit, segment, candidates, context):
+def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _Run]:
     """Route a circuit without conditions: every candidate as its trial routed it (a
     backward pass read in reverse) and with a few more seeds; the best by estimate wins."""
-    device = context.device
-    n = device.num_qubits
+    n = context.device.num_qubits
     level = context.optimization_level
-    arrays = coupling_arrays(device)
+    coupling = coupling_arrays(context.device)
     dag = routing_dag(segment, n)
     rev_dag = None
-    runs = []
+    runs: list[tuple[Routing, list[int]]] = []  # (routing, the layout it starts from)
     for layout, row, seed, backward in candidates:
         configs = []
         if backward:
             if rev_dag is None:
                 rev_dag = routing_dag(segment[::-1], n)
             start = full_permutation(layout, n)
-            events, k, final, sw, ab, cost = _kernel(rev_dag[:6], start, row, seed, context,
-                                                     arrays)
-            events = _reversed_events(events[:k], rev_dag[6], dag[6], len(segment))
-            layout = [int(p) for p in final[:len(layout)]]
-            runs.append((cost, sw, len(runs), events, start, sw, ab, layout))
+            r = route_once(rev_dag, coupling, start, row, seed, level)
+            events = _reversed_events(r.events, rev_dag.positions, dag.positions, len(segment))
+            layout = [int(p) for p in r.final[:len(layout)]]
+            runs.append((r._replace(events=events, final=start), layout))
         elif seed is not None:
             configs.append((row, seed))
         configs += [(i % len(HEURISTICS), int(context.rng.integers(0, 2**31 - 1)))
                     for i in range(ROUTING_TRIALS[level] - len(configs) - backward)]
         l2p = full_permutation(layout, n)
         for hp_row, s in configs:
-            events, k, final, sw, ab, cost = _kernel(dag[:6], l2p, hp_row, s, context, arrays)
-            runs.append((cost, sw, len(runs), events[:k].copy(), final, sw, ab, layout))
-    cost, _, _, events, final, sw, ab, layout = min(runs, key=lambda r: r[:3])
+            runs.append((route_once(dag, coupling, l2p, hp_row, s, level), layout))
+    best = min(range(len(runs)), key=lambda i: (runs[i][0].cost, runs[i][0].swaps, i))
+    routing, layout = runs[best]
     out = _empty_like(circuit, n)
-    _emit(segment, dag[6], events, full_permutation(layout, n), out)
-    context.stats["cz_estimate"] = int(cost)
-    return out, final, sw, ab, layout
+    _emit(segment, dag.positions, routing.events, full_permutation(layout, n), out)
+    context.stats["cz_estimate"] = int(routing.cost)
+    return out, _Run(layout, routing.final, routing.swaps, routing.absorbed)
 
 
 def _reversed_events(events, rev_positions, positions, length):
@@ -128,30 +125,28 @@ def _reversed_events(events, rev_positions, positions, length):
     return out
 
 
-def _route_segments(circuit, segments, layout, context):
+def _route_segments(circuit, segments, layout, context) -> tuple[QuantumCircuit, _Run]:
     """Route segment after segment (a condition starts a new one), each by the best of a
     few trials by estimate."""
-    device = context.device
-    n = device.num_qubits
-    arrays = coupling_arrays(device)
+    n = context.device.num_qubits
+    level = context.optimization_level
+    coupling = coupling_arrays(context.device)
     l2p = full_permutation(layout, n)
     out = _empty_like(circuit, n)
     swaps = absorbed = 0
     for segment in segments:
         dag = routing_dag(segment, n)
         best = None
-        for i in range(ROUTING_TRIALS[context.optimization_level]):
+        for i in range(ROUTING_TRIALS[level]):
             seed = int(context.rng.integers(0, 2**31 - 1))
-            events, k, final, sw, ab, cost = _kernel(dag[:6], l2p, i % len(HEURISTICS), seed,
-                                                     context, arrays)
-            if best is None or (cost, sw) < best[:2]:
-                best = (cost, sw, events[:k].copy(), final, ab)
-        _, sw, events, final, ab = best
-        _emit(segment, dag[6], events, l2p.copy(), out)
-        l2p = final
-        swaps += sw
-        absorbed += ab
-    return out, l2p, swaps, absorbed
+            r = route_once(dag, coupling, l2p, i % len(HEURISTICS), seed, level)
+            if best is None or (r.cost, r.swaps) < (best.cost, best.swaps):
+                best = r
+        _emit(segment, dag.positions, best.events, l2p.copy(), out)
+        l2p = best.final
+        swaps += best.swaps
+        absorbed += best.absorbed
+    return out, _Run(layout, l2p, swaps, absorbed)
 
 
 def _emit(segment, twoq, events, l2p, out) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import cmath
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from ..circuit.gates import Step
+from ..circuit.gates import Step, gate_matrix
 
 ATOL = 1e-9
 _PI4 = math.pi / 4
@@ -41,6 +42,37 @@ def wrap_angle(angle: float) -> float:
     """`angle` brought into (-pi, pi]."""
     a = math.remainder(angle, 2 * math.pi)
     return math.pi if a == -math.pi else a
+
+
+# ----- 2x2 matrices as four entries ------------------------------------------------------
+Mat2 = tuple[complex, complex, complex, complex]
+"""A 2x2 matrix as (m00, m01, m10, m11): plain complex arithmetic beats numpy at this size."""
+
+
+def entries_1q(name: str, params) -> Mat2:
+    """A single-qubit library gate's matrix as four entries (fast for rz, ry and rx)."""
+    if name not in ("rz", "ry", "rx"):
+        return _fixed_entries(name, tuple(params))
+    h = 0.5 * float(params[0])
+    c, s = math.cos(h), math.sin(h)
+    if name == "rz":
+        return complex(c, -s), 0j, 0j, complex(c, s)
+    if name == "ry":
+        return complex(c), complex(-s), complex(s), complex(c)
+    return complex(c), complex(0, -s), complex(0, -s), complex(c)
+
+
+@lru_cache(maxsize=4096)
+def _fixed_entries(name: str, params: tuple) -> Mat2:
+    m = gate_matrix(name, tuple(float(p) for p in params))
+    return complex(m[0, 0]), complex(m[0, 1]), complex(m[1, 0]), complex(m[1, 1])
+
+
+def mul_2x2(x: Mat2, y: Mat2) -> Mat2:
+    """The product x @ y of two 2x2 matrices given as entries."""
+    a, b, c, d = x
+    e, f, g, h = y
+    return a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h
 
 
 # ----- one qubit -------------------------------------------------------------------------

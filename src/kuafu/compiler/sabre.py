@@ -1,0 +1,164 @@
+"""What the SABRE kernel (`_sabre.py`) reads and returns, in Python: shared by layout and routing.
+
+The kernel works on integer arrays only. `routing_dag` turns a circuit's two-qubit gates
+into its commutation-aware dependency DAG (`RoutingDag`), `coupling_arrays` a device's
+coupling map into neighbour lists and distances (`Coupling`), and `route_once` runs the
+kernel once and hands back a `Routing`. `HEURISTICS` is the portfolio of kernel settings
+the trials draw from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ..devices import Device
+from ._sabre import sabre_route
+from .consolidate_blocks import RESYNTH_MIN
+from .decompose import cz_cost
+
+HEURISTICS = np.array([
+    # ext_size, ext_weight, decay_delta, absorb_bonus, front_sum, decay_reset
+    [20, 0.5, 0.001, 0.5, 0.0, 0],
+    [20, 0.5, 0.001, 1.0, 0.0, 0],
+    [20, 0.5, 0.001, 0.5, 1.0, 5],
+    [20, 0.5, 0.001, 1.0, 1.0, 5],
+])
+"""The portfolio of SABRE settings (rows; see `_sabre.HP_*`): trial i uses row i mod len."""
+
+DIAGONAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "u0"})
+DIAGONAL_2Q = frozenset({"cz", "cp", "cu1", "crz", "rzz"})
+
+
+class RoutingDag(NamedTuple):
+    """The two-qubit gates of a circuit and their dependencies, as the kernel reads them.
+
+    Attributes:
+        g0, g1: each gate's (virtual) qubits.
+        succ_ptr, succ_idx: the DAG in CSR form (the successors of gate g are
+            `succ_idx[succ_ptr[g]:succ_ptr[g + 1]]`).
+        npred: how many gates must run before each one.
+        gcost: each gate's CZ cost (`decompose.cz_cost`).
+        positions: each gate's index in the instruction list it was built from.
+    """
+
+    g0: np.ndarray
+    g1: np.ndarray
+    succ_ptr: np.ndarray
+    succ_idx: np.ndarray
+    npred: np.ndarray
+    gcost: np.ndarray
+    positions: list[int]
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The six arrays the kernel takes, in its argument order."""
+        return (self.g0, self.g1, self.succ_ptr, self.succ_idx, self.npred, self.gcost)
+
+
+class Coupling(NamedTuple):
+    """A device's coupling map for the kernel: neighbours in CSR form and distances."""
+
+    nbr_ptr: np.ndarray
+    nbr_idx: np.ndarray
+    dist: np.ndarray
+
+
+class Routing(NamedTuple):
+    """One run of the kernel.
+
+    Attributes:
+        events: one row per step: (0, gate, 0) runs gate `gate` of the DAG, (1, p, q) swaps
+            physical qubits p and q.
+        final: the virtual -> physical layout at the end.
+        swaps: SWAPs inserted.
+        absorbed: SWAPs placed right after a gate on the same pair (block re-synthesis
+            merges them).
+        cost: the estimated CZ count after block re-synthesis.
+    """
+
+    events: np.ndarray
+    final: np.ndarray
+    swaps: int
+    absorbed: int
+    cost: int
+
+
+def routing_dag(instructions, num_qubits: int) -> RoutingDag:
+    """The dependency DAG of the two-qubit gates, aware that diagonal gates commute.
+
+    On each qubit the two-qubit gates fall into layers: a run of diagonal gates (cz, cp,
+    crz, rzz) not interrupted by a non-diagonal operation is one layer whose gates may
+    run in any order; any other gate is a layer of its own. A gate waits for the whole
+    previous layer on each of its qubits.
+    """
+    g0: list[int] = []
+    g1: list[int] = []
+    gcost: list[int] = []
+    positions: list[int] = []
+    preds: list[set[int]] = []
+    layer: list[list[int]] = [[] for _ in range(num_qubits)]
+    prev: list[list[int]] = [[] for _ in range(num_qubits)]
+    open_diag = [False] * num_qubits
+    for pos, inst in enumerate(instructions):
+        if len(inst.qubits) == 2 and inst.name != "barrier":
+            g = len(g0)
+            diag = inst.name in DIAGONAL_2Q and inst.condition is None
+            before: set[int] = set()
+            for q in inst.qubits:
+                if not (diag and open_diag[q]):
+                    if layer[q]:
+                        prev[q] = layer[q]
+                    layer[q] = []
+                    open_diag[q] = diag
+                before.update(prev[q])
+                layer[q].append(g)
+            g0.append(inst.qubits[0])
+            g1.append(inst.qubits[1])
+            gcost.append(cz_cost(inst.name, inst.params))
+            positions.append(pos)
+            preds.append(before)
+        elif not (inst.name in DIAGONAL_1Q and inst.condition is None):
+            for q in inst.qubits:
+                if layer[q]:
+                    prev[q] = layer[q]
+                    layer[q] = []
+                open_diag[q] = False
+    m = len(g0)
+    succ: list[list[int]] = [[] for _ in range(m)]
+    for g, before in enumerate(preds):
+        for p in before:
+            succ[p].append(g)
+    ptr = np.zeros(m + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(s) for s in succ]) if m else []
+    idx = np.array([x for s in succ for x in sorted(s)], dtype=np.int64)
+    npred = np.array([len(b) for b in preds], dtype=np.int64)
+    return RoutingDag(np.array(g0, dtype=np.int64), np.array(g1, dtype=np.int64), ptr, idx,
+                      npred, np.array(gcost, dtype=np.int64), positions)
+
+
+def coupling_arrays(device: Device) -> Coupling:
+    """The device's neighbour lists (CSR) and float distance matrix for the kernel."""
+    ptr = np.zeros(device.num_qubits + 1, dtype=np.int64)
+    idx: list[int] = []
+    for q, nbs in enumerate(device.neighbors):
+        idx += nbs
+        ptr[q + 1] = len(idx)
+    return Coupling(ptr, np.array(idx, dtype=np.int64), device.distance.astype(np.float64))
+
+
+def full_permutation(layout: Sequence[int], num_physical: int) -> np.ndarray:
+    """A virtual->physical permutation: the circuit's qubits first, ancillas after."""
+    used = set(layout)
+    rest = [p for p in range(num_physical) if p not in used]
+    return np.array(list(layout) + rest, dtype=np.int64)
+
+
+def route_once(dag: RoutingDag, coupling: Coupling, l2p: np.ndarray, heuristic: int,
+               seed: int, level: int) -> Routing:
+    """Route `dag` from layout `l2p` with heuristic row `heuristic` and `seed`."""
+    events, k, final, swaps, absorbed, cost = sabre_route(
+        *coupling, *dag.arrays, l2p, seed, HEURISTICS[heuristic], RESYNTH_MIN[level], True)
+    return Routing(events[:k].copy(), final, swaps, absorbed, cost)
