@@ -3,8 +3,9 @@
 The scheduler hands each job to `run_task` through a handle, chosen once from the
 settings by `make_handle`:
 
-* `ExecutorHandle`: a local `spawn` process pool; it replaces a pool broken by a
-  dead worker.
+* `ExecutorHandle`: a local `WorkerPool` of `spawn`ed processes (`kuafu.server.pool`):
+  it says when a worker starts a job, stops one job by killing its worker, and
+  replaces a worker that died or was killed without disturbing the others.
 * `DaskExecutorHandle` (`kuafu serve --cluster tcp://HOST:8786`): submits to a
   `distributed.Client` with the job's priority, and turns every way Dask can lose a
   job (a killed worker, the scheduler connection gone) into `WorkerLostError`, so
@@ -19,23 +20,24 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
-import multiprocessing
 import os
-import shutil
 import signal
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .pool import JobStopped, WorkerLostError, WorkerPool
 
 if TYPE_CHECKING:
     from .core.config import Settings
+
+__all__ = ["ClusterUnavailable", "DaskExecutorHandle", "ExecutorHandle", "JobStopped",
+           "RunTimeExceeded", "Task", "WorkerLostError", "is_worker_lost", "make_handle",
+           "run_task", "warm_up"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class RunTimeExceeded(RuntimeError):
 def run_task(task: Task) -> dict[str, Any]:
     """Run one attempt of a job in a worker; domain failures propagate as exceptions."""
     started = time.perf_counter()
-    with _marked(task.job_id), _time_limit(task.time_limit):
+    with _time_limit(task.time_limit):
         if task.delay:
             time.sleep(task.delay)
         from .services import execution
@@ -80,28 +82,6 @@ def run_task(task: Task) -> dict[str, Any]:
     # the whole job in the worker (the scheduler sizes its prefetch and estimates by it)
     result["durations"]["worker"] = time.perf_counter() - started
     return result
-
-
-_MARK: Path | None = None
-"""In a local pool's worker: the file naming the job it runs now (`ExecutorHandle`)."""
-
-
-def _mark_worker(directory: str) -> None:
-    """Pool initializer: this worker writes the job it runs to `directory/<pid>`."""
-    global _MARK
-    _MARK = Path(directory) / str(os.getpid())
-
-
-@contextlib.contextmanager
-def _marked(job_id: str) -> Iterator[None]:
-    if _MARK is None:
-        yield
-        return
-    _MARK.write_text(job_id)
-    try:
-        yield
-    finally:
-        _MARK.write_text("")
 
 
 @contextlib.contextmanager
@@ -154,35 +134,15 @@ def warm_up() -> int:
     return os.getpid()
 
 
-class WorkerLostError(RuntimeError):
-    """The worker of a job went away before answering (its machine died, or the
-    cluster dropped the job): run the job again rather than fail it."""
-
-
 class ClusterUnavailable(RuntimeError):
     """`--cluster` names no Dask scheduler that answers, or Dask is not installed."""
 
 
 def is_worker_lost(exc: BaseException) -> bool:
     """Whether `exc` says the worker died (retry the job) rather than the job failed."""
-    if isinstance(exc, BrokenProcessPool | WorkerLostError):
+    if isinstance(exc, WorkerLostError):
         return True
     return type(exc).__name__ in {"KilledWorker", "CommClosedError"}
-
-
-def make_executor(workers: int, marks: Path | None = None) -> Executor:
-    """The default executor: a pool of `workers` processes started fresh (`spawn`).
-
-    `spawn` rather than `fork`: the server process runs threads (uvicorn, the
-    scheduler), and forking a threaded process can deadlock the child. With `marks`,
-    each worker names the job it runs in a file there (see `ExecutorHandle.died_running`).
-    """
-    if marks is None:
-        return ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("spawn"))
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_mark_worker, initargs=(str(marks),))
 
 
 def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
@@ -197,113 +157,41 @@ def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
     return ExecutorHandle(settings.workers)
 
 
-def _marks_dir() -> Path:
-    """A fresh directory for the workers' job files; those of servers that were killed
-    (and so could not remove theirs) are removed."""
-    for old in Path(tempfile.gettempdir()).glob("kuafu-pool-*-*"):
-        pid = old.name.split("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"kuafu-pool-{os.getpid()}-"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
 class ExecutorHandle:
-    """Owns the executor; makes a new pool when a dead worker has broken the old one.
-
-    One worker's death breaks a `ProcessPoolExecutor`: every job in it fails with
-    `BrokenProcessPool`, though only one ran in the process that died. So that the
-    others are not charged an attempt (and failed after a few unlucky deaths), each
-    worker names the job it runs in a file, and `died_running` tells them apart.
-    """
+    """Runs jobs in a local `WorkerPool` (see `kuafu.server.pool`): a job is running
+    exactly while a worker holds it, `stop` kills the one worker of a job, and a worker
+    that dies or is killed is replaced (warmed up) without touching the others."""
 
     kind = "local"
     cluster_workers: int | None = None  # not a cluster
 
-    def __init__(self, workers: int, executor: Executor | None = None) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._own = executor is None
-        self._marks = _marks_dir() if self._own else None
-        self.executor = executor or make_executor(workers, self._marks)
+        self.executor = WorkerPool(workers, initializer=warm_up)
 
-    def died_running(self, job_id: str) -> bool | None:
-        """Whether `job_id` ran in a worker that died (None: cannot tell).
+    def submit(self, task: Task, on_start: Callable[[], None] | None = None) -> Future:
+        """Queue one attempt of a job; `on_start()` is called as a worker starts it."""
+        return self.executor.submit_observed(on_start, run_task, task)
 
-        Called from the future's callback as the pool breaks: Python fails the futures
-        before it stops the surviving workers, so the dead ones are those that died.
-        The pool sees a death when the worker's pipes close, a moment before the
-        process can be reaped, hence the short wait for an exit code.
-        """
-        processes = dict(getattr(self.executor, "_processes", None) or {})
-        if self._marks is None or not processes:
-            return None
-        deadline = time.monotonic() + 1.0
-        while not (dead := [pid for pid, p in processes.items() if p.exitcode is not None]):
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.01)
-        for pid in dead:
-            with contextlib.suppress(OSError):
-                if (self._marks / str(pid)).read_text() == job_id:
-                    return True
-        return False
-
-    def submit(self, task: Task) -> Future:
-        try:
-            return self.executor.submit(run_task, task)
-        except BrokenProcessPool:
-            self.rebuild()
-            return self.executor.submit(run_task, task)
+    def stop(self, future: Future) -> bool:
+        """Cancel a job (killing its worker if it runs); returns whether it ran."""
+        return self.executor.stop(future)
 
     def warm(self, wait: float = 0) -> None:
-        """Start every worker with a tiny job; wait up to `wait` s for them to finish."""
-        futures = [self.executor.submit(warm_up) for _ in range(self.workers)]
-        if wait:
-            done, _ = concurrent.futures.wait(futures, timeout=wait)
-            if len(done) < len(futures):
-                logger.warning("workers still warming up after %.0f s", wait)
+        """Wait up to `wait` s for every worker to start and warm up (each runs
+        `warm_up` before its first job, a replaced one too)."""
+        if wait and not self.executor.wait_ready(wait):
+            logger.warning("workers still warming up after %.0f s", wait)
 
     def rebuild_if_broken(self) -> None:
-        if getattr(self.executor, "_broken", False):
-            self.rebuild()
-
-    def rebuild(self) -> None:
-        if not self._own:
-            return
-        logger.warning("a worker process died; starting a new process pool")
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = make_executor(self.workers, self._marks)
-        # jobs wait in the queue, not behind warm-ups in a worker: a job handed over
-        # is then running, and a worker's death is charged only to what it ran
-        self.warm(wait=60)
+        """Nothing to do: the pool replaces a dead worker by itself."""
 
     def worker_pids(self) -> list[int]:
-        processes = getattr(self.executor, "_processes", None) or {}
-        return sorted(processes)
-
-    def stop_stuck(self) -> None:
-        """Kill the pool's processes: one of them runs a job that ignored its run-time
-        limit, and a pool does not say which. The other jobs they ran are requeued as
-        after any worker's death, and a new pool starts."""
-        if not self._own:
-            return
-        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                process.kill()
+        return self.executor.pids()
 
     def shutdown(self) -> None:
-        if self._own:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            shutil.rmtree(self._marks, ignore_errors=True)
+        """Kill the workers; the scheduler requeues what they ran (a clean stop)."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutorHandle:
@@ -386,8 +274,11 @@ class DaskExecutorHandle:
         return self._totals
 
     # ----- running jobs -----------------------------------------------------------------
-    def submit(self, task: Task) -> Future:
+    def submit(self, task: Task, on_start: Callable[[], None] | None = None) -> Future:
         """One Dask task for this attempt of the job, as a `concurrent.futures.Future`.
+
+        The client is not told when a Dask worker starts the task, so `on_start()` is
+        called as it is handed to the cluster.
 
         Raises:
             WorkerLostError: the scheduler is out of reach (the job is requeued).
@@ -397,7 +288,16 @@ class DaskExecutorHandle:
         key = f"kuafu-job-{task.job_id}-{task.attempt}-{uuid.uuid4().hex[:8]}"
         dask_future = self.client.submit(run_task, task, key=key, priority=task.priority,
                                          pure=False)
+        if on_start is not None:
+            on_start()
         return self._bridge(dask_future)
+
+    def stop(self, future: Future) -> bool:
+        """Cancel the job's Dask task. A thread already running it finishes (no signal
+        reaches it) and its answer is ignored; returns False (the client cannot tell
+        whether it ran)."""
+        future.cancel()
+        return False
 
     def _bridge(self, dask_future: Any) -> Future:
         """A standard future settled by the Dask one; cancelling it cancels the task."""
@@ -434,9 +334,6 @@ class DaskExecutorHandle:
     def rebuild_if_broken(self) -> None:
         self._reconnect_if_closed()
 
-    def rebuild(self) -> None:
-        self._reconnect_if_closed()
-
     def _reconnect_if_closed(self) -> None:
         """Dask's client retries a lost scheduler for `connect_timeout` s, then closes;
         from then on a background thread tries again every few seconds."""
@@ -465,14 +362,6 @@ class DaskExecutorHandle:
 
     def worker_pids(self) -> list[int]:
         return []  # processes on other machines; see `cluster_workers`
-
-    def died_running(self, job_id: str) -> bool | None:
-        """Unknown here; Dask itself retries a task whose worker died."""
-        return None
-
-    def stop_stuck(self) -> None:
-        """Nothing to kill from here: cancelling the job's future released its Dask
-        task (a thread already running it finishes, and its answer is ignored)."""
 
     def shutdown(self) -> None:
         """Close the client: Dask forgets its tasks, and running jobs are requeued by

@@ -276,7 +276,10 @@ def statuses(platform: Platform, session: Session, user: User,
 def cancel(platform: Platform, session: Session, user: User, job_id: str) -> CancelResponse:
     """Cancel a queued or running job, saying whether it had started.
 
-    A running job's worker is not interrupted; its result is discarded when it comes.
+    The row changes first (committed); then the scheduler takes the job back from the
+    executor: a running job's worker is stopped (a local one is killed and replaced),
+    so its slot goes to the next job, and nothing is written for it, as its row is no
+    longer running.
     """
     job = get_job(session, user, job_id)
     status = JobStatus(job.status)
@@ -284,16 +287,21 @@ def cancel(platform: Platform, session: Session, user: User, job_id: str) -> Can
         return CancelResponse(id=job.id, status=status, cancelled=False,
                               started=job.started_at is not None,
                               message=f"the job is already {status}; nothing to cancel")
-    started = status == JobStatus.RUNNING and not platform.scheduler.try_cancel(job.id)
+    # a worker may have started it a moment before the scheduler claims it
+    started = status == JobStatus.RUNNING or platform.scheduler.started(job.id)
     reason = "cancelled by the user" + (" while running" if started else " before it started")
-    changed = session.execute(
-        update(Job).where(Job.id == job.id, Job.status == status.value)
-        .values(status=JobStatus.CANCELLED, finished_at=utcnow(), error=reason)
-        .execution_options(synchronize_session=False)).rowcount
+    with platform.db.writing():
+        changed = session.execute(
+            update(Job).where(Job.id == job.id, Job.status == status.value)
+            .values(status=JobStatus.CANCELLED, finished_at=utcnow(), error=reason)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed:
+            session.commit()
     if not changed:  # it moved on meanwhile (started, or finished): look again
         session.expire(job)
         return cancel(platform, session, user, job_id)
+    platform.scheduler.stop_job(job.id)
     return CancelResponse(
         id=job.id, status=JobStatus.CANCELLED, cancelled=True, started=started,
-        message="cancelled while running; its result will be discarded" if started
+        message="cancelled while running; its computation was stopped" if started
         else "cancelled before it started")

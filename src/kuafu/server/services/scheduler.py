@@ -4,10 +4,15 @@ One thread per server. Its order, within each backend's queue: priority first
 (higher first), then fair share between users (a user's k-th waiting job ranks
 behind every other user's (k - running)-th), then arrival. Backends take turns.
 
-The job's row is the truth: a job is claimed by a conditional UPDATE
-(queued -> running, attempts + 1), and an outcome is written only if the row is
-still `running` with the same attempt number, so a late answer from a worker that
-was given up on, or a job cancelled meanwhile, changes nothing.
+The job's row is the truth. The scheduler hands the executor a few jobs more than it
+has workers (`capacity`), so that a worker never waits for the next pass; those stay
+`queued` in the store until a worker starts one. Then the job is claimed by a
+conditional UPDATE (queued -> running, attempts + 1), batched with the outcomes of the
+pass, so a job shows `running` only once it runs, at no extra write per job. A job
+cancelled before its claim is not claimed, and its worker is stopped. An outcome is
+written only if the row is still `running` with the same attempt number, so a late
+answer from a worker that was given up on, or a job cancelled meanwhile, changes
+nothing.
 """
 
 from __future__ import annotations
@@ -39,10 +44,13 @@ jobs_table = Job.__table__
 
 @dataclass
 class _Flight:
+    """A job handed to the executor (queued in the store until a worker starts it)."""
+
     user_id: int
     backend: str
     attempt: int
-    started: float
+    dispatched: float
+    started: float | None = None  # when a worker started it (monotonic)
     future: Any = None
     stopped: bool = False  # failed by the run-time watchdog
 
@@ -59,8 +67,14 @@ def _worker_seconds(result: dict[str, Any]) -> float | None:
 
 
 RUN_TIME_GRACE = 10.0
-"""Seconds past twice the run-time limit after which the watchdog fails a job (twice:
-a job handed to the executor may first wait for one ahead of it in the same worker)."""
+"""Seconds past the run-time limit after which the watchdog fails a running job."""
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A worker started the job: claim it in the store."""
+
+    job_id: str
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,6 @@ class _Outcome:
     result: dict[str, Any] | None = None
     error: str | None = None
     lost: bool = False
-    charged: bool = True  # a lost job: whether the death counts as one of its attempts
 
 
 class Scheduler:
@@ -83,7 +96,8 @@ class Scheduler:
         self.executor = executor
         self.events = events or JobEvents()
         self._in_flight: dict[str, _Flight] = {}
-        self._outcomes: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        # starts and outcomes, in the order they happened (a job's start comes first)
+        self._events: queue.SimpleQueue[_Started | _Outcome] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kuafu-scheduler", daemon=True)
@@ -97,7 +111,7 @@ class Scheduler:
         # built once: a pass runs them on every submission, and building costs more
         # than SQLite takes to answer them
         self._pick_statement = _pick_statement(self._agent_served)
-        self._claim_statement = _claim_statement()
+        self._reserved_statement = _reserved_statement()
 
     # ----- life cycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -193,10 +207,19 @@ class Scheduler:
         times = self._run_times.get(backend)
         return sum(times) / len(times) if times else 0.05
 
-    def try_cancel(self, job_id: str) -> bool:
-        """Stop a job the executor has not started yet; True if that worked."""
+    def started(self, job_id: str) -> bool:
+        """Whether a worker has started the job (it may not be claimed in the store yet)."""
         flight = self._in_flight.get(job_id)
-        return bool(flight and flight.future is not None and flight.future.cancel())
+        return flight is not None and flight.started is not None
+
+    def stop_job(self, job_id: str) -> bool:
+        """Take a job back from the executor, stopping its computation if it runs (a
+        local worker is killed and replaced); returns whether it was running. Call it
+        after the job's row has left `running`, so that nothing is written for it."""
+        flight = self._in_flight.get(job_id)
+        if flight is None or flight.future is None:
+            return False
+        return self.executor.stop(flight.future) or flight.started is not None
 
     # ----- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
@@ -224,91 +247,111 @@ class Scheduler:
         self._renewed = time.monotonic()
         return True
 
+    def _on_start(self, job_id: str) -> None:
+        flight = self._in_flight.get(job_id)
+        if flight is not None:
+            flight.started = time.monotonic()
+        self._events.put(_Started(job_id))
+        self._wake.set()
+
     def _on_done(self, job_id: str, attempt: int, future) -> None:
         if future.cancelled():
             outcome = _Outcome(job_id, attempt, error="cancelled before it started")
         elif (exc := future.exception()) is not None:
             if is_worker_lost(exc):
-                # a pool breaks as a whole: charge only the job whose worker died
-                charged = self.executor.died_running(job_id) is not False
-                outcome = _Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True,
-                                   charged=charged)
+                outcome = _Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True)
             else:
                 outcome = _Outcome(job_id, attempt, error=f"{type(exc).__name__}: {exc}")
         else:
             outcome = _Outcome(job_id, attempt, result=future.result())
-        self._outcomes.put(outcome)
+        self._events.put(outcome)
         self._wake.set()
 
     def _collect(self) -> None:
-        """Write the outcomes that arrived; if the store refuses (away, read-only),
-        they are kept and written on a later pass, and their jobs keep their slots."""
-        outcomes: list[_Outcome] = []
+        """Claim the jobs that workers started and write the outcomes that arrived, in
+        one transaction; if the store refuses (away, read-only), they are kept and
+        written on a later pass, and their jobs keep their slots."""
+        events: list[_Started | _Outcome] = []
         while True:
             try:
-                outcomes.append(self._outcomes.get_nowait())
+                events.append(self._events.get_nowait())
             except queue.Empty:
                 break
-        if not outcomes:
+        if not events:
             return
+        starts = [e.job_id for e in events if isinstance(e, _Started)]
+        outcomes = [e for e in events if isinstance(e, _Outcome)]
         try:
-            ended = self._record(outcomes)
+            claimed, ended = self._record(starts, outcomes)
         except Exception:
-            for o in outcomes:
-                self._outcomes.put(o)
+            for e in events:
+                self._events.put(e)
             raise
+        for job_id in set(starts) - claimed:  # cancelled before its claim: stop it
+            if (flight := self._in_flight.get(job_id)) is not None and flight.future:
+                self.executor.stop(flight.future)
         for o in outcomes:
             flight = self._in_flight.get(o.job_id)
             if flight is not None and flight.attempt == o.attempt:
                 del self._in_flight[o.job_id]
                 if o.result is not None:
                     seconds = _worker_seconds(o.result)
-                    if seconds is None:  # an executor that does not say: since dispatch
-                        seconds = time.monotonic() - flight.started
+                    if seconds is None:  # an executor that does not say: since its start
+                        seconds = time.monotonic() - (flight.started or flight.dispatched)
                     self._run_times[flight.backend].append(seconds)
                     self._worker_times.append(max(seconds, 1e-6))
         if any(o.lost for o in outcomes):
             self.executor.rebuild_if_broken()
         self.events.notify([o.job_id for o in outcomes], ended={r.id: r for r in ended})
 
-    def _record(self, outcomes: list[_Outcome]) -> list[Any]:
-        """Write the outcomes; returns the rows of the jobs that ended (every column but
-        the program), which long polls waiting on them answer with."""
+    def _record(self, starts: list[str],
+                outcomes: list[_Outcome]) -> tuple[set[str], list[Any]]:
+        """Claim the started jobs, then write the outcomes; returns the ids claimed and
+        the rows of the jobs that ended (every column but the program), which long
+        polls waiting on them answer with."""
         now = utcnow()
         rows = [self._outcome_row(o, now) for o in outcomes]
         finals = [r for r in rows if r["b_status"] != JobStatus.QUEUED.value]
-        retries = [{"b_id": r["b_id"], "b_attempt": r["b_attempt"], "b_error": r["b_error"],
-                    "b_refund": int(r.get("b_uncharged", False))}
+        retries = [{"b_id": r["b_id"], "b_attempt": r["b_attempt"], "b_error": r["b_error"]}
                    for r in rows if r["b_status"] == JobStatus.QUEUED.value]
         ended = []
         with self.db.writing(), self.db.engine.begin() as conn:
+            claimed: set[str] = set()
+            if starts:
+                if conn.dialect.name == "postgresql" and not rows:
+                    # a claim lost in a crash of PostgreSQL leaves its job queued, and
+                    # the job runs again (its outcome finds no running row): no need to
+                    # wait for the disk, which costs a pass ~3.5 ms here
+                    conn.execute(_CLAIM_WITHOUT_FLUSH)
+                claimed = set(conn.execute(_CLAIM, {"ids": starts, "now": now}).scalars())
             for row in finals:  # one by one: an UPDATE of many rows returns none
                 if (written := conn.execute(_FINISH, row).first()) is not None:
                     ended.append(written)
             if retries:
                 conn.execute(_REQUEUE, retries)
-        return ended
+        return claimed, ended
 
     def _enforce_run_time(self) -> None:
         """The backstop of the workers' own run-time limit (`executor._time_limit`): a
-        job in the executor long past the limit (a Dask worker thread, which no signal
-        reaches, or a worker stuck in one C call) is failed with the reason, its future
-        cancelled, and a local pool's processes killed."""
+        job running long past the limit (in a Dask worker thread, which no signal
+        reaches, or stuck in one C call) is failed with the reason, then stopped (a
+        local worker is killed and replaced)."""
         limit = self.settings.max_run_seconds
         now = time.monotonic()
-        stuck = [(job_id, flight) for job_id, flight in list(self._in_flight.items())
-                 if not flight.stopped and now - flight.started > 2 * limit + RUN_TIME_GRACE]
-        for job_id, flight in stuck:
+        stuck = [(job_id, flight, now - flight.started)
+                 for job_id, flight in list(self._in_flight.items())
+                 if not flight.stopped and flight.started is not None
+                 and now - flight.started > limit + RUN_TIME_GRACE]
+        for job_id, flight, seconds in stuck:
             flight.stopped = True
-            logger.error("job %s: %.0f s in the executor, over the run-time limit of %g s; "
-                         "stopping it", job_id, now - flight.started, limit)
-            self._outcomes.put(_Outcome(job_id, flight.attempt, error=(
-                f"RunTimeExceeded: stopped by the scheduler after {now - flight.started:.0f} s"
+            logger.error("job %s: running for %.0f s, over the run-time limit of %g s; "
+                         "stopping it", job_id, seconds, limit)
+            # queued before the stop's own outcome, so it is the one written
+            self._events.put(_Outcome(job_id, flight.attempt, error=(
+                f"RunTimeExceeded: stopped by the scheduler after {seconds:.0f} s"
                 f", past the run-time limit of {limit:g} s")))
-            if flight.future is not None:
-                flight.future.cancel()
+            self.executor.stop(flight.future)
         if stuck:
-            self.executor.stop_stuck()
             self._wake.set()
 
     def _outcome_row(self, o: _Outcome, now: datetime) -> dict[str, Any]:
@@ -316,9 +359,6 @@ class Scheduler:
                "b_error": o.error, "b_finished": now}
         if o.result is not None:
             row["b_status"] = JobStatus.DONE.value
-        elif o.lost and not o.charged:
-            row.update(b_status=JobStatus.QUEUED.value, b_uncharged=True,
-                       b_error="requeued: another job's worker died in the same pool")
         elif o.lost and o.attempt < self.settings.max_attempts:
             row.update(b_status=JobStatus.QUEUED.value,
                        b_error=f"{o.error} (attempt {o.attempt} of "
@@ -339,16 +379,17 @@ class Scheduler:
         picked = self._pick(free)
         if not picked:
             return
-        tasks = self._claim(picked)
+        tasks = self._tasks(picked)
         for task, user_id in tasks:
             flight = _Flight(user_id, task.backend, task.attempt, time.monotonic())
             self._in_flight[task.job_id] = flight
             try:
-                future = self.executor.submit(task)
-            except Exception as exc:  # the job is claimed: it must not stay `running`
+                future = self.executor.submit(
+                    task, on_start=lambda j=task.job_id: self._on_start(j))
+            except Exception as exc:  # still queued in the store: a later pass retries
                 logger.exception("could not hand job %s to the executor", task.job_id)
-                self._outcomes.put(_Outcome(task.job_id, task.attempt, lost=True,
-                                            error=f"executor refused the job: {exc}"))
+                self._events.put(_Outcome(task.job_id, task.attempt, lost=True,
+                                          error=f"executor refused the job: {exc}"))
                 self._wake.set()
                 continue
             flight.future = future
@@ -359,7 +400,8 @@ class Scheduler:
         """Ids of up to `free` jobs to run next, in scheduling order."""
         running = Counter(f.user_id for f in list(self._in_flight.values()))
         with self.db.engine.connect() as conn:
-            rows = conn.execute(self._pick_statement, {"free": free}).all()
+            rows = conn.execute(self._pick_statement,
+                                {"free": free, "reserved": list(self._in_flight)}).all()
         queues: dict[str, list[Any]] = defaultdict(list)
         for row in rows:
             queues[row.backend].append(row)
@@ -381,19 +423,15 @@ class Scheduler:
                     picked.append(row.id)
         return picked
 
-    def _claim(self, ids: list[str]) -> list[tuple[Task, int]]:
-        with self.db.writing(), self.db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # a claim lost in a crash of PostgreSQL leaves its job queued, and the
-                # job runs again (its outcome finds no running row): no need to wait for
-                # the disk, which costs a pass ~3.5 ms here
-                conn.execute(_CLAIM_WITHOUT_FLUSH)
-            claimed = conn.execute(self._claim_statement, {"ids": ids, "now": utcnow()}).all()
-        by_id = {row.id: row for row in claimed}
+    def _tasks(self, ids: list[str]) -> list[tuple[Task, int]]:
+        """The picked jobs, read (still queued) as the attempt they are about to run."""
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(self._reserved_statement, {"ids": ids}).all()
+        by_id = {row.id: row for row in rows}
         delay = self.settings.worker_delay
         limit = self.settings.max_run_seconds
-        return [(Task(r.id, r.attempts, r.qasm, r.backend, r.shots, r.compile, r.seed, delay,
-                      r.priority, limit), r.user_id)
+        return [(Task(r.id, r.attempts + 1, r.qasm, r.backend, r.shots, r.compile, r.seed,
+                      delay, r.priority, limit), r.user_id)
                 for i in ids if (r := by_id.get(i)) is not None]
 
 
@@ -411,12 +449,20 @@ _FINISH = (update(jobs_table).where(_STILL_RUNNING)
 `Job` reads (`group`), so `jobs.to_public` can answer with it."""
 _REQUEUE = (update(jobs_table).where(_STILL_RUNNING)
             .values(status=JobStatus.QUEUED.value, error=bindparam("b_error"),
-                    started_at=None, attempts=jobs_table.c.attempts - bindparam("b_refund")))
+                    started_at=None))
+_CLAIM = (update(jobs_table)
+          .where(jobs_table.c.id.in_(bindparam("ids", expanding=True)),
+                 jobs_table.c.status == JobStatus.QUEUED.value)
+          .values(status=JobStatus.RUNNING.value, started_at=bindparam("now"),
+                  attempts=jobs_table.c.attempts + 1)
+          .returning(jobs_table.c.id))
+"""queued -> running for the started jobs still queued, counting the attempt."""
 
 
 def _pick_statement(agent_served: list[str]) -> Any:
     """Each user's first `free` queued jobs per backend, in their own order (priority,
-    then arrival), with that rank; held backends and agent-served ones left out."""
+    then arrival), with that rank; held backends, agent-served ones and the jobs
+    already handed to the executor (`reserved`) left out."""
     jobs = jobs_table.c
     held = select(BackendStatusOverride.backend).where(  # maintenance or offline
         BackendStatusOverride.status != "online")
@@ -425,18 +471,16 @@ def _pick_statement(agent_served: list[str]) -> Any:
     inner = (select(jobs.id, jobs.backend, jobs.user_id, jobs.priority, jobs.created_at,
                     rank.label("rank"))
              .where(jobs.status == JobStatus.QUEUED.value, jobs.backend.not_in(held),
-                    jobs.backend.not_in(agent_served))
+                    jobs.backend.not_in(agent_served),
+                    jobs.id.not_in(bindparam("reserved", expanding=True)))
              .subquery())
     return select(inner).where(inner.c.rank <= bindparam("free"))
 
 
-def _claim_statement() -> Any:
-    """queued -> running for the ids still queued, counting the attempt."""
+def _reserved_statement() -> Any:
+    """What a worker needs of the picked jobs that are still queued."""
     jobs = jobs_table.c
-    return (update(jobs_table)
+    return (select(jobs.id, jobs.user_id, jobs.attempts, jobs.qasm, jobs.backend,
+                   jobs.shots, jobs.compile, jobs.seed, jobs.priority)
             .where(jobs.id.in_(bindparam("ids", expanding=True)),
-                   jobs.status == JobStatus.QUEUED.value)
-            .values(status=JobStatus.RUNNING.value, started_at=bindparam("now"),
-                    attempts=jobs.attempts + 1)
-            .returning(jobs.id, jobs.user_id, jobs.attempts, jobs.qasm, jobs.backend,
-                       jobs.shots, jobs.compile, jobs.seed, jobs.priority))
+                   jobs.status == JobStatus.QUEUED.value))
