@@ -14,9 +14,13 @@ built-in `TypeError` or `ValueError`. Some domain errors are also `ValueError`s
     ├── SimulationError
     │   └── InsufficientMemoryError     required_bytes, available_bytes
     ├── ClientError                     the HTTP client could not do what was asked
-    │   └── APIError                    status, message, request_id
+    │   ├── APIError                    status, message, request_id, code, line, column
+    │   └── InvalidJobError(ValueError) options the server would refuse, caught before sending
     ├── JobFailedError                  job_id, reason
-    └── ServiceError                    status (kuafu.server.errors: refusals of the server)
+    └── ServiceError                    status, code (kuafu.server.errors: refusals of the server)
+
+    KuafuWarning(UserWarning)           something to know that is not an error (a chip in
+                                        maintenance: the job waits)
 """
 
 from __future__ import annotations
@@ -90,16 +94,36 @@ class APIError(ClientError):
         status: the HTTP status code (0 when the server could not be reached at all).
         message: the server's explanation, as it sent it.
         request_id: the server's id of the request, to quote in a bug report.
+        code: the server's machine-readable reason (`invalid_request`, `circuit_too_wide`,
+            `backend_offline`, ...), None when it sent none.
+        line: 1-based line of the program at fault, when the server named one.
+        column: 1-based column of the program at fault, when the server named one.
     """
 
-    def __init__(self, status: int, message: str, request_id: str | None = None) -> None:
+    def __init__(self, status: int, message: str, request_id: str | None = None,
+                 code: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
         self.status = status
         self.message = message
         self.request_id = request_id
+        self.code = code
+        self.line = line
+        self.column = column
         super().__init__(f"HTTP {status}: {message}" if status else message)
 
     def __reduce__(self):
-        return (type(self), (self.status, self.message, self.request_id))
+        return (type(self), (self.status, self.message, self.request_id, self.code,
+                             self.line, self.column))
+
+
+class InvalidJobError(ClientError, ValueError):
+    """A submission the server would refuse, caught before it is sent (shots below 1, a
+    priority outside 0-9): the message names the option and what it must be."""
+
+
+class KuafuWarning(UserWarning):
+    """Something a user should know that is not an error (the chip is in maintenance,
+    so a job submitted to it waits)."""
 
 
 class JobFailedError(KuafuError):
@@ -120,13 +144,16 @@ class JobFailedError(KuafuError):
 
 
 class ServiceError(KuafuError):
-    """The server refuses a request; `status` is the HTTP status that says why.
+    """The server refuses a request; `status` is the HTTP status that says why, `code`
+    (when given) a more precise machine-readable reason than the status's own
+    (`circuit_too_wide`, `backend_offline`).
 
     Subclasses live in `kuafu.server.errors`; one handler turns them into responses.
     """
 
     status: int = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str | None = None) -> None:
         self.message = message
+        self.code = code
         super().__init__(message)

@@ -126,7 +126,7 @@ def test_a_long_poll_answers_with_what_a_later_read_finds(slow_live, slow_token)
         "cx q[0],q[1]", "cx q[0],q[5]"), "compile": False}, 400, "coupler"),
     ({"qasm": BELL + "// " + "x" * 1_100_000 + "\n"}, 413, "bytes"),
     ({"qasm": BELL, "unknown_field": 1}, 422, "unknown_field"),
-    ({"qasm": [BELL, "OPENQASM 2.0;\nqreg q[1];\nbad;\n"]}, 400, "program 1"),
+    ({"qasm": [BELL, "OPENQASM 2.0;\nqreg q[1];\nbad;\n"]}, 400, "program #2 of 2"),
 ])
 def test_invalid_jobs_are_refused_before_acceptance(live, token, body, status, fragment):
     body = {"backend": "ScQ-P10", **body}

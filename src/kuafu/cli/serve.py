@@ -30,10 +30,26 @@ def serve(host: str, port: int, database: str | None, workers: int | None,
     settings = Settings(log_level=log_level, **overrides)
     runs_on = (f"Dask cluster {settings.cluster}" if settings.cluster
                else f"{settings.workers} workers")
-    click.echo(f"Kuafu on http://{host}:{port}/api/v1  (store: {_safe(settings.database_url)},"
-               f" {runs_on})", err=True)
+    base = f"http://{host}:{port}"
+    click.echo(f"Kuafu on {base}/api/v1  (store: {_safe(settings.database_url)}, {runs_on})\n"
+               f"  web console: {base}/console   API docs: {base}/api/v1/docs", err=True)
+    configure_logging(log_level)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                access_log=log_level == "debug", timeout_graceful_shutdown=5)
+                access_log=False, timeout_graceful_shutdown=5)
+
+
+def configure_logging(level: str) -> None:
+    """Send the server's own logs (`kuafu.*`: the access log on `kuafu.access`, failed
+    jobs on `kuafu.jobs`, the scheduler's warnings) to stderr at `level`, one line each;
+    uvicorn's own access log is off, `kuafu.access` replaces it."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("kuafu")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
 
 
 def _safe(url: str) -> str:

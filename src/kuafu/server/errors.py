@@ -22,8 +22,9 @@ from ..errors import ServiceError
 class InvalidRequest(ServiceError):
     status = 400
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, code)
         self.line = line
         self.column = column
 

@@ -38,14 +38,17 @@ SessionDep = Annotated[Session, Depends(get_session)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def get_current_user(platform: PlatformDep, credentials: Credentials) -> User:
+async def get_current_user(request: Request, platform: PlatformDep,
+                           credentials: Credentials) -> User:
     """The caller. A token seen in the last seconds is taken from memory
     (`accounts.RECENT`); otherwise it is looked up in a session of its own, closed at
-    once, so that long-polling routes hold no database connection while they wait."""
+    once, so that long-polling routes hold no database connection while they wait.
+    Its name goes to the access log (`request.state.user`)."""
     secret = credentials.credentials if credentials else None
     user = accounts.RECENT.user(secret)
     if user is None:
         user = await run_in_threadpool(_look_up, platform, secret)
+    request.state.user = user.name
     return user
 
 

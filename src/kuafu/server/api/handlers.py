@@ -33,8 +33,9 @@ def request_id(request: Request) -> str:
     return rid
 
 
-def error_response(request: Request, status: int, detail: str, **extra) -> JSONResponse:
-    body = ErrorBody(detail=detail, code=ERROR_CODES.get(status, "error"),
+def error_response(request: Request, status: int, detail: str, code: str | None = None,
+                   **extra) -> JSONResponse:
+    body = ErrorBody(detail=detail, code=code or ERROR_CODES.get(status, "error"),
                      request_id=request_id(request), **extra)
     headers = {"X-Request-ID": body.request_id}
     if status == 401:
@@ -47,7 +48,7 @@ async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
     extra = {}
     if isinstance(exc, InvalidRequest):
         extra = {"line": exc.line, "column": exc.column}
-    return error_response(request, exc.status, exc.message, **extra)
+    return error_response(request, exc.status, exc.message, code=exc.code, **extra)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -192,8 +192,12 @@ async def _error(send: Send, status: int, detail: str,
 
 
 def install(app: FastAPI, settings: Settings, docs_paths: tuple[str, ...] = ()) -> None:
-    """Add the three middlewares; the headers go outermost so 413 and 429 carry them."""
+    """Add the three middlewares, the headers outside them so 413 and 429 carry them,
+    and the access log (`access_log.py`) outermost."""
     if settings.rate_limit > 0:
         app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_limit_burst)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, docs_paths=docs_paths)
+    from .access_log import AccessLog  # outermost: it sees 413 and 429 too
+
+    app.add_middleware(AccessLog)

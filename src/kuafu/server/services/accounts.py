@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.orm import Session
 
+from ...schemas import USER_NAME_PATTERN
 from ..core import security
-from ..errors import Conflict, NotFound, Unauthenticated
-from ..models import ApiToken, User, utcnow
+from ..errors import Conflict, InvalidRequest, NotFound, Unauthenticated
+from ..models import ApiToken, ConsoleSession, User, utcnow
+
+_USER_NAME = re.compile(USER_NAME_PATTERN)
+
+
+def check_user_name(name: str) -> str:
+    """`name` if it is a valid user name (`USER_NAME_PATTERN`).
+
+    Raises:
+        InvalidRequest: saying what a name may hold.
+    """
+    if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
+        raise InvalidRequest(f"invalid user name {name!r}: use 1 to 64 letters, digits, "
+                             "'.', '_' or '-'")
+    return name
 
 
 def create_user(session: Session, name: str, admin: bool = False) -> User:
-    """A new user; `Conflict` if the name is taken."""
+    """A new user.
+
+    Raises:
+        InvalidRequest: the name is not 1-64 letters, digits, `.`, `_` or `-`.
+        Conflict: the name is taken.
+    """
+    check_user_name(name)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"a user called {name!r} exists already")
     user = User(name=name, is_admin=admin, created_at=utcnow())
@@ -33,6 +55,27 @@ def get_user(session: Session, name: str) -> User:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
+
+
+def set_disabled(session: Session, name: str, disabled: bool = True) -> User:
+    """Disable user `name` (their tokens are refused, their console sessions end; their
+    jobs and tokens stay, so enabling them again restores access), or enable them.
+
+    Raises:
+        NotFound: no such user.
+    """
+    user = get_user(session, name)
+    if disabled and user.disabled_at is None:
+        user.disabled_at = utcnow()
+        session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+        digests = list(session.scalars(select(ApiToken.token_hash)
+                                       .where(ApiToken.user_id == user.id)))
+        event.listen(session, "after_commit",
+                     lambda _s: [RECENT.forget(d) for d in digests], once=True)
+    elif not disabled:
+        user.disabled_at = None
+    session.flush()
+    return user
 
 
 def create_token(session: Session, user: User, name: str = "default",
@@ -79,12 +122,16 @@ def authenticate(session: Session, secret: str | None) -> tuple[User, ApiToken]:
     """
     if not secret:
         raise Unauthenticated("missing API token: send 'Authorization: Bearer <token>' "
-                              "(create one with `kuafu token create`)")
+                              "(log in with `kuafu login`, or set KUAFU_TOKEN; an "
+                              "administrator gives you a first token)")
     row = session.execute(_TOKEN_LOOKUP, {"token_hash": security.hash_token(secret)}).first()
     if row is None:
         raise Unauthenticated("invalid API token: no such token on this server")
     token, user = row
     now = utcnow()
+    if user.disabled_at is not None:
+        raise Unauthenticated(f"user {user.name!r} was disabled at {_when(user.disabled_at)}; "
+                              "ask an administrator")
     if token.revoked_at is not None:
         raise Unauthenticated(f"API token {token.prefix}… was revoked at {_when(token.revoked_at)}")
     if token.expires_at is not None and token.expires_at <= now:

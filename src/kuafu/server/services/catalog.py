@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...schemas import BackendDetail, BackendStatus, BackendSummary, Calibration, JobStatus
+from ...schemas import (
+    BackendDetail,
+    BackendStatus,
+    BackendSummary,
+    Calibration,
+    JobStatus,
+    calibration_figure,
+)
 from ..models import BackendStatusOverride, Job, User, utcnow
 from . import execution
 
@@ -37,12 +46,67 @@ def effective_status(name: str, override: str | None) -> str:
     return override if override is not None else execution.backend_status(name)
 
 
-def set_backend_status(session: Session, name: str, status: BackendStatus, by: User,
-                       reason: str | None = None) -> BackendSummary:
+@dataclass(frozen=True)
+class StatusInfo:
+    """What a backend does now and why: `reason` and `until` are the operator's words (or
+    the chip's own message), `until` None when nobody said when it is back."""
+
+    backend: str
+    status: str
+    reason: str | None = None
+    until: datetime | None = None
+
+    @property
+    def held(self) -> bool:
+        """Its queue waits (maintenance or offline)."""
+        return self.status != BackendStatus.ONLINE
+
+    def describe(self) -> str:
+        """"ScQ-P10 is in maintenance (recalibrating couplers), expected back at
+        2026-12-01 14:00 UTC"; names the status, the reason and the end if known."""
+        state = "in maintenance" if self.status == BackendStatus.MAINTENANCE else self.status
+        text = f"{self.backend} is {state}"
+        if self.reason:
+            text += f" ({self.reason})"
+        if self.until is not None:
+            text += f", expected back at {self.until:%Y-%m-%d %H:%M} UTC"
+        return text
+
+    def waiting_notice(self) -> str | None:
+        """Why a queued job on this backend waits (None when it is online)."""
+        if not self.held:
+            return None
+        when = ("" if self.until is not None
+                else "; no end time was given, so its jobs' start is unknown")
+        return f"{self.describe()}: jobs wait in its queue until it is back online{when}"
+
+
+def status_info(session: Session, name: str) -> StatusInfo:
+    """The status, reason and expected end of backend `name`.
+
+    Raises:
+        NotFound: no such backend.
+    """
+    return _status_info(name, session.get(BackendStatusOverride, name))
+
+
+def _status_info(name: str, override: BackendStatusOverride | None) -> StatusInfo:
+    if override is not None:
+        return StatusInfo(name, override.status, override.reason or None, override.until)
+    own = execution.get_backend(name).status()
+    status = str(own.status)
+    return StatusInfo(name, status, (own.message or None) if status != "online" else None)
+
+
+def set_backend_status(session: Session, name: str, status: BackendStatus, by: User | str,
+                       reason: str | None = None,
+                       until: datetime | None = None) -> BackendSummary:
     """Set a backend online, in maintenance or offline, whatever its data file says.
 
     `maintenance` and `offline` hold the backend's queue (the scheduler starts none of
-    its jobs); `offline` also refuses new jobs (409).
+    its jobs); `offline` also refuses new jobs (409). `reason` and `until` (when it is
+    expected back, UTC) are shown to users wherever they pick the chip or wait on it;
+    setting it online clears them.
 
     Raises:
         NotFound: no such backend.
@@ -52,27 +116,44 @@ def set_backend_status(session: Session, name: str, status: BackendStatus, by: U
     if override is None:
         override = BackendStatusOverride(backend=name)
         session.add(override)
+    online = BackendStatus(status) == BackendStatus.ONLINE
     override.status = BackendStatus(status).value
     override.reason = reason
-    override.updated_by = by.name
+    override.until = None if online or until is None else _utc(until)
+    override.updated_by = by if isinstance(by, str) else by.name
     override.updated_at = utcnow()
     session.flush()
-    logger.info("%s set backend %s %s (%s)", by.name, name, override.status, reason or "")
+    logger.info("backend_status backend=%s status=%s by=%s until=%s reason=%r", name,
+                override.status, override.updated_by,
+                override.until.isoformat() if override.until else "-", reason or "")
     return BackendSummary(**_summary(name, queue_lengths(session).get(name, 0),
-                                     override.status))
+                                     _status_info(name, override)))
 
 
-def _summary(name: str, queued: int, status: str | None = None) -> dict[str, Any]:
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _summary(name: str, queued: int, info: StatusInfo) -> dict[str, Any]:
     backend = execution.get_backend(name)
     device = backend.device
     return {
         "name": name,
-        "qubits": backend.num_qubits or 0,
-        "status": status or str(backend.status().status),
+        "qubits": backend.num_qubits or execution.DEFAULT_MAX_QUBITS,
+        "status": info.status,
+        "status_reason": info.reason,
+        "status_until": info.until,
         "native_gates": sorted(device.native_gates) if device is not None else [],
         "queue_length": queued,
         "calibration_time": getattr(device, "calibrated_at", None),
+        "fidelity_2q_median": _figure(device),
     }
+
+
+def _figure(device: Any) -> float | None:
+    if device is None:
+        return None
+    return calibration_figure(c.fidelity_2q for c in device.coupler_calibration.values())
 
 
 def list_backends(session: Session) -> list[BackendSummary]:
@@ -81,10 +162,9 @@ def list_backends(session: Session) -> list[BackendSummary]:
     overrides = status_overrides(session)
     out = []
     for name in execution.backend_names():
-        override = overrides.get(name)
         try:
             out.append(BackendSummary(**_summary(name, queues.get(name, 0),
-                                                 override.status if override else None)))
+                                                 _status_info(name, overrides.get(name)))))
         except Exception:  # a broken plug-in must not hide the other chips
             logger.exception("backend %r failed to load; left out of the list", name)
     return out
@@ -93,7 +173,7 @@ def list_backends(session: Session) -> list[BackendSummary]:
 def backend_detail(session: Session, name: str) -> BackendDetail:
     """One chip with its coupling map and full calibration."""
     queued = queue_lengths(session).get(name, 0)
-    summary = _summary(name, queued, backend_status(session, name))
+    summary = _summary(name, queued, status_info(session, name))
     device = execution.device_of(name)
     if device is None:
         return BackendDetail(**summary)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+
+logger = logging.getLogger("kuafu.jobs")
 
 
 class JobEvents:
@@ -65,7 +69,13 @@ class JobEvents:
             return self._owners.get(job_id) == user_id and job_id not in self._changed
 
     def notify(self, job_ids: Iterable[str], ended: dict[str, Any] | None = None) -> None:
-        """Wake the requests waiting on these jobs; `ended`: rows of those that ended."""
+        """Wake the requests waiting on these jobs; `ended`: rows of those that ended
+        (a failed one is logged on `kuafu.jobs`, for operators)."""
+        for row in (ended or {}).values():
+            if getattr(row, "status", None) == "failed":
+                logger.warning("job_failed job=%s backend=%s user_id=%s attempts=%s "
+                               "error=%s", row.id, row.backend, row.user_id, row.attempts,
+                               json.dumps(row.error or ""))
         with self._lock:
             ids = list(job_ids)
             for job_id in ids:

@@ -21,6 +21,9 @@ ALWAYS_ALLOWED = frozenset({"measure", "barrier", "reset", "delay", "id"})
 DEFAULT_MAX_QUBITS = 32
 #: Most operations (after expanding gate definitions) a program may hold.
 DEFAULT_MAX_OPERATIONS = 200_000
+#: Most qubits a program may declare to be read at all; whether it fits a backend is
+#: checked after parsing, so that the refusal names the chip and its size.
+PARSE_MAX_QUBITS = 4096
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,7 +72,8 @@ def validate(text: str, backend_name: str, compile: bool,
     backend = get_backend(backend_name)
     device = backend.device
     width = backend.num_qubits or DEFAULT_MAX_QUBITS
-    circuit = parse_program(text, width, max_operations)
+    circuit = parse_program(text, max(width, PARSE_MAX_QUBITS), max_operations)
+    check_width(circuit, backend_name, width, device is not None)
     check_runnable(circuit)
     if device is not None:
         check_fits(circuit, device, compile)
@@ -78,8 +82,29 @@ def validate(text: str, backend_name: str, compile: bool,
     return circuit
 
 
+def check_width(circuit: QuantumCircuit, backend_name: str, width: int,
+                chip: bool) -> None:
+    """Refuse a program that declares more qubits than the backend has.
+
+    Raises:
+        InvalidRequest: naming the backend and its size (code `circuit_too_wide`).
+    """
+    if circuit.num_qubits <= width:
+        return
+    has = (f"{backend_name} has {width} qubits" if chip
+           else f"{backend_name} simulates at most {width} qubits")
+    raise InvalidRequest(f"the program declares {circuit.num_qubits} qubits; {has}; "
+                         "choose a larger backend or a smaller circuit",
+                         code="circuit_too_wide")
+
+
+NO_MEASUREMENT_HINT = ("add measurements: `measure q -> c;` in OpenQASM, "
+                       "`circuit.measure_all()` in Python")
+
+
 def check_runnable(circuit: QuantumCircuit) -> None:
-    """Refuse now what would only fail in a worker: no qubits, or an opaque gate.
+    """Refuse now what would only fail in a worker, or give nothing: no qubits, an
+    opaque gate, no measurement (counts of no bits; the Sampler refuses it too).
 
     Raises:
         InvalidRequest: naming the problem.
@@ -92,6 +117,9 @@ def check_runnable(circuit: QuantumCircuit) -> None:
         if inst.name not in GATES and inst.name not in ALWAYS_ALLOWED:
             raise InvalidRequest(f"instruction {index + 1} ({inst.name}) is an opaque gate "
                                  "with no definition; no backend can run it")
+    if not any(inst.name == "measure" for inst in circuit.instructions):
+        raise InvalidRequest(f"the program measures nothing, so its counts would be empty; "
+                             f"{NO_MEASUREMENT_HINT}", code="no_measurement")
 
 
 #: Bytes of one amplitude of a double-precision statevector.
@@ -167,11 +195,9 @@ def check_fits(circuit: QuantumCircuit, device: Any, compile: bool) -> None:
     """Refuse a circuit the chip cannot run: too wide, or (uncompiled) not native.
 
     Raises:
-        InvalidRequest: naming the gate or qubits at fault.
+        InvalidRequest: naming the gate or qubits (by the chip's names) at fault.
     """
-    if circuit.num_qubits > device.num_qubits:
-        raise InvalidRequest(f"the circuit uses {circuit.num_qubits} qubits; "
-                             f"{device.name} has {device.num_qubits}")
+    check_width(circuit, device.name, device.num_qubits, True)
     if compile:
         return
     allowed = set(device.native_gates) | ALWAYS_ALLOWED
@@ -182,9 +208,11 @@ def check_fits(circuit: QuantumCircuit, device: Any, compile: bool) -> None:
                 f"(native: {', '.join(sorted(device.native_gates))}); submit with compile on")
         if len(inst.qubits) == 2 and inst.name not in ALWAYS_ALLOWED \
                 and not device.has_coupler(*inst.qubits):
+            a, b = (device.qubits[q] for q in inst.qubits)
             raise InvalidRequest(
-                f"instruction {index + 1} ({inst.name} on qubits {inst.qubits}) needs a "
-                f"coupler {device.name} lacks; submit with compile on")
+                f"instruction {index + 1} ({inst.name} on {a} and {b}, q[{inst.qubits[0]}] "
+                f"and q[{inst.qubits[1]}]) needs a coupler {device.name} lacks; submit with "
+                "compile on")
 
 
 def run(qasm_text: str, backend: str, shots: int, compile: bool,

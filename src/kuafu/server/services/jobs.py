@@ -10,6 +10,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import heapq
 import threading
 import uuid
 from contextlib import nullcontext
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from ...schemas import (
     CancelResponse,
     JobCreate,
+    JobCreated,
     JobList,
     JobPublic,
     JobResult,
@@ -51,16 +53,35 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
         InvalidRequest, PayloadTooLarge, NotFound, Conflict, QuotaExceeded: the job is
             refused as a whole and nothing is stored.
     """
+    created = submit_job(platform, session, user, body, idempotency_key)
+    return created.ids, created.replayed
+
+
+def submit_job(platform: Platform, session: Session, user: User, body: JobCreate,
+               idempotency_key: str | None = None) -> JobCreated:
+    """`submit`, answering with the ids, whether they were replayed, and the `notice`
+    of a chip in maintenance (the jobs are accepted and wait in its queue).
+
+    Raises:
+        InvalidRequest, PayloadTooLarge, NotFound, Conflict, QuotaExceeded: as `submit`.
+    """
     programs = [body.qasm] if isinstance(body.qasm, str) else list(body.qasm)
     keys = _keys(idempotency_key, body, len(programs))
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if keys and (replay := _replay(session, user, keys, request_hash)) is not None:
-        return replay, True
+        return JobCreated(ids=replay, replayed=True,
+                          notice=submission_notice(session, body.backend))
     queued, used, override = session.execute(_PRECHECK, {
         "user_id": user.id, "day": utcnow().date(), "backend": body.backend}).one()
     _check_limits(platform, body, programs, queued, used)
-    if catalog.effective_status(body.backend, override) == "offline":
-        raise Conflict(f"{body.backend} is offline and takes no jobs")
+    status = catalog.effective_status(body.backend, override)
+    notice = None
+    if status != "online":
+        info = catalog.status_info(session, body.backend)
+        if status == "offline":
+            raise Conflict(f"{info.describe()} and takes no jobs; choose another backend "
+                           "(`kuafu backends` lists them)", code="backend_offline")
+        notice = info.waiting_notice()
     for index, text in enumerate(programs):
         try:
             with _BIG_PROGRAMS if len(text) > BIG_PROGRAM_BYTES else nullcontext():
@@ -69,7 +90,7 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
                                    platform.settings.max_memory_bytes)
         except InvalidRequest as exc:
             if len(programs) > 1:
-                exc.message = f"program {index}: {exc.message}"
+                exc.message = f"program #{index + 1} of {len(programs)}: {exc.message}"
             raise
     now = utcnow()
     rows = [{"id": uuid.uuid4().hex, "user_id": user.id, "backend": body.backend,
@@ -92,8 +113,8 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
         replay = _replay(session, user, keys, request_hash)
         if replay is None:
             raise
-        return replay, True
-    return [row["id"] for row in rows], False
+        return JobCreated(ids=replay, replayed=True, notice=notice)
+    return JobCreated(ids=[row["id"] for row in rows], replayed=False, notice=notice)
 
 
 _INSERT_JOB = insert(Job.__table__)
@@ -161,7 +182,8 @@ def _check_limits(platform: Platform, body: JobCreate, programs: list[str], queu
     for index, text in enumerate(programs):
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > s.max_qasm_bytes:
-            raise PayloadTooLarge(f"program {index} is {size} bytes; the limit is "
+            which = f"program #{index + 1}" if len(programs) > 1 else "the program"
+            raise PayloadTooLarge(f"{which} is {size} bytes; the limit is "
                                   f"{s.max_qasm_bytes} bytes (max_qasm_bytes)")
     if body.shots > s.max_shots:
         raise InvalidRequest(f"shots must be at most {s.max_shots}; asked {body.shots}")
@@ -173,6 +195,12 @@ def _check_limits(platform: Platform, body: JobCreate, programs: list[str], queu
                             f"(UTC); this submission needs {body.shots * len(programs)}")
 
 
+def submission_notice(session: Session, backend: str) -> str | None:
+    """What a submitter to `backend` should know now: that it is in maintenance (or
+    offline), why, and that the jobs will wait; None when it is online."""
+    return catalog.status_info(session, backend).waiting_notice()
+
+
 def get_job(session: Session, user: User, job_id: str) -> Job:
     job = session.get(Job, job_id) if len(job_id) <= 32 else None
     if job is None or job.user_id != user.id:
@@ -181,19 +209,22 @@ def get_job(session: Session, user: User, job_id: str) -> Job:
 
 
 def to_public(platform: Platform, session: Session | None, job: Any,
-              include_qasm: bool = False) -> JobPublic:
+              include_qasm: bool = False, queues: Queues | None = None) -> JobPublic:
     """The wire form of a job (a `Job`, or a row with its attributes), with queue
-    position and estimated start when queued (which needs the session)."""
-    position = estimated = None
+    position, estimated start and why it waits when queued (which needs the session;
+    `queues` shares one look at the queues among the jobs of a page)."""
+    position = estimated = notice = None
     if job.status == JobStatus.QUEUED and session is not None:
+        queues = queues or Queues(session)
         position = queue_position(session, job)
-        estimated = estimate_start(platform, job.backend, position)
+        estimated = estimate_start(platform, queues, job.backend, position)
+        notice = queues.status(job.backend).waiting_notice()
     return JobPublic(
         id=job.id, status=JobStatus(job.status), backend=job.backend, shots=job.shots,
         compile=job.compile, priority=job.priority, name=job.name, group=job.group,
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
         attempts=job.attempts, queue_position=position, estimated_start=estimated,
-        error=job.error, qasm=job.qasm if include_qasm else None,
+        notice=notice, error=job.error, qasm=job.qasm if include_qasm else None,
         result=JobResult.model_validate(job.result) if job.result else None)
 
 
@@ -207,13 +238,95 @@ def queue_position(session: Session, job: Job) -> int:
         Job.backend == job.backend, Job.status == JobStatus.QUEUED, ahead)) or 0
 
 
-def estimate_start(platform: Platform, backend: str, position: int) -> datetime:
-    """When a job `position` places back should start, from recent run times."""
+class Queues:
+    """One look at what the estimated starts depend on, read when first needed: the
+    running jobs, the queue lengths, each backend's status."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.now = utcnow()
+        self._running: list[tuple[str, datetime | None]] | None = None
+        self._queued: dict[str, int] | None = None
+        self._status: dict[str, catalog.StatusInfo] = {}
+
+    def status(self, backend: str) -> catalog.StatusInfo:
+        if backend not in self._status:
+            self._status[backend] = catalog.status_info(self.session, backend)
+        return self._status[backend]
+
+    @property
+    def running(self) -> list[tuple[str, datetime | None]]:
+        """(backend, started_at) of each running job."""
+        if self._running is None:
+            self._running = [(r.backend, r.started_at) for r in self.session.execute(
+                select(Job.backend, Job.started_at).where(Job.status == JobStatus.RUNNING))]
+        return self._running
+
+    @property
+    def queued(self) -> dict[str, int]:
+        """Queued jobs of each backend whose queue moves (held backends left out)."""
+        if self._queued is None:
+            held = select(BackendStatusOverride.backend).where(
+                BackendStatusOverride.status != "online")
+            rows = self.session.execute(select(Job.backend, func.count()).where(
+                Job.status == JobStatus.QUEUED, Job.backend.not_in(held))
+                .group_by(Job.backend)).all()
+            self._queued = {name: count for name, count in rows}
+        return self._queued
+
+
+EXACT_ESTIMATE_JOBS = 2000
+"""Jobs ahead placed one by one on the workers by `estimate_start`; those beyond are
+counted as their total run time spread over the workers."""
+
+
+def estimate_start(platform: Platform, queues: Queues, backend: str,
+                   position: int) -> datetime | None:
+    """When a job with `position` queued jobs ahead of it on `backend` should start.
+
+    The jobs running now (the store's `running` rows) keep their workers for what is
+    left of their expected run time (the scheduler's mean of recent runs on their
+    backend; one past it is expected to run as long again as it has, within the
+    run-time limit); the jobs ahead, and as many jobs of each other backend's queue
+    (backends take turns), then go to whichever worker frees first. A backend in
+    maintenance starts nothing before its announced end (`until`); with no end given
+    the start is unknown: None (the job's `notice` says why).
+    """
+    info = queues.status(backend)
+    now = queues.now
+    if info.held and info.until is None:
+        return None
+    opens = max(now, info.until) if info.held and info.until is not None else now
+    shift = (opens - now).total_seconds()  # work the workers do before the chip opens
     scheduler = platform.scheduler
-    workers = max(1, scheduler.executor.workers)  # a Dask cluster may have none now
-    busy = scheduler.in_flight_on(backend)
-    rounds = (position + busy) / workers if position + busy >= workers else 0.0
-    return utcnow() + timedelta(seconds=rounds * scheduler.mean_run_time(backend))
+    agents = set(execution.agent_systems().values())
+    own_pool = backend not in agents  # a device agent runs its chip's jobs one at a time
+    workers = max(1, scheduler.executor.workers) if own_pool else 1
+    limit = platform.settings.max_run_seconds
+    busy = []  # seconds from `opens` until each running job frees its worker
+    for run_on, started in queues.running:
+        if (run_on not in agents) if own_pool else run_on == backend:
+            elapsed = max(0.0, (now - started).total_seconds()) if started else 0.0
+            expected = scheduler.mean_run_time(run_on)
+            left = expected - elapsed if elapsed < expected else min(elapsed, limit - elapsed)
+            busy.append(max(0.0, left - shift))
+    ahead = [scheduler.mean_run_time(backend)] * position
+    if own_pool:
+        for other, queued in queues.queued.items():
+            if other != backend and other not in agents:
+                ahead += [scheduler.mean_run_time(other)] * min(queued, position)
+    return opens + timedelta(seconds=_first_free(sorted(busy), ahead, workers))
+
+
+def _first_free(busy: list[float], ahead: list[float], workers: int) -> float:
+    """Seconds until a worker is free for the next job, after `ahead` jobs (their run
+    times) go in order to the first free of `workers` workers busy for `busy` seconds
+    (sorted; more busy jobs than workers queue behind the first ones)."""
+    slots = [0.0] * workers
+    for seconds in busy + ahead[:EXACT_ESTIMATE_JOBS]:
+        heapq.heappush(slots, heapq.heappop(slots) + seconds)
+    rest = sum(ahead[EXACT_ESTIMATE_JOBS:]) / workers
+    return slots[0] + rest
 
 
 def list_jobs(platform: Platform, session: Session, user: User, *, status: JobStatus | None,
@@ -237,7 +350,8 @@ def list_jobs(platform: Platform, session: Session, user: User, *, status: JobSt
         stmt.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [to_public(platform, session, job) for job in rows]
+    queues = Queues(session)
+    items = [to_public(platform, session, job, queues=queues) for job in rows]
     next_cursor = _encode_cursor(rows[-1]) if more and rows else None
     return JobList(items=items, next_cursor=next_cursor)
 

@@ -13,7 +13,8 @@ router = APIRouter(prefix="/backends", tags=["backends"])
 
 @router.get("")
 def list_backends(session: SessionDep, _user: CurrentUser) -> list[BackendSummary]:
-    """Every chip with its status, size, native gates, queue length and calibration time."""
+    """Every chip with its status (and the reason and expected end when it is not
+    online), size, native gates, queue length, calibration time and headline figure."""
     return catalog.list_backends(session)
 
 
@@ -27,8 +28,10 @@ def get_backend(name: str, session: SessionDep, _user: CurrentUser) -> BackendDe
 def set_status(name: str, body: BackendStatusUpdate, platform: PlatformDep,
                session: SessionDep, admin: AdminUser) -> BackendSummary:
     """Set a chip online, in maintenance (its queue waits) or offline (new jobs are
-    refused with 409 too)."""
-    summary = catalog.set_backend_status(session, name, body.status, admin, body.reason)
+    refused with 409 too), with a reason and when it is expected back (`until`): users
+    see both in the backend list, at submission, and on their waiting jobs."""
+    summary = catalog.set_backend_status(session, name, body.status, admin, body.reason,
+                                         body.until)
     session.commit()
     platform.scheduler.wake()
     return summary

@@ -38,23 +38,24 @@ async def submit(body: JobCreate, response: Response, platform: PlatformDep,
     """Validate and queue one program, or a batch; a bad program refuses the whole request.
 
     With an `Idempotency-Key` header, repeating the request returns the first answer's
-    ids (status 200) instead of creating jobs again.
+    ids (status 200) instead of creating jobs again. `notice` says when the chip is in
+    maintenance: the jobs are accepted and wait in its queue.
     """
-    ids, replayed = await run_in_threadpool(_submit, platform, user, body, idempotency_key)
-    if replayed:
+    created = await run_in_threadpool(_submit, platform, user, body, idempotency_key)
+    if created.replayed:
         response.status_code = 200
     else:
-        platform.events.submitted(ids, user.id)
+        platform.events.submitted(created.ids, user.id)
         platform.scheduler.wake()
-    return JobCreated(ids=ids, replayed=replayed)
+    return created
 
 
 def _submit(platform: Platform, user: User, body: JobCreate,
-            idempotency_key: str | None) -> tuple[list[str], bool]:
+            idempotency_key: str | None) -> JobCreated:
     """The whole submission in one trip to the thread pool (a session per hop costs more
     than the statements of a small job)."""
     with platform.db.sessions() as session:
-        return jobs.submit(platform, session, user, body, idempotency_key)
+        return jobs.submit_job(platform, session, user, body, idempotency_key)
 
 
 @router.get("")

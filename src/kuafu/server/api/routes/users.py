@@ -1,4 +1,4 @@
-"""Users (administrators only): create, list, and issue a first token."""
+"""Users (administrators only): create, list, disable, and issue a first token."""
 
 from __future__ import annotations
 
@@ -32,3 +32,19 @@ def create_token_for(name: str, body: TokenCreate, session: SessionDep,
     token, secret = accounts.create_token(session, user, body.name, body.expires_in_days)
     session.commit()
     return TokenCreated(**token_public(token).model_dump(), token=secret)
+
+
+@router.post("/{name}/disable")
+def disable_user(name: str, session: SessionDep, _admin: AdminUser) -> UserPublic:
+    """Refuse the user's tokens and end their console sessions from now on (their jobs
+    stay); `enable` undoes it."""
+    user = accounts.set_disabled(session, name, True)
+    session.commit()
+    return user_public(user)
+
+
+@router.post("/{name}/enable")
+def enable_user(name: str, session: SessionDep, _admin: AdminUser) -> UserPublic:
+    user = accounts.set_disabled(session, name, False)
+    session.commit()
+    return user_public(user)
