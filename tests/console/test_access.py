@@ -99,7 +99,7 @@ def test_composer_check_reports_line_and_column_and_needs_csrf(console_live, ali
     answer = client.post("/console/composer/check", json={"qasm": wide, "backend": "ScQ-P10"},
                          headers={"X-CSRF-Token": csrf}).json()
     assert answer["ok"] is False and "10" in answer["message"]
-    good = bad.replace("foo", "h")
+    good = bad.replace("foo", "h") + "creg c[2];\nmeasure q -> c;\n"
     answer = client.post("/console/composer/check", json={"qasm": good, "backend": "ScQ-P10"},
                          headers={"X-CSRF-Token": csrf}).json()
     assert answer["ok"] is True and answer["svg"].startswith("<svg")

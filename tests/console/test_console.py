@@ -188,6 +188,7 @@ def test_account_creates_a_token_shown_once_and_revokes_it(alice_page, console_l
     page.goto(f"{console_live.url}/console/account")
     assert secret not in page.content()  # shown once only
     row = page.locator("#token-table tr", has_text="laptop")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Revoke the token laptop?"
     row.get_by_role("button", name=re.compile("Revoke")).click()
     assert "revoked" in page.locator("#token-table tr", has_text="laptop").inner_text()
     api = httpx.get(f"{console_live.url}/api/v1/me",
@@ -229,6 +230,7 @@ def test_admin_sets_a_backend_to_maintenance(browser, console_live, root):
         page.get_by_role("button", name="Submit").click()
         page.wait_for_url(re.compile(r"/console/jobs/[0-9a-f]{32}$"))
         assert page.locator("#job-status").inner_text() == "queued"
+        page.once("dialog", lambda dialog: dialog.accept())  # "Cancel job …?"
         page.get_by_role("button", name="Cancel job").click()
         page.locator("#job-status", has_text="cancelled").wait_for()
         assert "cancelled by the user before it started" in page.locator("#job-live").inner_text()

@@ -36,12 +36,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             await asyncio.to_thread(current.stop)
 
     app = FastAPI(title="Kuafu", version=__version__, lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
-                  redoc_url=None)
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None,
+                  redoc_url=None)  # docs served from the package (console.install_api_docs)
     handlers.install(app)
     limits.install(app, settings, docs_paths=(f"{API_PREFIX}/docs",
                                               f"{API_PREFIX}/docs/oauth2-redirect"))
     app.include_router(api_router, prefix=API_PREFIX)
     console.install(app)
+    console.install_api_docs(app, f"{API_PREFIX}/docs")
     app.include_router(quafu_router)  # pyquafu and Quafu device agents: /qbackend/
     return app

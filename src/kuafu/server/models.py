@@ -145,6 +145,8 @@ class ConsoleSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # a one-time message for the next page (console.session.set_flash), sealed
+    flash: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DailyUsage(Base):

@@ -5,9 +5,9 @@ Three pure ASGI middlewares (no per-request task or body buffering, unlike Starl
 
 * `SecurityHeaders` adds `Content-Security-Policy`, `X-Content-Type-Options`,
   `X-Frame-Options` and `Referrer-Policy` to every response. The API docs page loads
-  Swagger UI from a CDN and starts it with an inline script, so it gets a policy that
-  allows exactly that; everything else (the console's static files included) gets
-  `default-src 'self'`.
+  Swagger UI from the package's static files and starts it with an inline script, so it
+  gets a policy that allows exactly that; everything else (the console's static files
+  included) gets `default-src 'self'`.
 * `BodySizeLimit` answers 413 before reading a body whose `Content-Length` is over
   `max_request_bytes`, and stops reading a chunked body as soon as it passes the limit.
 * `RateLimit` gives each bearer token a token bucket (`rate_limit` requests per second,
@@ -41,11 +41,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Policy of every response but the API docs page.
 DEFAULT_CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-#: Swagger UI (FastAPI's docs page): bundle and CSS from jsDelivr, an inline start-up
-#: script, FastAPI's favicon.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "img-src 'self' data: https://fastapi.tiangolo.com; "
+#: Swagger UI (the API docs page): bundle, CSS and favicon from the package's static
+#: files (no CDN: it works offline), an inline start-up script.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "frame-ancestors 'none'; base-uri 'self'")
 #: Headers on every response besides the policy.
 SECURITY_HEADERS = {

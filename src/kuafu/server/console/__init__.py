@@ -9,15 +9,23 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from .apidocs import install_api_docs
 from .pages import STATIC
 from .routes import router
 
-__all__ = ["install", "router"]
+__all__ = ["install", "install_api_docs", "router"]
+
+FAVICON = "/console/static/favicon.svg"
 
 
 def install(app: FastAPI) -> None:
-    """Mount the console's pages, its static files, and `/` leading to it."""
-    app.include_router(router)
+    """Mount the console's pages, its static files, `/` leading to it, and the icon.
+
+    The static files come first: the console's last route answers every other
+    `/console/...` address with a "not found" page."""
     app.mount("/console/static", StaticFiles(directory=str(STATIC)), name="console-static")
+    app.include_router(router)
     app.add_api_route("/", lambda: RedirectResponse("/console/", status_code=303),
+                      include_in_schema=False)
+    app.add_api_route("/favicon.ico", lambda: RedirectResponse(FAVICON, status_code=301),
                       include_in_schema=False)

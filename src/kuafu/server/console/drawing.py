@@ -15,23 +15,16 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from ...circuit import QuantumCircuit
-from ...circuit.parameter import ParameterExpression, format_number
+from ...circuit.drawing import CONTROLLED, condition_label, gate_label, params_label
+from ...circuit.instruction import Instruction
 
 #: Beyond these the circuit is summarised instead of drawn (a page must stay light).
 MAX_COLUMNS = 400
 MAX_WIRES = 64
 
-_COL, _ROW, _LEFT, _TOP = 52, 44, 56, 28
-# name -> (controls, target label); "●" means a control dot on the target too (cz)
-_CONTROLLED = {
-    "cx": (1, "X"), "cy": (1, "Y"), "cz": (1, "●"), "ch": (1, "H"), "ccx": (2, "X"),
-    "c3x": (3, "X"), "c4x": (4, "X"), "crx": (1, "Rx"), "cry": (1, "Ry"), "crz": (1, "Rz"),
-    "cu1": (1, "U1"), "cp": (1, "P"), "cu3": (1, "U3"), "cu": (1, "U"), "csx": (1, "√X"),
-}
-_LABELS = {"sdg": "S†", "tdg": "T†", "sxdg": "√X†", "sx": "√X", "sy": "√Y", "sydg": "√Y†",
-           "reset": "|0⟩", "id": "I", "rx": "Rx", "ry": "Ry", "rz": "Rz", "rxx": "Rxx",
-           "ryy": "Ryy", "rzz": "Rzz", "u1": "U1", "u2": "U2", "u3": "U3", "u": "U",
-           "p": "P", "delay": "Δ"}
+_ROW, _LEFT, _TOP = 44, 56, 28
+_GAP, _MIN_BOX = 12, 40  # between columns; narrowest gate box
+_LABEL_PX, _PARAM_PX = 9.0, 5.6  # rough advance of a character of the label, parameters
 
 
 def _svg(width: float, height: float, body: list[str], label: str, css: str) -> Markup:
@@ -41,20 +34,14 @@ def _svg(width: float, height: float, body: list[str], label: str, css: str) -> 
         f'xmlns="http://www.w3.org/2000/svg">' + "".join(body) + "</svg>")
 
 
-def _params(params: Sequence) -> str:
-    parts = [p.to_qasm() if isinstance(p, ParameterExpression) else format_number(p)
-             for p in params]
-    text = ",".join(parts)
-    return text if len(text) <= 14 else text[:13] + "…"
-
-
 def _text(x: float, y: float, text: str, css: str = "") -> str:
     cls = f' class="{css}"' if css else ""
     return f'<text x="{x:.1f}" y="{y:.1f}"{cls}>{escape(text)}</text>'
 
 
-def _box(x: float, y: float, label: str, params: str = "", height: float = 30) -> str:
-    out = [f'<rect class="gate" x="{x - 20:.1f}" y="{y - 15:.1f}" width="40" '
+def _box(x: float, y: float, label: str, params: str = "", height: float = 30,
+         width: float = _MIN_BOX) -> str:
+    out = [f'<rect class="gate" x="{x - width / 2:.1f}" y="{y - 15:.1f}" width="{width:.1f}" '
            f'height="{height:.1f}" rx="4"/>', _text(x, y + (height - 30) / 2 + 5, label,
                                                    "gate-label")]
     if params:
@@ -62,8 +49,29 @@ def _box(x: float, y: float, label: str, params: str = "", height: float = 30) -
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class _Op:
+    """One instruction placed: its column, its labels, and the width its box needs."""
+
+    inst: Instruction
+    col: int
+    label: str
+    params: str
+    condition: str
+
+    @property
+    def width(self) -> float:
+        text = max(len(self.label) * _LABEL_PX, len(self.params) * _PARAM_PX,
+                   len(self.condition) * _PARAM_PX)
+        return max(float(_MIN_BOX), text + 10)
+
+
 def circuit_svg(circuit: QuantumCircuit, *, only_used: bool = False) -> Markup:
     """The circuit as an SVG diagram: one wire per qubit, gates in columns.
+
+    Columns are as wide as their widest label, so a long parameter never runs into the
+    next gate. A conditioned gate shows its condition (`c==1`) under its box and comes
+    after the measurements that write the bits it reads.
 
     Args:
         circuit: what to draw.
@@ -78,55 +86,97 @@ def circuit_svg(circuit: QuantumCircuit, *, only_used: bool = False) -> Markup:
         return Markup(f'<p class="note">{len(wires)} qubits: too wide to draw here '
                       f'(at most {MAX_WIRES}).</p>')
     row = {q: i for i, q in enumerate(wires)}
-    level = [0] * len(wires)
-    body: list[str] = []
-    width_cols = 0
+    ops = _place(circuit, row)
+    if ops is None:
+        return Markup(f'<p class="note">{len(circuit.instructions)} operations: too long '
+                      f'to draw here (at most {MAX_COLUMNS} columns).</p>')
+    widths = [float(_MIN_BOX)] * (max((op.col for op in ops), default=-1) + 1)
+    for op in ops:
+        widths[op.col] = max(widths[op.col], op.width)
+    centres, x = [], float(_LEFT)
+    for w in widths:
+        centres.append(x + (w + _GAP) / 2)
+        x += w + _GAP
+    width = x + 24
+    height = _TOP + len(wires) * _ROW
+    body = []
+    for i, q in enumerate(wires):
+        y = _TOP + i * _ROW
+        body.append(f'<line class="wire" x1="{_LEFT - 8}" y1="{y}" x2="{width - 8:.0f}" '
+                    f'y2="{y}"/>')
+        body.append(_text(4, y + 5, f"q[{q}]", "wire-label"))
+    body += [_instruction(op, row, centres[op.col], circuit) for op in ops]
+    label = (f"circuit diagram: {len(wires)} qubits, {len(circuit.instructions)} operations")
+    return _svg(width, height, body, label, "circuit")
+
+
+def _place(circuit: QuantumCircuit, row: Mapping[int, int]) -> list[_Op] | None:
+    """Each drawn instruction's column: after everything on the wires it spans and, for
+    a measurement or a conditioned gate, after what last wrote or read its classical
+    bits. None when the drawing would need more than `MAX_COLUMNS` columns."""
+    level = [0] * len(row)
+    bit_level = [0] * circuit.num_clbits
+    ops = []
     for inst in circuit.instructions:
         rows = sorted(row[q] for q in inst.qubits if q in row)
         if not rows:
             continue
         span = range(rows[0], rows[-1] + 1)
-        col = max(level[r] for r in span)
+        bits = set(inst.clbits) | set(inst.condition.clbits if inst.condition else ())
+        col = max([level[r] for r in span] + [bit_level[b] for b in bits])
         if col >= MAX_COLUMNS:
-            return Markup(f'<p class="note">{len(circuit.instructions)} operations: too long '
-                          f'to draw here (at most {MAX_COLUMNS} columns).</p>')
+            return None
         for r in span:
             level[r] = col + 1
-        width_cols = max(width_cols, col + 1)
-        body.append(_instruction(inst, row, col))
-    width = _LEFT + width_cols * _COL + 24
-    height = _TOP + len(wires) * _ROW
-    wire_marks = []
-    for i, q in enumerate(wires):
-        y = _TOP + i * _ROW
-        wire_marks.append(f'<line class="wire" x1="{_LEFT - 8}" y1="{y}" x2="{width - 8:.0f}" '
-                          f'y2="{y}"/>')
-        wire_marks.append(_text(4, y + 5, f"q[{q}]", "wire-label"))
-    label = (f"circuit diagram: {len(wires)} qubits, {len(circuit.instructions)} operations")
-    return _svg(width, height, wire_marks + body, label, "circuit")
+        for b in bits:
+            bit_level[b] = col + 1
+        if inst.name == "measure":
+            params = circuit.clbit_name(inst.clbits[0])
+        elif inst.name == "delay":
+            params = f"{params_label(inst.params)}ns"
+        else:
+            params = params_label(inst.params)
+        condition = condition_label(inst.condition, circuit) if inst.condition else ""
+        ops.append(_Op(inst, col, _label(inst.name), params, condition))
+    return ops
 
 
-def _instruction(inst, row: Mapping[int, int], col: int) -> str:
-    x = _LEFT + col * _COL + _COL / 2
+def _label(name: str) -> str:
+    """The text in a gate's box (a controlled gate's box is on its target)."""
+    if name in ("barrier", "swap", "cswap"):
+        return ""
+    return CONTROLLED[name][1] if name in CONTROLLED else gate_label(name)
+
+
+def _instruction(op: _Op, row: Mapping[int, int], x: float, circuit: QuantumCircuit) -> str:
+    inst = op.inst
     ys = [_TOP + row[q] * _ROW for q in inst.qubits]
     name = inst.name
-    title = f"<title>{escape(name)} {escape(' '.join(f'q[{q}]' for q in inst.qubits))}</title>"
-    parts: list[str] = []
+    title = " ".join([name] + [circuit.qubit_name(q) for q in inst.qubits])
+    if name == "measure":
+        title += f" -> {op.params}"
+    elif inst.params:
+        title += f" ({params_label(inst.params)})"
+    if op.condition:
+        title += f" if {op.condition}"
+    parts: list[str] = [f"<title>{escape(title)}</title>"]
+    box = op.width
     if name == "barrier":
         parts.append(f'<line class="barrier" x1="{x}" y1="{min(ys) - 18}" x2="{x}" '
                      f'y2="{max(ys) + 18}"/>')
     elif name == "measure":
-        parts.append(_box(x, ys[0], "M"))
-        parts.append(_text(x, ys[0] + 28, f"c{inst.clbits[0]}", "gate-param"))
-    elif name == "swap":
+        parts.append(_box(x, ys[0], op.label, width=box))
+        parts.append(_text(x, ys[0] + 28, op.params, "gate-param"))
+    elif name in ("swap", "cswap"):
         parts.append(_vertical(x, ys))
-        parts += [_text(x, y + 6, "×", "swap") for y in ys]
-    elif name in _CONTROLLED and len(inst.qubits) > 1:
-        controls, label = _CONTROLLED[name]
+        parts += [f'<circle class="control" cx="{x}" cy="{y}" r="5"/>' for y in ys[:-2]]
+        parts += [_text(x, y + 6, "×", "swap") for y in ys[-2:]]
+    elif name in CONTROLLED and len(inst.qubits) > 1:
+        controls, label = CONTROLLED[name]
         parts.append(_vertical(x, ys))
         parts += [f'<circle class="control" cx="{x}" cy="{y}" r="5"/>' for y in ys[:controls]]
         target = ys[controls] if len(ys) > controls else ys[-1]
-        if label == "●":
+        if label == "■":
             parts.append(f'<circle class="control" cx="{x}" cy="{target}" r="5"/>')
         elif label == "X" and not inst.params:
             parts.append(f'<circle class="target" cx="{x}" cy="{target}" r="11"/>'
@@ -134,15 +184,16 @@ def _instruction(inst, row: Mapping[int, int], col: int) -> str:
                          f'x2="{x + 11}" y2="{target}"/><line class="target-cross" x1="{x}" '
                          f'y1="{target - 11}" x2="{x}" y2="{target + 11}"/>')
         else:
-            parts.append(_box(x, target, label, _params(inst.params)))
+            parts.append(_box(x, target, op.label, op.params, width=box))
     elif len(inst.qubits) > 1:
         top, bottom = min(ys), max(ys)
-        parts.append(_box(x, top, _LABELS.get(name, name), _params(inst.params),
-                          height=bottom - top + 30))
+        parts.append(_box(x, top, op.label, op.params, height=bottom - top + 30, width=box))
     else:
-        parts.append(_box(x, ys[0], _LABELS.get(name, name.upper() if len(name) <= 2 else name),
-                          _params(inst.params)))
-    return f'<g class="op">{title}{"".join(parts)}</g>'
+        parts.append(_box(x, ys[0], op.label, op.params, width=box))
+    if op.condition:
+        parts.append(_text(x, max(ys) + 28, op.condition, "gate-cond"))
+    css = "op conditional" if op.condition else "op"
+    return f'<g class="{css}" data-name="{escape(name)}">{"".join(parts)}</g>'
 
 
 def _vertical(x: float, ys: Sequence[float]) -> str:
@@ -230,14 +281,19 @@ def chip_svg(qubits: Sequence[QubitView], couplers: Sequence[CouplerView],
 
 
 # ----- charts -----------------------------------------------------------------------------
+_CHAR_PX = 6.6  # rough advance of a chart label's character (11px font)
+
+
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str,
               value_format: str = "{:.0f}", highlight: int | None = None) -> Markup:
-    """Vertical bars with a label under each and its value above; `title` is read out."""
+    """Vertical bars with an upright label under each and its value above; `title` is
+    read out. Each bar is as wide as its label, so labels never need turning."""
     n = len(values)
     if n == 0:
         return Markup('<p class="note">Nothing to plot.</p>')
-    bar = max(30.0, min(72.0, 480.0 / n))  # few outcomes get wide bars
-    gap, plot_h, top, bottom = 8.0, 160.0, 20.0, 64.0
+    longest = max(len(label) for label in labels) * _CHAR_PX
+    bar = max(24.0, min(72.0, 320.0 / n), longest - 4)
+    gap, plot_h, top, bottom = 6.0, 140.0, 18.0, 22.0
     width = 16 + n * (bar + gap)
     height = top + plot_h + bottom
     peak = max(values) or 1.0
@@ -250,11 +306,37 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str,
         body.append(
             f'<g class="{css}" data-label="{escape(label)}" data-value="{value}">'
             f'<title>{escape(label)}: {escape(value_format.format(value))}</title>'
-            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar}" height="{h:.1f}"/>'
+            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}"/>'
             + _text(x + bar / 2, top + plot_h - h - 4, value_format.format(value), "bar-value")
-            + f'<text class="bar-label" transform="translate({x + bar / 2 + 4:.1f},'
-              f'{top + plot_h + 8:.1f}) rotate(60)">{escape(label)}</text></g>')
+            + _text(x + bar / 2, top + plot_h + 15, label, "bar-label") + "</g>")
     return _svg(width, height, body, title, "chart")
+
+
+def counts_bars(labels: Sequence[str], values: Sequence[int], *, title: str) -> Markup:
+    """Horizontal bars, one row per outcome: the bitstring on the left (upright, in a
+    monospace font, however many bits), the bar, and its count at the bar's end."""
+    if not values:
+        return Markup('<p class="note">Nothing to plot.</p>')
+    row, top = 22.0, 6.0
+    label_w = 12 + max(len(label) for label in labels) * 7.8
+    plot_w = 300.0
+    value_w = 12 + max(len(str(v)) for v in values) * _CHAR_PX
+    width = label_w + plot_w + value_w
+    height = top * 2 + row * len(values)
+    peak = max(values) or 1
+    body = [f'<line class="axis" x1="{label_w - 2:.1f}" y1="{top}" x2="{label_w - 2:.1f}" '
+            f'y2="{height - top:.1f}"/>']
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = top + i * row
+        w = plot_w * value / peak
+        body.append(
+            f'<g class="bar" data-label="{escape(label)}" data-value="{value}">'
+            f'<title>{escape(label)}: {value}</title>'
+            f'<text x="{label_w - 8:.1f}" y="{y + 15:.1f}" class="bar-label outcome">'
+            f'{escape(label)}</text>'
+            f'<rect x="{label_w:.1f}" y="{y + 3:.1f}" width="{w:.1f}" height="{row - 6:.1f}"/>'
+            + _text(label_w + w + 5, y + 15, str(value), "bar-count") + "</g>")
+    return _svg(width, height, body, title, "chart counts")
 
 
 def histogram(values: Sequence[float], *, title: str, bins: int = 10,

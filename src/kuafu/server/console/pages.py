@@ -64,7 +64,9 @@ class ConsoleRoute(APIRoute):
                 if request.method == "GET" and not is_live(request):
                     target = request.url.path + (f"?{request.url.query}"
                                                  if request.url.query else "")
-                    return RedirectResponse(f"/console/login?next={quote(target, safe='')}", 303)
+                    why = f"&why={exc.why}" if exc.why else ""
+                    return RedirectResponse(
+                        f"/console/login?next={quote(target, safe='')}{why}", 303)
                 return error_page(request, 401, exc.message)
             except ServiceError as exc:
                 return error_page(request, exc.status, exc.message)

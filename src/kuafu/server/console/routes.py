@@ -8,11 +8,12 @@ part, the fragment the script swaps in.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -23,7 +24,7 @@ from ..services import accounts, catalog, execution, jobs, metrics
 from . import session as auth
 from .drawing import circuit_svg
 from .examples import EXAMPLES
-from .pages import ConsoleRoute, is_live, render
+from .pages import ConsoleRoute, error_page, is_live, render
 from .views import chip_of, counts_chart, counts_csv, counts_rows, draw_qasm
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -60,10 +61,12 @@ def home() -> RedirectResponse:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "") -> HTMLResponse:
-    """The sign-in form; it sets the double-submit cookie its CSRF field must match."""
+def login_form(request: Request, next: str = "", why: str = "") -> HTMLResponse:
+    """The sign-in form, saying why it is shown when a session ended (`why`); it sets
+    the double-submit cookie its CSRF field must match."""
     csrf = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or auth.new_login_csrf()
-    response = render(request, "login.html", login_csrf=csrf, next=_safe_next(next))
+    response = render(request, "login.html", login_csrf=csrf, next=_safe_next(next),
+                      why=auth.SIGNED_OUT_BECAUSE.get(why))
     auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, 3600)
     return response
 
@@ -182,6 +185,7 @@ def submit(request: Request, session: SessionDep, platform: PlatformDep, viewer:
            group: Annotated[str, Form()] = "", csrf_token: CsrfField = None):
     """Submit the composer's program; on success, the new job's page."""
     auth.check_csrf(viewer, csrf_token)
+    qasm = qasm.replace("\r\n", "\n").replace("\r", "\n")  # a browser's form sends CRLF
     form = {"qasm": qasm, "backend": backend, "shots": shots, "compile": bool(compile),
             "priority": priority, "name": name, "group": group}
     try:
@@ -203,8 +207,12 @@ def submit(request: Request, session: SessionDep, platform: PlatformDep, viewer:
 @router.get("/jobs")
 def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, viewer: ViewerDep,
               status: str = "", backend: str = "", group: str = "", name: str = "",
-              cursor: str = "") -> HTMLResponse:
-    """Your jobs, newest first, filtered and paginated; unfinished ones update live."""
+              cursor: str = "", back: str = "") -> HTMLResponse:
+    """Your jobs, newest first, filtered and paginated; unfinished ones update live.
+
+    The pages are cursor-paginated (a cursor leads only forward), so each link to the
+    next page carries the cursors of the pages before it (`back`), for "Previous page".
+    """
     try:
         wanted = JobStatus(status) if status else None
     except ValueError:
@@ -215,16 +223,34 @@ def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, view
                           limit=JOBS_PER_PAGE, cursor=cursor or None)
     filters = {"status": status, "backend": backend, "group": group, "name": name}
     query = {k: v for k, v in filters.items() if v}
-    next_url = ("/console/jobs?" + urlencode({**query, "cursor": page.next_cursor})
+    trail = [c for c in back.split(_TRAIL_SEP) if c][-_MAX_TRAIL:] if cursor else []
+    next_url = (_jobs_url(query, page.next_cursor, [*trail, cursor or _FIRST])
                 if page.next_cursor else None)
+    prev_url = None
+    if cursor:
+        previous = trail[-1] if trail else _FIRST
+        prev_url = _jobs_url(query, "" if previous == _FIRST else previous, trail[:-1])
     live = any(not job.status.final for job in page.items)
     template = "_jobs_table.html" if is_live(request) else "jobs.html"
     return render(request, template, page=page, filters=filters, next_url=next_url,
+                  prev_url=prev_url,
                   first_url="/console/jobs?" + urlencode(query) if cursor else None,
                   live=live, statuses=[s.value for s in JobStatus],
                   backends=execution.backend_names(),
                   self_url=str(request.url.path) + (f"?{request.url.query}"
                                                     if request.url.query else ""))
+
+
+_FIRST, _TRAIL_SEP, _MAX_TRAIL = "first", ".", 50  # cursors are base64url: no "."
+
+
+def _jobs_url(query: dict[str, str], cursor: str, trail: list[str]) -> str:
+    params = dict(query)
+    if cursor:
+        params["cursor"] = cursor
+        if trail:
+            params["back"] = _TRAIL_SEP.join(trail)
+    return "/console/jobs?" + urlencode(params)
 
 
 def _job_context(platform, session, viewer: auth.Viewer, job_id: str) -> dict[str, Any]:
@@ -305,7 +331,12 @@ def _account(request: Request, session, platform, viewer: auth.Viewer, status: i
 @router.get("/account")
 def account_page(request: Request, session: SessionDep, platform: PlatformDep,
                  viewer: ViewerDep) -> HTMLResponse:
-    return _account(request, session, platform, viewer)
+    """Usage, quotas and tokens; a token just created is shown here once (its flash)."""
+    flash = auth.pop_flash(session, viewer, request)
+    session.commit()
+    return _account(request, session, platform, viewer, new_token=flash.get("new_token"),
+                    new_token_name=flash.get("new_token_name"),
+                    notice=flash.get("notice"))
 
 
 class _TokenForm(BaseModel):
@@ -317,8 +348,9 @@ class _TokenForm(BaseModel):
 def create_token(request: Request, session: SessionDep, platform: PlatformDep,
                  viewer: ViewerDep, name: Annotated[str, Form()] = "console",
                  expires_in_days: Annotated[str, Form()] = "",
-                 csrf_token: CsrfField = None) -> HTMLResponse:
-    """A new token, shown on this answer only."""
+                 csrf_token: CsrfField = None) -> Response:
+    """A new token; the account page it redirects to shows it once (so a reload of that
+    page neither shows it again nor creates another)."""
     auth.check_csrf(viewer, csrf_token)
     try:
         form = _TokenForm(name=name.strip() or "console",
@@ -328,18 +360,28 @@ def create_token(request: Request, session: SessionDep, platform: PlatformDep,
                         error="; ".join(e["msg"] for e in exc.errors()))
     token, secret = accounts.create_token(session, viewer.user, form.name,
                                           form.expires_in_days)
+    auth.set_flash(session, viewer, request, {"new_token": secret,
+                                              "new_token_name": token.name})
     session.commit()
-    return _account(request, session, platform, viewer, 201, new_token=secret,
-                    new_token_name=token.name)
+    return see_other("/console/account#tokens")
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, session: SessionDep, viewer: ViewerDep,
+def revoke_token(request: Request, token_id: int, session: SessionDep, viewer: ViewerDep,
                  csrf_token: CsrfField = None) -> RedirectResponse:
+    """Revoke one of your tokens; revoking this session's own token signs you out, and
+    the sign-in form says why."""
     auth.check_csrf(viewer, csrf_token)
     accounts.revoke_token(session, viewer.user, token_id)
+    if token_id == viewer.token_id:
+        auth.sign_out(session, viewer)
+        session.commit()
+        response = see_other("/console/login?why=revoked-here")
+        auth.clear_cookie(response, auth.SESSION_COOKIE)
+        return response
+    auth.set_flash(session, viewer, request, {"notice": "Token revoked."})
     session.commit()
-    return see_other("/console/account")
+    return see_other("/console/account#tokens")
 
 
 # ----- administration ---------------------------------------------------------------------
@@ -352,8 +394,12 @@ def _admin(request: Request, session, status: int = 200, **extra: Any) -> HTMLRe
 
 @router.get("/admin")
 def admin_page(request: Request, session: SessionDep, admin: AdminDep) -> HTMLResponse:
-    """Users, and each backend's status (administrators only)."""
-    return _admin(request, session)
+    """Users, and each backend's status (administrators only); a user just created is
+    shown with their first token once (the flash)."""
+    flash = auth.pop_flash(session, admin, request)
+    session.commit()
+    return _admin(request, session, new_user=flash.get("new_user"),
+                  new_token=flash.get("new_token"))
 
 
 @router.post("/admin/backends/{name}/status")
@@ -375,8 +421,8 @@ def set_backend_status(name: str, session: SessionDep, platform: PlatformDep, ad
 @router.post("/admin/users")
 def create_user(request: Request, session: SessionDep, admin: AdminDep,
                 name: Annotated[str, Form()] = "", is_admin: Annotated[str, Form()] = "",
-                csrf_token: CsrfField = None) -> HTMLResponse:
-    """A new user and their first token (shown on this answer only)."""
+                csrf_token: CsrfField = None) -> Response:
+    """A new user and their first token (shown once, by the page this redirects to)."""
     auth.check_csrf(admin, csrf_token)
     from ...schemas import UserCreate
 
@@ -389,5 +435,15 @@ def create_user(request: Request, session: SessionDep, admin: AdminDep,
     except ServiceError as exc:
         return _admin(request, session, exc.status, error=exc.message)
     _token, secret = accounts.create_token(session, user, "first")
+    auth.set_flash(session, admin, request, {"new_user": user.name, "new_token": secret})
     session.commit()
-    return _admin(request, session, 201, new_user=user.name, new_token=secret)
+    return see_other("/console/admin#users")
+
+
+# ----- anything else ----------------------------------------------------------------------
+@router.get("/{unknown:path}")
+def not_found(request: Request, unknown: str, session: SessionDep) -> HTMLResponse:
+    """An unknown console address: a page saying so (with the menu when signed in)."""
+    with contextlib.suppress(auth.SignInRequired):
+        current_viewer(request, session)
+    return error_page(request, 404, f"there is no console page /console/{unknown}")

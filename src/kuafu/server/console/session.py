@@ -7,6 +7,11 @@ stolen database reveals no usable cookie. The cookie is `HttpOnly` (no script re
 ends when the user signs out, after `SESSION_HOURS`, or as soon as the token it was
 opened with is revoked or expires.
 
+Flash: a page that changes something answers with a redirect (POST-redirect-GET), so a
+reload does not repeat it; what the next page must show once (a token just created) is
+kept in the session row (`set_flash`), sealed with a key derived from the cookie's
+secret, and taken out by the page that shows it (`pop_flash`).
+
 CSRF: each session has a random `csrf_token`, put in every form as a hidden field (and
 in a `<meta>` for the scripts, which send it as `X-CSRF-Token`); every request that
 changes state must carry it (synchronizer token pattern). The sign-in form, which comes
@@ -15,13 +20,16 @@ before any session, uses a double-submit cookie instead.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..core import security
@@ -37,7 +45,23 @@ SESSION_HOURS = 12
 
 
 class SignInRequired(Unauthenticated):
-    """No valid console session: pages send the browser to the sign-in form."""
+    """No valid console session: pages send the browser to the sign-in form, which says
+    why (`why`, one of `SIGNED_OUT_BECAUSE`'s keys, or None for "never signed in")."""
+
+    def __init__(self, message: str, why: str | None = None) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+#: Why the sign-in form was shown, as the form tells the user (`?why=` keys).
+SIGNED_OUT_BECAUSE = {
+    "ended": "Your session has ended; please sign in again.",
+    "expired": "Your session expired; please sign in again.",
+    "revoked": "You were signed out: the API token this session was signed in with has "
+               "been revoked (here, with the API or the CLI). Sign in with another token.",
+    "revoked-here": "You revoked the API token this session was signed in with, so you "
+                    "were signed out. Sign in with another of your tokens.",
+}
 
 
 @dataclass(frozen=True)
@@ -90,13 +114,14 @@ def viewer_of(session: Session, request: Request) -> Viewer:
         .join(ApiToken, ConsoleSession.token_id == ApiToken.id)
         .where(ConsoleSession.secret_hash == security.hash_token(secret))).first()
     if row is None:
-        raise SignInRequired("your session has ended; please sign in again")
+        raise SignInRequired("your session has ended; please sign in again", "ended")
     console_session, user, token = row
     now = utcnow()
     if console_session.expires_at <= now:
-        raise SignInRequired("your session expired; please sign in again")
+        raise SignInRequired("your session expired; please sign in again", "expired")
     if token.revoked_at is not None:
-        raise SignInRequired(f"the token {token.prefix}… this session used was revoked")
+        raise SignInRequired(f"the token {token.prefix}… this session used was revoked",
+                             "revoked")
     return Viewer(user, console_session.id, token.id, console_session.csrf_token)
 
 
@@ -133,3 +158,57 @@ def set_cookie(request: Request, response: Response, name: str, value: str,
 
 def clear_cookie(response: Response, name: str) -> None:
     response.delete_cookie(name, path="/console", httponly=True, samesite="lax")
+
+
+# ----- one-time messages ------------------------------------------------------------------
+_TAG = 16  # bytes of the seal's authentication tag
+
+
+def set_flash(session: Session, viewer: Viewer, request: Request, message: dict) -> None:
+    """Keep `message` (JSON-able) for the next page of this session only."""
+    sealed = _seal(_flash_key(request), json.dumps(message).encode())
+    session.execute(update(ConsoleSession).where(ConsoleSession.id == viewer.session_id)
+                    .values(flash=sealed))
+
+
+def pop_flash(session: Session, viewer: Viewer, request: Request) -> dict:
+    """The message `set_flash` kept, once ({} when there is none, or it does not open)."""
+    sealed = session.execute(select(ConsoleSession.flash).where(
+        ConsoleSession.id == viewer.session_id)).scalar()
+    if not sealed:
+        return {}
+    session.execute(update(ConsoleSession).where(ConsoleSession.id == viewer.session_id)
+                    .values(flash=None))
+    opened = _open(_flash_key(request), sealed)
+    return json.loads(opened) if opened is not None else {}
+
+
+def _flash_key(request: Request) -> bytes:
+    """A key only the browser's cookie gives: the row stores the cookie's hash only."""
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    return hmac.new(secret.encode(), b"kuafu console flash", hashlib.sha256).digest()
+
+
+def _stream(key: bytes, nonce: bytes, size: int) -> bytes:
+    blocks = (hmac.new(key, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest()
+              for i in range(-(-size // 32)))
+    return b"".join(blocks)[:size]
+
+
+def _seal(key: bytes, data: bytes) -> str:
+    """HMAC-SHA-256 in counter mode, then a tag over nonce and ciphertext."""
+    nonce = secrets.token_bytes(16)
+    body = nonce + bytes(a ^ b for a, b in zip(data, _stream(key, nonce, len(data)),
+                                               strict=True))
+    tag = hmac.new(key, b"tag" + body, hashlib.sha256).digest()[:_TAG]
+    return base64.urlsafe_b64encode(body + tag).decode()
+
+
+def _open(key: bytes, sealed: str) -> bytes | None:
+    raw = base64.urlsafe_b64decode(sealed.encode())
+    body, tag = raw[:-_TAG], raw[-_TAG:]
+    if len(body) < 16 or not hmac.compare_digest(
+            tag, hmac.new(key, b"tag" + body, hashlib.sha256).digest()[:_TAG]):
+        return None
+    nonce, data = body[:16], body[16:]
+    return bytes(a ^ b for a, b in zip(data, _stream(key, nonce, len(data)), strict=True))

@@ -11,10 +11,10 @@ from markupsafe import Markup
 
 from ...errors import KuafuError
 from ...schemas import BackendDetail, JobResult
-from .drawing import CouplerView, QubitView, bar_chart, chip_svg, circuit_svg, histogram
+from .drawing import CouplerView, QubitView, chip_svg, circuit_svg, counts_bars, histogram
 
 #: Most outcomes drawn as bars on a job page (the most frequent ones).
-MAX_BARS = 64
+MAX_BARS = 32
 
 
 @dataclass(frozen=True)
@@ -77,26 +77,45 @@ def chip_of(detail: BackendDetail) -> Chip | None:
 
 
 def counts_rows(result: JobResult) -> list[tuple[str, int, float]]:
-    """(bitstring, count, probability), in bitstring order."""
+    """(bitstring, count, probability), most frequent first (ties in bitstring order)."""
     total = sum(result.counts.values()) or 1
-    return [(key, n, n / total) for key, n in sorted(result.counts.items())]
+    ranked = sorted(result.counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(key, n, n / total) for key, n in ranked]
 
 
-def counts_chart(result: JobResult) -> Markup:
-    """The histogram of counts: every outcome in bitstring order, or the most frequent
-    `MAX_BARS` when there are more."""
+@dataclass(frozen=True)
+class CountsChart:
+    """The histogram of a job's counts and what it leaves out."""
+
+    svg: Markup
+    shown: int
+    outcomes: int
+    left_out_shots: int
+
+    @property
+    def left_out(self) -> int:
+        return self.outcomes - self.shown
+
+
+def counts_chart(result: JobResult) -> CountsChart:
+    """The histogram of counts: at most `MAX_BARS` outcomes, the most frequent, in order
+    of count; with few outcomes (all shown), in bitstring order, which reads better."""
     rows = counts_rows(result)
-    if len(rows) > MAX_BARS:
-        rows = sorted(sorted(rows, key=lambda r: -r[1])[:MAX_BARS])
-    return bar_chart([r[0] for r in rows], [r[1] for r in rows],
-                     title=f"histogram of counts over {result.shots} shots")
+    shown = rows[:MAX_BARS]
+    if len(rows) <= MAX_BARS:
+        shown = sorted(shown)
+    title = (f"histogram of counts over {result.shots} shots" if len(rows) <= MAX_BARS else
+             f"the {len(shown)} most frequent of {len(rows)} outcomes over {result.shots} "
+             "shots")
+    svg = counts_bars([r[0] for r in shown], [r[1] for r in shown], title=title)
+    return CountsChart(svg, len(shown), len(rows), sum(r[1] for r in rows[MAX_BARS:]))
 
 
 def counts_csv(result: JobResult) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["bitstring", "count", "probability"])
-    for key, n, p in counts_rows(result):
+    for key, n, p in sorted(counts_rows(result)):  # the file in bitstring order
         writer.writerow([key, n, f"{p:.6g}"])
     return out.getvalue()
 

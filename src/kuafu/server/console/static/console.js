@@ -156,7 +156,15 @@
     };
     textarea.addEventListener("input", later);
     textarea.addEventListener("scroll", () => { gutter.scrollTop = textarea.scrollTop; });
+    const note = document.getElementById("backend-note");
+    const showNote = () => {
+      const chosen = backend.selectedOptions[0];
+      const text = chosen ? chosen.dataset.note || "" : "";
+      note.textContent = text;
+      note.hidden = !text;
+    };
     backend.addEventListener("change", later);
+    if (note) backend.addEventListener("change", showNote);
     compile.addEventListener("change", later);
     drawGutter(Number(status.dataset.line) || null);
   }
@@ -165,6 +173,15 @@
     root.querySelectorAll("table.sortable").forEach(sortable);
     root.querySelectorAll("svg.chip").forEach(chipDetails);
   }
+
+  // ----- confirmation before a form that cannot be undone (cancel, revoke) -----------
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm
+        && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     enhance(document);
