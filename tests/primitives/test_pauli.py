@@ -73,3 +73,16 @@ def test_expectation_in_a_state_matches_the_matrix(rng):
     assert h.expectation(state) == pytest.approx(np.vdot(state, h.to_matrix() @ state))
     with pytest.raises(ValueError):
         h.expectation(state[:4])
+
+
+def test_a_string_builds_a_sum_as_parse_does():
+    assert PauliSum("ZZ") == PauliSum.parse("ZZ") == PauliSum([(1, "ZZ")])
+    assert PauliSum("0.5*ZZ - XI", 3) == PauliSum.parse("0.5*ZZ - XI", 3)
+    with pytest.raises(ValueError, match="cannot parse"):
+        PauliSum("ZZ XI")
+
+
+@pytest.mark.parametrize("terms", [["ZZ", "XI"], [1, 2], {"ZZ": 1.0}, [(1, "ZZ", 0)]])
+def test_terms_that_are_not_pairs_are_a_type_error_pointing_at_parse(terms):
+    with pytest.raises(TypeError, match=r"PauliSum\.parse"):
+        PauliSum(terms)

@@ -31,18 +31,29 @@ class PauliSum:
     """sum_k c_k P_k over Pauli strings P_k of one width, with complex coefficients.
 
     Args:
-        terms: (coefficient, label) pairs; labels are strings over IXYZ, qubit 0 rightmost.
+        terms: (coefficient, label) pairs, labels being strings over IXYZ with qubit 0
+            rightmost; or one string, read by `parse` (`"ZZ"`, `"0.5*ZZ + 0.3*XI"`).
         num_qubits: the width; default the longest label (shorter labels are padded with
             identities on the higher qubits).
 
     Raises:
-        ValueError: for a label that is not over IXYZ or is wider than `num_qubits`.
+        ValueError: for a label that is not over IXYZ or is wider than `num_qubits`, or a
+            string that does not parse.
+        TypeError: for terms that are not (coefficient, label) pairs.
+
+    >>> PauliSum("ZZ")
+    PauliSum(1*ZZ)
+    >>> PauliSum([(0.5, "ZZ"), (0.3, "XI")])
+    PauliSum(0.5*ZZ + 0.3*XI)
     """
 
     __slots__ = ("_num_qubits", "_terms")
 
-    def __init__(self, terms: Iterable[tuple[complex, str]], num_qubits: int | None = None):
-        items = [(complex(c), _check_label(label)) for c, label in terms]
+    def __init__(self, terms: Iterable[tuple[complex, str]] | str,
+                 num_qubits: int | None = None):
+        if isinstance(terms, str):
+            terms = _parse_terms(terms)
+        items = [(complex(c), _check_label(label)) for c, label in map(_pair, terms)]
         width = max((len(label) for _, label in items), default=0)
         if num_qubits is None:
             num_qubits = width
@@ -61,17 +72,7 @@ class PauliSum:
         Raises:
             ValueError: with the position of the first character that does not parse.
         """
-        terms, pos, text = [], 0, text.strip()
-        if not text:
-            raise ValueError("empty Pauli sum")
-        while pos < len(text):
-            match = _TERM.match(text, pos)
-            if match is None or match.end() == pos or (terms and not match["sign"]):
-                raise ValueError(f"cannot parse Pauli sum at position {pos}: {text[pos:]!r}")
-            coeff = complex(match["coeff"].replace(" ", "")) if match["coeff"] else 1.0
-            terms.append((-coeff if match["sign"] == "-" else coeff, match["label"]))
-            pos = match.end()
-        return cls(terms, num_qubits)
+        return cls(_parse_terms(text), num_qubits)
 
     @classmethod
     def from_list(cls, items: Iterable[Sequence], num_qubits: int | None = None) -> PauliSum:
@@ -223,6 +224,30 @@ class PauliSum:
             num = f"{c.real:g}" if c.imag == 0 else f"({c:g})"
             parts.append(f"{num}*{label}")
         return " + ".join(parts).replace("+ -", "- ")
+
+
+def _parse_terms(text: str) -> list[tuple[complex, str]]:
+    """The (coefficient, label) terms of `"0.5*ZZ + 0.3*XI - YY"` (see `PauliSum.parse`)."""
+    terms: list[tuple[complex, str]] = []
+    pos, text = 0, text.strip()
+    if not text:
+        raise ValueError("empty Pauli sum")
+    while pos < len(text):
+        match = _TERM.match(text, pos)
+        if match is None or match.end() == pos or (terms and not match["sign"]):
+            raise ValueError(f"cannot parse Pauli sum at position {pos}: {text[pos:]!r}")
+        coeff = complex(match["coeff"].replace(" ", "")) if match["coeff"] else 1.0
+        terms.append((-coeff if match["sign"] == "-" else coeff, match["label"]))
+        pos = match.end()
+    return terms
+
+
+def _pair(term) -> tuple:
+    if isinstance(term, str) or not hasattr(term, "__len__") or len(term) != 2:
+        raise TypeError(f"PauliSum takes (coefficient, label) pairs or one string such as "
+                        f"'0.5*ZZ + XI', got the term {term!r}; see PauliSum.parse and "
+                        "PauliSum.from_list")
+    return term
 
 
 def _check_label(label: str) -> str:
