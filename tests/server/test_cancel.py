@@ -3,6 +3,7 @@ while a worker runs it. Real servers (uvicorn and worker processes in subprocess
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import psutil
@@ -103,5 +104,5 @@ def test_a_job_waiting_in_the_executor_is_queued_until_a_worker_starts_it(
         assert [j["status"] for j in jobs] == ["done", "cancelled", "done", "done", "done"]
         assert jobs[1]["started_at"] is None
         done = [j for j in jobs if j["status"] == "done"]
-        for before, after in zip(done, done[1:], strict=False):
+        for before, after in itertools.pairwise(done):
             assert after["started_at"] >= before["finished_at"]  # one after the other
