@@ -96,3 +96,21 @@ def test_importing_kuafu_is_fast_and_compiles_nothing():
     seconds, numba_loaded = out.stdout.split()
     assert float(seconds) < 2.0
     assert numba_loaded == "False", "import kuafu must not load numba (compile lazily)"
+
+
+def test_public_subpackages_are_reachable_from_kuafu_on_first_use():
+    """`import kuafu; kuafu.backends.get(...)` as the README shows, without `import kuafu`
+    loading them up front."""
+    code = ("import sys, kuafu\n"
+            "print('kuafu.backends' in sys.modules, 'kuafu.client' in sys.modules)\n"
+            "print(kuafu.backends.get('ScQ-P18').name, kuafu.devices.get('ScQ-P10').name)\n"
+            "print(sorted(set(kuafu.SUBPACKAGES) - set(dir(kuafu))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split("\n")[:3] == ["False False", "ScQ-P18 ScQ-P10", "[]"]
+    packages = {p.name for p in SRC.iterdir() if (p / "__init__.py").exists()}
+    import kuafu
+
+    assert set(kuafu.SUBPACKAGES) == packages
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        kuafu.nope  # noqa: B018
