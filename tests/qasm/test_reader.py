@@ -62,6 +62,30 @@ def test_gate_definition_can_shadow_a_library_gate_of_the_same_shape():
     assert [i.name for i in c.instructions] == ["cx", "rz", "cx"]
 
 
+def test_gates_beyond_the_specifications_qelib1_may_be_redefined_after_including_it():
+    """`cu`, `rzz`, `sy`... are Kuafu's (and Qiskit's) additions; old files define them."""
+    c = load("gate rzz(t) a, b { cx a, b; }\ngate sy a { x a; }\ngate cu c, t { h t; }\n"
+             "qreg q[2];\nrzz(1) q[0], q[1];\nsy q[0];\ncu q[0], q[1];\n")
+    assert [i.name for i in c.instructions] == ["cx", "x", "h"]
+
+
+def test_a_specification_gate_may_still_be_defined_without_qelib1_or_declared_opaque():
+    c = qasm.loads("OPENQASM 2.0;\ngate h a { U(pi/2, 0, pi) a; }\nqreg q[1];\nh q[0];\n")
+    assert [i.name for i in c.instructions] == ["u3"]
+    c = load("opaque h a;\nqreg q[1];\nh q[0];\n")
+    assert [i.name for i in c.instructions] == ["h"] and c.opaque_gates == {}
+
+
+def test_redefining_a_specification_gate_is_an_error_in_qiskit_too():
+    from qiskit import qasm2
+
+    with pytest.raises(qasm2.QASM2ParseError, match="'h' is already defined"):
+        qasm2.loads(HEAD + "gate h a { x a; }")
+    for name in sorted(qasm.reader.QELIB1_SPEC_GATES):
+        with pytest.raises(QasmError, match=f"'{name}' is already defined"):
+            load(f"gate {name} a {{ U(0, 0, 0) a; }}")
+
+
 def test_a_program_may_redefine_a_library_gate_with_another_signature():
     """QASMBench's ipea_n2 and pea_n5 define `gate cu c,t` for the old qelib1.inc."""
     c = load("qreg q[2];\ngate cu c, t { cx c, t; h t; }\ncu q[0], q[1];\ncu3(1,2,3) q[0], q[1];\n")
@@ -163,6 +187,10 @@ MALFORMED = [
     (HEAD + "gate g a { h b; }", 3, 14, "'b' is not a qubit argument"),
     (HEAD + "gate g a { measure a -> c; }", 3, 12, "not allowed inside a gate"),
     (HEAD + "gate g a { h a; }\ngate g a { x a; }", 4, 6, "already defined"),
+    (HEAD + "gate h a { x a; }", 3, 6, "'h' is already defined"),
+    (HEAD + "gate cu3(a, b, c) t, u { cx t, u; }", 3, 6, "'cu3' is already defined"),
+    ("OPENQASM 2.0;\ngate h a { U(0, 0, 0) a; }\ninclude \"qelib1.inc\";", 3, 9,
+     "defines 'h', which the program has already defined"),
     (HEAD + "gate U a { h a; }", 3, 6, "reserved"),
     (HEAD + "qreg q[1];\ncreg c[1];\nif (c == 2) x q[0];", 5, 10, "does not fit"),
     (HEAD + "qreg q[1];\nif (d == 0) x q[0];", 4, 5, "'d' is not a classical register"),

@@ -23,6 +23,14 @@ from .lexer import Source, Token, tokenize
 EXTENSION_GATES = {"sy": (0, 1), "sydg": (0, 1)}
 """Gates Quafu's chips accept beyond qelib1.inc: name -> (parameters, qubits)."""
 
+QELIB1_SPEC_GATES = frozenset({
+    "u3", "u2", "u1", "cx", "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "rx", "ry",
+    "rz", "cz", "cy", "ch", "ccx", "crz", "cu1", "cu3"})
+"""The gates of qelib1.inc as the OpenQASM 2.0 specification (arXiv:1707.03429) defines it.
+A program that includes it may not define them again (Qiskit reports the same error); the
+gates Qiskit's and Kuafu's qelib1.inc add (`cu`, `rzz`, `sx`, ...) may be redefined, as
+old programs written for the smaller file do."""
+
 DELAY_UNITS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9, "dt": 1.0}
 
 
@@ -201,6 +209,10 @@ class _Parser:
         self.expect(";", "after the include file name")
         name = name_token[1][1:-1]
         if name == "qelib1.inc":
+            clash = sorted(QELIB1_SPEC_GATES & self.state.gates.keys())
+            if clash:
+                raise self.error(f"qelib1.inc defines {clash[0]!r}, which the program has "
+                                 "already defined", name_token)
             self.state.library = True
             return
         text = self._read_include(name, name_token)
@@ -263,11 +275,10 @@ class _Parser:
             params = self.name_list("a parameter name", ")")
             self.expect(")", "after the gate parameters")
         qubits = self.name_list("a qubit argument name", "{")
-        definition = GateDefinition(name[1], params, qubits, [])
+        definition = GateDefinition(name[1], params, qubits, [], opaque=keyword[1] == "opaque")
         self._check_new_gate(definition, name)
         if keyword[1] == "opaque":
             self.expect(";", "after the opaque gate declaration")
-            definition.opaque = True
             definition.size = 1
             self._declare(definition, name)
             return
@@ -289,11 +300,17 @@ class _Parser:
         return [t[1] for t in names]
 
     def _check_new_gate(self, definition: GateDefinition, token: Token) -> None:
-        """A program may redefine a library gate, even with another signature (old files
-        define their own `cu` or `rzz`); its definition then wins. Redefining one of its
-        own gates, or a language built-in, is an error."""
+        """A program may redefine a library gate beyond the specification's qelib1.inc,
+        even with another signature (old files define their own `cu` or `rzz`); its
+        definition then wins. Redefining one of its own gates, a gate of the
+        specification's qelib1.inc once included, or a language built-in is an error
+        (declaring a library gate `opaque` changes nothing, see `_declare`)."""
         if definition.name in self.state.gates:
             raise self.error(f"gate {definition.name!r} is already defined", token)
+        if (self.state.library and definition.name in QELIB1_SPEC_GATES
+                and not definition.opaque):
+            raise self.error(f"gate {definition.name!r} is already defined by qelib1.inc",
+                             token)
         if definition.name in ("measure", "reset", "barrier", "if", "U", "CX"):
             raise self.error(f"{definition.name!r} is reserved and cannot name a gate", token)
 
