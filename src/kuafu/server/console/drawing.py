@@ -22,9 +22,9 @@ from ...circuit.instruction import Instruction
 MAX_COLUMNS = 400
 MAX_WIRES = 64
 
-_ROW, _LEFT, _TOP = 44, 56, 28
+_ROW, _LEFT, _TOP = 50, 56, 28  # a row leaves room for a label under a box
 _GAP, _MIN_BOX = 12, 40  # between columns; narrowest gate box
-_LABEL_PX, _PARAM_PX = 9.0, 5.6  # rough advance of a character of the label, parameters
+_LABEL_PX, _PARAM_PX = 9.0, 6.2  # rough advance of a character of the label, parameters
 
 
 def _svg(width: float, height: float, body: list[str], label: str, css: str) -> Markup:
@@ -41,11 +41,12 @@ def _text(x: float, y: float, text: str, css: str = "") -> str:
 
 def _box(x: float, y: float, label: str, params: str = "", height: float = 30,
          width: float = _MIN_BOX) -> str:
+    middle = y + (height - 30) / 2  # a box over several wires: the label in its middle
     out = [f'<rect class="gate" x="{x - width / 2:.1f}" y="{y - 15:.1f}" width="{width:.1f}" '
-           f'height="{height:.1f}" rx="4"/>', _text(x, y + (height - 30) / 2 + 5, label,
-                                                   "gate-label")]
+           f'height="{height:.1f}" rx="4"/>',
+           _text(x, middle + (1 if params else 5), label, "gate-label")]
     if params:
-        out.append(_text(x, y + height - 18, params, "gate-param"))
+        out.append(_text(x, middle + 12, params, "gate-param"))
     return "".join(out)
 
 
