@@ -14,8 +14,9 @@ import qiskit
 from qiskit import transpile
 
 from kuafu import Parameter, QuantumCircuit
+from kuafu.client.backend import RemoteBackend
 from kuafu.interop.qiskit import KuafuBackend
-from kuafu.primitives import Estimator, RemoteBackend, Sampler
+from kuafu.primitives import Estimator, Sampler
 from kuafu.server.testing import LiveServer, create_user
 
 

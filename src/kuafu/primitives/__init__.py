@@ -9,12 +9,13 @@
     est.run(circuit, H).value
 
 A backend is anything with `run(circuit, shots, ...) -> .counts` (all of `kuafu.backends`);
-a chip behind a server is `RemoteBackend(kuafu.Client(), "ScQ-P10")`, which sends all of a
-run's circuits in one batch request. `Estimator()` without a backend gives exact values.
-Labels put qubit 0 rightmost, as counts do. This layer imports only circuit and sim.
+a chip behind a server is `kuafu.client.backend.RemoteBackend(kuafu.Client(), "ScQ-P10")`,
+which sends all of a run's circuits in one batch request. `Estimator()` without a backend
+gives exact values. Labels put qubit 0 rightmost, as counts do. This layer imports only
+circuit and sim, and does no I/O.
 """
 
-from .backend import CountsBackend, Outcome, RemoteBackend, run_circuits
+from .backend import CountsBackend, Outcome, run_circuits
 from .estimator import Estimator, EstimatorOptions, EstimatorResult
 from .grouping import MeasurementGroup, group_qubit_wise, measurement_circuit, qubit_wise_commute
 from .pauli import PauliSum
@@ -33,7 +34,6 @@ __all__ = [
     "Outcome",
     "PauliSum",
     "ReadoutCalibration",
-    "RemoteBackend",
     "Sampler",
     "SamplerResult",
     "calibration_circuits",
@@ -46,3 +46,10 @@ __all__ = [
     "readout_from_backend",
     "run_circuits",
 ]
+
+
+def __getattr__(name: str):
+    if name == "RemoteBackend":  # moved: the core does no I/O
+        raise ImportError("RemoteBackend talks HTTP, so it moved to the client side: "
+                          "from kuafu.client.backend import RemoteBackend")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

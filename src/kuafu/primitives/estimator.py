@@ -107,9 +107,9 @@ class Estimator:
     """Expectation values of `PauliSum` observables on a backend.
 
     Args:
-        backend: a local backend (`kuafu.backends.get("ScQ-P10")`), a `RemoteBackend`
-            over a `kuafu.Client`, anything with `run(circuit, shots) -> .counts`; or None
-            for exact noiseless values.
+        backend: a local backend (`kuafu.backends.get("ScQ-P10")`), a server's chip
+            (`kuafu.client.backend.RemoteBackend`), anything with `run(circuit, shots) ->
+            .counts`; or None for exact noiseless values.
         options: an `EstimatorOptions`; keyword arguments override its fields.
     """
 

@@ -42,8 +42,9 @@ class Sampler:
     """Runs measured circuits on a backend in one batch.
 
     Args:
-        backend: a local backend, a `RemoteBackend`, anything with `run(...).counts`; or
-            None for the noiseless simulator (`kuafu.sim.simulate`).
+        backend: a local backend, a server's chip (`kuafu.client.backend.RemoteBackend`),
+            anything with `run(...).counts`; or None for the noiseless simulator
+            (`kuafu.sim.simulate`).
         shots: shots per circuit.
         seed: makes the run reproducible.
         readout_mitigation: None, `calibration` or `circuits` (as for the Estimator);
