@@ -74,3 +74,160 @@ def test_admin_create_user_prints_a_working_token(cli_store, cli_live, monkeypat
     assert run("backends").exit_code == 0
     again = CliRunner().invoke(main, ["admin", "create-user", "carol", "--database", cli_store])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+BELL_FILE = Path(__file__).resolve().parents[2] / "examples" / "bell.qasm"
+REASON = "recalibrating couplers"
+
+
+def test_examples_bell_qasm_runs_as_the_readme_says(cli_env):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "kuafu submit examples/bell.qasm" in readme and BELL_FILE.exists()
+    out = run("submit", str(BELL_FILE), "--backend", "ScQ-P10", "--shots", "200", "--wait")
+    assert out.exit_code == 0, out.output
+    (job_id,) = [line.split()[2] for line in out.stderr.splitlines()
+                 if line.startswith("submitted job")]
+    # the id comes first (stderr), before any waiting, then the histogram
+    assert out.output.index(f"submitted job {job_id}") < out.output.index("█")
+    assert f"{job_id}: 200 shots" in out.stdout
+
+
+def test_backends_show_simulator_width_status_and_one_labelled_figure(cli_env):
+    out = run("backends")
+    assert out.exit_code == 0
+    line = next(row for row in out.output.splitlines() if "simulator" in row)
+    assert "│ 32 " in line
+    assert "median 2q fidelity" in out.output and " %" in out.output
+    detail = run("backends", "ScQ-P10").output
+    assert "median 2q fidelity: 9" in detail and "status: online" in detail
+    assert "mean readout fidelity:" in detail  # averages labelled too
+
+
+def test_maintenance_is_said_in_backends_submit_and_result(cli_env, cli_store, tmp_path):
+    path = tmp_path / "bell.qasm"
+    path.write_text(qasm.dumps(bell()))
+    out = run("admin", "set-status", "ScQ-P18", "maintenance", "--reason", REASON,
+              "--database", cli_store)
+    assert out.exit_code == 0, out.output
+    try:
+        table = run("backends").output
+        assert "maintenance: recalibrating" in " ".join(table.split())
+        assert REASON in run("backends", "ScQ-P18").output
+        out = run("submit", str(path), "-b", "ScQ-P18", "--shots", "10")
+        assert out.exit_code == 0
+        job_id = out.stdout.strip()
+        assert "maintenance" in out.stderr and REASON in out.stderr and "wait" in out.stderr
+        waiting = run("result", job_id, "--no-wait")
+        assert waiting.exit_code == 1
+        assert "queued on ScQ-P18" in waiting.output and REASON in waiting.output
+        assert "None" not in waiting.output
+        out = run("admin", "set-status", "ScQ-P18", "offline", "--reason", "cryostat warm",
+                  "--database", cli_store)
+        refused = run("submit", str(path), "-b", "ScQ-P18")
+        assert refused.exit_code == 2 and "cryostat warm" in refused.output
+        assert "offline" in refused.output
+    finally:
+        run("admin", "set-status", "ScQ-P18", "online", "--database", cli_store)
+    done = run("result", job_id)
+    assert done.exit_code == 0 and "10 shots" in done.output
+
+
+def test_ctrl_c_while_waiting_leaves_the_job_and_says_how_to_find_it(cli_env, cli_store):
+    """The job waits on a chip in maintenance; SIGINT stops the waiting, not the job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    run("admin", "set-status", "ScQ-P18", "maintenance", "--database", cli_store)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kuafu.cli", "submit", str(BELL_FILE), "-b", "ScQ-P18",
+             "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=os.environ.copy())
+        first = proc.stderr.readline()
+        while not first.startswith("submitted job"):
+            assert first, proc.stderr.read()
+            first = proc.stderr.readline()
+        job_id = first.split()[2]
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130
+        assert f"kuafu result {job_id}" in err and "Traceback" not in err
+        assert json.loads(run("jobs", "--json").output)[0]["status"] == "queued"
+    finally:
+        run("admin", "set-status", "ScQ-P18", "online", "--database", cli_store)
+
+
+def test_no_wait_on_a_job_says_where_it_is_never_none(cli_env, tmp_path):
+    ids = json.loads(run("submit", str(BELL_FILE), "-b", "ScQ-P136", "--json").output)["ids"]
+    out = run("result", ids[0], "--no-wait")
+    assert "None" not in out.output
+    assert out.exit_code == 0 or "queued on" in out.output or "running on" in out.output
+
+
+def test_compile_off_errors_name_the_chips_qubits(cli_env, tmp_path):
+    path = tmp_path / "far.qasm"
+    path.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[6];\ncreg c[6];\n'
+                    "cz q[0],q[5];\nmeasure q -> c;\n")
+    out = run("submit", str(path), "-b", "ScQ-P10", "--no-compile")
+    assert out.exit_code == 2 and "Q1 and Q6" in out.output
+
+
+def test_whoami_logout_and_the_hint_to_log_in(cli_env, cli_live, monkeypatch):
+    me = run("whoami")
+    assert me.exit_code == 0 and " (user) on " + cli_live.url in me.output
+    token = cli_env["KUAFU_TOKEN"]
+    monkeypatch.delenv("KUAFU_TOKEN")
+    assert run("login", "--url", cli_live.url, "--token", token).exit_code == 0
+    assert run("whoami").exit_code == 0
+    out = run("logout")
+    assert out.exit_code == 0 and "logged out" in out.output
+    assert json.loads(Path(cli_env["KUAFU_CONFIG"]).read_text()) == {"url": cli_live.url}
+    out = run("backends")
+    assert out.exit_code == 2 and "kuafu login" in out.output
+    assert "not logged in" in run("logout").output
+
+
+def test_a_piped_token_logs_in_without_a_getpass_warning(cli_env, cli_live):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "KUAFU_TOKEN"}
+    done = subprocess.run([sys.executable, "-m", "kuafu.cli", "login", "--url", cli_live.url],
+                          input=cli_env["KUAFU_TOKEN"] + "\n", capture_output=True, text=True,
+                          env=env, start_new_session=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "logged in" in done.stderr
+    assert json.loads(Path(cli_env["KUAFU_CONFIG"]).read_text())["token"] == cli_env[
+        "KUAFU_TOKEN"]
+
+
+def test_admin_lists_disables_users_and_refuses_bad_names(cli_store, cli_live, monkeypatch):
+    bad = CliRunner().invoke(main, ["admin", "create-user", "bad name!", "--database",
+                                    cli_store])
+    assert bad.exit_code != 0 and "invalid user name" in bad.output
+    data = json.loads(run("admin", "create-user", "erin", "--database", cli_store,
+                          "--json").output)
+    listed = json.loads(run("admin", "list-users", "--database", cli_store, "--json").output)
+    assert "bad name!" not in [u["name"] for u in listed]
+    assert {u["name"]: u["disabled_at"] for u in listed}["erin"] is None
+    assert "erin" in run("admin", "list-users", "--database", cli_store).output
+    monkeypatch.setenv("KUAFU_URL", cli_live.url)
+    monkeypatch.setenv("KUAFU_TOKEN", data["token"])
+    assert run("whoami").exit_code == 0
+    assert run("admin", "disable-user", "erin", "--database", cli_store).exit_code == 0
+    import time
+
+    time.sleep(2.1)  # another process changed the store: the server sees it within 2 s
+    out = run("whoami")
+    assert out.exit_code == 2 and "disabled" in out.output
+    assert run("admin", "disable-user", "erin", "--enable", "--database",
+               cli_store).exit_code == 0
+    assert run("whoami").exit_code == 0
+
+
+def test_serve_banner_names_the_console(cli_live):
+    text = cli_live.log.read_text()
+    assert f"{cli_live.url}/console" in text

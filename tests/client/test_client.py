@@ -10,7 +10,7 @@ from kuafu.cli.demo import bell, ghz
 from kuafu.client import APIError, ClientError, JobFailedError, Result
 from kuafu.client.config import load_config, save_config
 from kuafu.schemas import JobStatus
-from kuafu.server.testing import free_port
+from kuafu.server.testing import create_user, free_port
 
 
 def test_submit_a_circuit_and_read_counts(client):
@@ -134,3 +134,71 @@ def test_timeout_waiting_raises_client_error(client):
         assert "still" in str(exc)
     finally:
         job.cancel()
+
+
+def test_bad_options_raise_a_kuafu_value_error_before_sending(client):
+    from kuafu.client import InvalidJobError
+
+    with pytest.raises(InvalidJobError) as info:
+        client.submit(bell(), backend="ScQ-P10", shots=0)
+    assert isinstance(info.value, kuafu.KuafuError) and isinstance(info.value, ValueError)
+    assert "shots" in str(info.value)
+    with pytest.raises(InvalidJobError, match="priority"):
+        client.submit_batch([bell()], backend="ScQ-P10", priority=10)
+
+
+def test_api_error_keeps_line_column_and_code(client):
+    with pytest.raises(APIError) as info:
+        client.submit("OPENQASM 2.0;\nqreg q[2];\nnope q[0];\n", backend="ScQ-P10")
+    assert (info.value.line, info.value.column) == (3, 1)
+    assert info.value.code == "invalid_request"
+    wide = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[12];\ncreg c[12];\nmeasure q -> c;\n'
+    with pytest.raises(APIError) as info:
+        client.submit(wide, backend="ScQ-P10")
+    assert info.value.code == "circuit_too_wide" and info.value.line is None
+    assert "ScQ-P10 has 10 qubits" in info.value.message
+    with pytest.raises(APIError, match="program #2 of 2") as info:
+        client.submit_batch([bell(), "OPENQASM 2.0;\nqreg q[1];\nbad;\n"], backend="ScQ-P10")
+    assert info.value.line == 3
+
+
+def test_a_chip_in_maintenance_warns_at_submission_and_says_why_the_job_waits(
+        client, live, store):
+    from kuafu.client import KuafuWarning
+
+    reason = "recalibrating couplers"
+    with kuafu.Client(url=live.url, token=create_user(store, admin=True)) as admin:
+        admin.set_backend_status("ScQ-P18", "maintenance", reason=reason)
+        try:
+            assert {b.name: b.status_reason for b in client.backends()}["ScQ-P18"] == reason
+            with pytest.warns(KuafuWarning, match=reason):
+                job = client.submit(bell(), backend="ScQ-P18", shots=10)
+            assert reason in job.notice and "wait" in job.notice
+            info = job.info()
+            assert info.status is JobStatus.QUEUED and reason in info.notice
+            assert info.estimated_start is None
+            seen = []
+            with pytest.raises(ClientError):
+                job.result(timeout=1.5, progress=False, on_update=seen.append)
+            assert seen and all(reason in i.notice for i in seen)
+        finally:
+            admin.set_backend_status("ScQ-P18", "online")
+    assert job.result(timeout=120, progress=False).shots == 10
+    assert job.notice is None
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch):
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    from kuafu.schemas import JobResult
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    result = Result("0" * 32, JobResult(counts={"00": 3, "11": 2}, shots=5))
+    with pytest.raises(ImportError, match=r"kuafu-cloud\[plot\]"):
+        result.plot()
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert any(d.startswith("matplotlib") for d in
+               project["project"]["optional-dependencies"]["plot"])

@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -24,6 +25,25 @@ def client_options(func: Callable) -> Callable:
             return func(client, *args, **kwargs)
 
     return wrapper
+
+
+def when(moment: datetime | None) -> str:
+    """A time for people, in UTC to the second ("2026-12-01 14:00:05 UTC"); "-" for None."""
+    if moment is None:
+        return "-"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def status_text(status: str, reason: str | None, until: datetime | None) -> str:
+    """A chip's status with the operator's reason and expected end, when there are any."""
+    text = str(status)
+    if reason:
+        text += f": {reason}"
+    if until is not None:
+        text += f" (until {when(until)})"
+    return text
 
 
 def json_option(func: Callable) -> Callable:

@@ -1,10 +1,11 @@
-"""`kuafu backends`: the chips and their queues."""
+"""`kuafu backends`: the chips, their status (and why) and their queues."""
 
 from __future__ import annotations
 
 import click
 
-from ._common import client_options, echo_json, json_option, table
+from ..schemas import CALIBRATION_FIGURE_LABEL, format_calibration_figure
+from ._common import client_options, echo_json, json_option, status_text, table, when
 
 
 @click.command()
@@ -12,25 +13,48 @@ from ._common import client_options, echo_json, json_option, table
 @json_option
 @client_options
 def backends(client, name: str | None, as_json: bool) -> None:
-    """List the chips, or show chip NAME with its calibration."""
+    """List the chips, or show chip NAME with its calibration.
+
+    A chip in maintenance keeps its queue (jobs wait; the reason and, when the
+    operator gave it, the expected end are shown); an offline chip refuses new jobs.
+    """
     if name:
         detail = client.backend(name)
         if as_json:
             echo_json(detail)
             return
-        avg = detail.calibration_data.get("averages", {})
-        click.echo(f"{detail.name}: {detail.qubits} qubits, {detail.status}, "
-                   f"{len(detail.coupling_map)} couplers, queue {detail.queue_length}")
-        click.echo(f"native gates: {', '.join(detail.native_gates)}")
-        click.echo(f"calibration: {detail.calibration.id if detail.calibration else '-'} "
-                   f"at {detail.calibration_time}")
-        for key, value in avg.items():
-            click.echo(f"  {key}: {value:.4g}")
+        click.echo(f"{detail.name}: {detail.qubits} qubits, {len(detail.coupling_map)} "
+                   f"couplers, queue {detail.queue_length}")
+        status = status_text(detail.status, detail.status_reason, detail.status_until)
+        click.echo(f"status: {status}")
+        click.echo(f"native gates: {', '.join(detail.native_gates) or '-'}")
+        click.echo(f"{CALIBRATION_FIGURE_LABEL}: "
+                   f"{format_calibration_figure(detail.fidelity_2q_median)}")
+        if detail.calibration is not None:
+            click.echo(f"calibration {detail.calibration.id} at "
+                       f"{when(detail.calibration_time)}; means over the chip:")
+            for key, value in detail.calibration_data.get("averages", {}).items():
+                click.echo(f"  {AVERAGE_LABELS.get(key, key)}: {_average(key, value)}")
         return
     items = client.backends()
     if as_json:
         echo_json(items)
         return
-    table("Backends", ["name", "qubits", "status", "queue", "native gates", "calibrated"],
-          [[b.name, b.qubits, b.status, b.queue_length, " ".join(b.native_gates),
-            b.calibration_time] for b in items])
+    table("Backends", ["name", "qubits", "status", "queue", CALIBRATION_FIGURE_LABEL,
+                       "native gates", "calibrated"],
+          [[b.name, b.qubits, status_text(b.status, b.status_reason, b.status_until),
+            b.queue_length, format_calibration_figure(b.fidelity_2q_median),
+            " ".join(b.native_gates) or "(any)",
+            b.calibration_time.strftime("%Y-%m-%d %H:%M") if b.calibration_time else "-"]
+           for b in items])
+
+
+AVERAGE_LABELS = {"fidelity_1q": "mean 1q fidelity", "fidelity_2q": "mean 2q fidelity",
+                  "readout_fidelity": "mean readout fidelity", "t1_us": "mean T1",
+                  "t2_us": "mean T2"}
+
+
+def _average(key: str, value: float) -> str:
+    if key.endswith("_us"):
+        return f"{value:.1f} µs"
+    return format_calibration_figure(value)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
 
+from ..errors import KuafuWarning
 from ..schemas import JobStatus
-from ._common import client_options, echo_json, histogram, json_option, table
+from ._common import client_options, echo_json, histogram, json_option, table, when
 
 
 @click.command()
@@ -18,26 +20,38 @@ from ._common import client_options, echo_json, histogram, json_option, table
 @click.option("--priority", default=0, type=click.IntRange(0, 9))
 @click.option("--name", default=None)
 @click.option("--group", default=None)
-@click.option("--wait", is_flag=True, help="wait for the results and print them")
+@click.option("--wait", is_flag=True, help="wait for the results and print them (the ids "
+              "are printed first, on stderr: Ctrl-C stops waiting, not the jobs)")
 @json_option
 @client_options
 def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bool,
            priority: int, name: str | None, group: str | None, wait: bool,
            as_json: bool) -> None:
-    """Submit FILE.qasm (several files make one batch) and print the job ids."""
+    """Submit FILE.qasm (several files make one batch) and print the job ids.
+
+    A chip in maintenance accepts jobs and keeps them queued: this says so, with the
+    operator's reason, on stderr.
+    """
     programs = [Path(f).read_text() for f in files]
     options = dict(backend=backend, shots=shots, compile=compile, priority=priority,
                    name=name, group=group)
-    jobs = (client.submit_batch(programs, **options) if len(programs) > 1
-            else [client.submit(programs[0], **options)])
+    with warnings.catch_warnings():  # the notice is said below, once, in the CLI's words
+        warnings.simplefilter("ignore", KuafuWarning)
+        jobs = (client.submit_batch(programs, **options) if len(programs) > 1
+                else [client.submit(programs[0], **options)])
+    notice = jobs[0].notice
+    if notice:
+        click.echo(f"note: {notice}", err=True)
     if not wait:
         if as_json:
-            echo_json({"ids": [j.id for j in jobs]})
+            echo_json({"ids": [j.id for j in jobs], "notice": notice})
         else:
             for job in jobs:
                 click.echo(job.id)
         return
-    results = [job.result() for job in jobs]
+    for job in jobs:
+        click.echo(f"submitted job {job.id} to {backend}", err=True)
+    results = [_wait(job, notice) for job in jobs]
     if as_json:
         echo_json([{"id": j.id, **r.data.model_dump(mode="json")} for j, r in zip(jobs, results,
                                                                             strict=True)])
@@ -45,6 +59,24 @@ def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bo
     for job, result in zip(jobs, results, strict=True):
         click.echo(f"{job.id}: {result.shots} shots on {backend}")
         click.echo(histogram(result.counts))
+
+
+def _wait(job, said: str | None = None):
+    """`job.result()`, saying on stderr why the job waits whenever that changes (a chip
+    in maintenance); Ctrl-C stops waiting and says how to come back to the job."""
+    last = [said]
+
+    def update(info) -> None:
+        if info.notice and info.notice != last[0]:
+            click.echo(f"job {job.id} waits: {info.notice}", err=True)
+        last[0] = info.notice
+
+    try:
+        return job.result(on_update=update)
+    except KeyboardInterrupt:
+        click.echo(f"\nstopped waiting; job {job.id} goes on. Its result later: "
+                   f"kuafu result {job.id}", err=True)
+        raise SystemExit(130) from None
 
 
 @click.command("jobs")
@@ -77,16 +109,33 @@ def result(client, job_id: str, wait: bool, as_json: bool) -> None:
     """Print the result of job JOB_ID (waiting for it by default)."""
     job = client.job(job_id)
     info = job._info
-    if not wait and not info.status.final:
-        raise click.ClickException(f"job {job_id} is {info.status} "
-                                   f"(queue position {info.queue_position})")
-    res = job.result()
+    if not info.status.final:
+        if not wait:
+            raise click.ClickException(where(info))
+        if info.notice:
+            click.echo(f"job {job_id} waits: {info.notice}", err=True)
+    res = _wait(job, info.notice)
     if as_json:
         echo_json(res.data)
         return
     click.echo(f"{job_id}: {res.shots} shots, method {res.method}, calibration "
                f"{res.calibration.id if res.calibration else '-'}")
     click.echo(histogram(res.counts))
+
+
+def where(info) -> str:
+    """Where an unfinished job is, in words: queued (how many ahead, when it should
+    start, why it waits) or running (since when)."""
+    if info.status == JobStatus.RUNNING:
+        return f"job {info.id} is running on {info.backend} since {when(info.started_at)}"
+    ahead = info.queue_position or 0
+    text = (f"job {info.id} is queued on {info.backend}: "
+            + (f"{ahead} job{'s' if ahead != 1 else ''} ahead" if ahead else "next in line"))
+    if info.estimated_start is not None:
+        text += f", estimated start {when(info.estimated_start)}"
+    if info.notice:
+        text += f"; {info.notice}"
+    return text
 
 
 @click.command()

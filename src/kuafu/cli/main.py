@@ -10,7 +10,7 @@ from .admin import admin
 from .backends import backends
 from .demo import demo
 from .jobs import cancel, jobs_, result, submit
-from .login import login
+from .login import login, logout, whoami
 from .serve import serve
 from .token import token
 
@@ -36,5 +36,6 @@ def main() -> None:
     """Kuafu: an open, self-hostable quantum computing cloud."""
 
 
-for command in (demo, serve, login, backends, submit, jobs_, result, cancel, admin, token):
+for command in (demo, serve, login, whoami, logout, backends, submit, jobs_, result,
+                cancel, admin, token):
     main.add_command(command)

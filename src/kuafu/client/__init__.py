@@ -8,11 +8,16 @@
 Errors (all `kuafu.KuafuError`):
 
     ClientError                 no server configured, a timeout waiting
-    └── APIError                the server answered 4xx/5xx: status, message, request_id
+    ├── APIError                the server answered 4xx/5xx: status, message, request_id,
+    │                           code, line, column
+    └── InvalidJobError         an option the server would refuse (shots=0), not sent
     JobFailedError              the job ended failed or cancelled: job_id, reason
+
+A job submitted to a chip in maintenance is accepted and waits; `job.notice` says so,
+and a `KuafuWarning` is issued.
 """
 
-from ..errors import APIError, ClientError, JobFailedError
+from ..errors import APIError, ClientError, InvalidJobError, JobFailedError, KuafuWarning
 from .config import load_config, save_config
 from .job import Job
 from .result import Result
@@ -22,8 +27,10 @@ __all__ = [
     "APIError",
     "Client",
     "ClientError",
+    "InvalidJobError",
     "Job",
     "JobFailedError",
+    "KuafuWarning",
     "Result",
     "load_config",
     "save_config",

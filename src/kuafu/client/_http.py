@@ -81,15 +81,27 @@ class HttpClient:
 
 
 def _api_error(response: httpx.Response) -> APIError:
+    """The error of a 4xx/5xx answer, with everything its `ErrorBody` holds."""
     try:
         body = response.json()
-        message = body.get("detail") or response.reason_phrase
-        request_id = body.get("request_id")
     except ValueError:
-        message, request_id = response.text[:500] or response.reason_phrase, None
+        body = None
+    if not isinstance(body, dict):
+        body = {"detail": response.text[:500]}
+    message = body.get("detail") or response.reason_phrase
     if not isinstance(message, str):
         message = str(message)
     error = APIError(response.status_code, message,
-                     request_id or response.headers.get("X-Request-ID"))
+                     body.get("request_id") or response.headers.get("X-Request-ID"),
+                     code=_text(body.get("code")), line=_number(body.get("line")),
+                     column=_number(body.get("column")))
     error.response = response  # as httpx does: the error carries its response
     return error
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -44,3 +44,14 @@ def resolve(url: str | None, token: str | None) -> tuple[str, str | None]:
     url = url or os.environ.get("KUAFU_URL") or saved.get("url") or DEFAULT_URL
     token = token or os.environ.get("KUAFU_TOKEN") or saved.get("token")
     return url.rstrip("/"), token
+
+
+def forget_token() -> tuple[Path, bool]:
+    """Remove the saved token (the URL stays); returns the file and whether it held one."""
+    path = config_path()
+    saved = load_config()
+    if "token" not in saved:
+        return path, False
+    path.write_text(json.dumps({k: v for k, v in saved.items() if k != "token"},
+                               indent=2) + "\n")
+    return path, True

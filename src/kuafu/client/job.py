@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ClientError, JobFailedError
@@ -18,12 +19,20 @@ POLL_WAIT = 10.0
 
 
 class Job:
-    """A job submitted to a Kuafu server; it fetches its state when asked."""
+    """A job submitted to a Kuafu server; it fetches its state when asked.
 
-    def __init__(self, client: Client, job_id: str, info: JobPublic | None = None) -> None:
+    Attributes:
+        id: the server's id of the job.
+        notice: what the server said at submission or last read, when there is something
+            to know (its chip is in maintenance, with the reason: the job waits).
+    """
+
+    def __init__(self, client: Client, job_id: str, info: JobPublic | None = None,
+                 notice: str | None = None) -> None:
         self.client = client
         self.id = job_id
         self._info = info
+        self.notice = notice
 
     def info(self, wait: float = 0) -> JobPublic:
         """The job's full record, fetched now (waiting up to `wait` s for it to end)."""
@@ -31,6 +40,7 @@ class Job:
                                          params={"wait": wait or None},
                                          timeout=wait + 30 if wait else None)
         self._info = JobPublic.model_validate(data)
+        self.notice = self._info.notice
         return self._info
 
     def status(self) -> JobStatus:
@@ -41,13 +51,16 @@ class Job:
         data = self.client._http.request("POST", f"/jobs/{self.id}/cancel")
         return CancelResponse.model_validate(data)
 
-    def result(self, timeout: float | None = None, progress: bool | None = None) -> Result:
+    def result(self, timeout: float | None = None, progress: bool | None = None,
+               on_update: Callable[[JobPublic], None] | None = None) -> Result:
         """Wait for the job to end and return its result.
 
         Args:
             timeout: seconds to wait at most (None: as long as it takes).
-            progress: show a tqdm bar with status and queue position (default: only
-                when stderr is a terminal).
+            progress: show a tqdm bar with status, queue position and why it waits
+                (default: only when stderr is a terminal).
+            on_update: called with the job's record after each poll (the CLI says there
+                why the job waits).
 
         Raises:
             JobFailedError: the job failed or was cancelled (with the reason).
@@ -62,9 +75,12 @@ class Job:
                 if left <= 0:
                     raise ClientError(f"job {self.id} still {info.status} after {timeout} s")
                 info = self.info(wait=min(POLL_WAIT, max(left, 0.01)))
+                if on_update is not None:
+                    on_update(info)
                 if bar is not None:
                     where = f" #{info.queue_position}" if info.queue_position is not None else ""
-                    bar.set_postfix_str(f"{info.status}{where}")
+                    why = f" ({info.notice})" if info.notice else ""
+                    bar.set_postfix_str(f"{info.status}{where}{why}")
             if bar is not None:
                 bar.update(1)
         finally:

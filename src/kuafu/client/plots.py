@@ -11,8 +11,9 @@ from ..schemas import BackendDetail
 def topology(backend: BackendDetail, ax: Any = None) -> Any:
     """Draw qubits (on the chip's grid, else on a circle) and couplers coloured by
     two-qubit fidelity; returns the matplotlib axes."""
-    import matplotlib.pyplot as plt
+    from .result import pyplot
 
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     n = backend.qubits

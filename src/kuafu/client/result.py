@@ -6,6 +6,18 @@ from typing import Any
 
 from ..schemas import JobResult
 
+PLOT_HINT = ("plotting needs matplotlib, which is not installed: "
+             "pip install 'kuafu-cloud[plot]' (or pip install matplotlib)")
+
+
+def pyplot() -> Any:
+    """`matplotlib.pyplot`, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(PLOT_HINT, name=exc.name) from exc
+    return plt
+
 
 class Result:
     """Counts of a job and how they were obtained.
@@ -47,8 +59,12 @@ class Result:
         return self.data.calibration
 
     def plot(self, ax: Any = None, top: int = 32) -> Any:
-        """A matplotlib bar chart of the `top` most frequent outcomes; returns the axes."""
-        import matplotlib.pyplot as plt
+        """A matplotlib bar chart of the `top` most frequent outcomes; returns the axes.
+
+        Raises:
+            ImportError: matplotlib is not installed (`pip install 'kuafu-cloud[plot]'`).
+        """
+        plt = pyplot()
 
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 3.5))

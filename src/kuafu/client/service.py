@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from ..circuit import QuantumCircuit
+from ..errors import InvalidJobError, KuafuWarning
 from ..schemas import (
     BackendDetail,
+    BackendStatus,
     BackendSummary,
     JobCreate,
     JobCreated,
@@ -65,30 +70,47 @@ class Client:
         """Send one circuit (or OpenQASM 2 text) to run; returns its `Job` at once.
 
         A fresh idempotency key is sent unless given, so a retry after a lost answer
-        never makes a second job.
+        never makes a second job. When the chip is in maintenance the job is accepted
+        and waits: `job.notice` says so (with the reason), also as a `KuafuWarning`.
+
+        Raises:
+            InvalidJobError: an option the server would refuse (shots < 1, priority
+                outside 0-9), before anything is sent.
+            APIError: the server refused the job (`code`, `line` and `column` say where).
         """
-        ids = self._submit(to_qasm(program), backend, shots, compile, priority, name, group,
-                           seed, idempotency_key)
-        return Job(self, ids[0])
+        created = self._submit(to_qasm(program), backend, shots, compile, priority, name,
+                               group, seed, idempotency_key)
+        return Job(self, created.ids[0], notice=created.notice)
 
     def submit_batch(self, programs: Sequence[QuantumCircuit | str], backend: str,
                      shots: int = 1000, *, compile: bool = True, priority: int = 0,
                      name: str | None = None, group: str | None = None,
                      seed: int | None = None, idempotency_key: str | None = None) -> list[Job]:
-        """Send many circuits in one request (all accepted or none); one `Job` each."""
-        ids = self._submit([to_qasm(p) for p in programs], backend, shots, compile, priority,
-                           name, group, seed, idempotency_key)
-        return [Job(self, i) for i in ids]
+        """Send many circuits in one request (all accepted or none); one `Job` each.
+
+        Raises:
+            InvalidJobError, APIError: as `submit` (a refused program is named `#1`,
+                `#2`, ... in the order given).
+        """
+        created = self._submit([to_qasm(p) for p in programs], backend, shots, compile,
+                               priority, name, group, seed, idempotency_key)
+        return [Job(self, i, notice=created.notice) for i in created.ids]
 
     def _submit(self, qasm: str | list[str], backend: str, shots: int, compile: bool,
                 priority: int, name: str | None, group: str | None, seed: int | None,
-                key: str | None) -> list[str]:
-        body = JobCreate(qasm=qasm, backend=backend, shots=shots, compile=compile,
-                         priority=priority, name=name, group=group, seed=seed)
+                key: str | None) -> JobCreated:
+        try:
+            body = JobCreate(qasm=qasm, backend=backend, shots=shots, compile=compile,
+                             priority=priority, name=name, group=group, seed=seed)
+        except ValidationError as exc:
+            raise InvalidJobError(_describe(exc)) from None
         data = self._http.request(
             "POST", "/jobs", json=body.model_dump(mode="json", exclude_none=True),
             headers={"Idempotency-Key": key or uuid.uuid4().hex})
-        return JobCreated.model_validate(data).ids
+        created = JobCreated.model_validate(data)
+        if created.notice:
+            warnings.warn(created.notice, KuafuWarning, stacklevel=3)
+        return created
 
     def job(self, job_id: str) -> Job:
         """The handle of an existing job (fetched now, so a wrong id fails here)."""
@@ -136,6 +158,24 @@ class Client:
     def revoke_token(self, token_id: int) -> TokenPublic:
         return TokenPublic.model_validate(self._http.request("DELETE", f"/tokens/{token_id}"))
 
+    # ----- administrators ----------------------------------------------------------------
+    def users(self) -> list[UserPublic]:
+        return [UserPublic.model_validate(u) for u in self._http.request("GET", "/users")]
+
+    def disable_user(self, name: str) -> UserPublic:
+        """Refuse user `name`'s tokens from now on (administrators)."""
+        return UserPublic.model_validate(self._http.request("POST", f"/users/{name}/disable"))
+
+    def set_backend_status(self, name: str, status: BackendStatus | str,
+                           reason: str | None = None,
+                           until: datetime | None = None) -> BackendSummary:
+        """Set chip `name` online, in maintenance or offline, with a reason users see and
+        when it is expected back (administrators)."""
+        body = {"status": str(status), "reason": reason,
+                "until": until.isoformat() if until else None}
+        return BackendSummary.model_validate(
+            self._http.request("PUT", f"/backends/{name}/status", json=body))
+
     def health(self) -> dict[str, Any]:
         return self._http.request("GET", "/health")
 
@@ -154,3 +194,13 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<kuafu.Client {self.url}>"
+
+
+def _describe(error: ValidationError) -> str:
+    """A pydantic error as one sentence per field: "shots: Input should be greater than
+    or equal to 1 (got 0)"."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()))
+        parts.append(f"{where}: {item.get('msg')} (got {item.get('input')!r})")
+    return "; ".join(parts)
