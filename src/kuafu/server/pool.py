@@ -169,6 +169,11 @@ class _Slot:
                 item = self.pool._queue.get()
                 if item is None:
                     break
+                if not self.process.is_alive():  # died while idle: not this job's fault
+                    self._reap()
+                    while self.process is None and not self.pool._closed:
+                        if not self._start():
+                            time.sleep(1.0)
                 if not item.future.set_running_or_notify_cancel():
                     continue
                 with self.pool._lock:
