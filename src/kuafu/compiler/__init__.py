@@ -1,8 +1,13 @@
 """Compiling circuits for a chip: natives, noise-aware layout, routing, optimisation.
 
-    >>> from kuafu import compiler, devices
+    >>> from kuafu import QuantumCircuit, compiler, devices
+    >>> qc = QuantumCircuit(3, 3)
+    >>> _ = qc.h(0), qc.cx(0, 1), qc.cx(1, 2), qc.measure([0, 1, 2], [0, 1, 2])
     >>> compiled = compiler.compile(qc, devices.get("ScQ-P18"), seed=1)
-    >>> compiled.circuit, compiled.initial_mapping, compiled.final_mapping, compiled.stats
+    >>> compiled.stats["twoq_after"], sorted({i.name for i in compiled.circuit.instructions})
+    (2, ['cz', 'measure', 'ry', 'rz'])
+    >>> sorted(compiled.initial_mapping) # input qubit -> physical qubit, as final_mapping
+    [0, 1, 2]
 
 Every pass is a plain function `f(circuit, *, context) -> circuit` over a shared
 `CompileContext`; `passes_for(level)` lists a level's pipeline.

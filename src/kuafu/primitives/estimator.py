@@ -1,9 +1,18 @@
 """`Estimator`: expectation values of Pauli observables, with standard errors.
 
-    >>> est = Estimator(backends.get("ScQ-P10"), shots=8000, seed=1,
+    >>> import numpy as np
+    >>> from kuafu import Parameter, QuantumCircuit, backends
+    >>> theta = Parameter("theta")
+    >>> ansatz = QuantumCircuit(2)
+    >>> _ = ansatz.ry(theta, 0), ansatz.cx(0, 1)
+    >>> est = Estimator(backends.get("ScQ-P10"), shots=4000, seed=1,
     ...                 readout_mitigation="calibration", zne_scales=(1, 3, 5))
-    >>> res = est.run(ansatz, "0.5*ZZ + 0.3*XI", parameter_values=[[0.1, 0.2], [0.3, 0.4]])
-    >>> res.values, res.stds          # shape (parameter sets, observables)
+    >>> res = est.run(ansatz, ["ZZ", "0.5*ZI + 0.5*XX"], parameter_values=[[0.0], [1.2]])
+    >>> res.values.shape, res.stds.shape          # (parameter sets, observables)
+    ((2, 2), (2, 2))
+    >>> exact = [[1, 0.5], [1, 0.5 * (np.cos(1.2) + np.sin(1.2))]]
+    >>> bool(np.all(abs(res.values - exact) < 0.1))
+    True
 
 How a run goes: every observable's terms are pooled and split into qubit-wise commuting
 groups (`grouping`), one measurement setting each; for every parameter set, noise scale

@@ -1,8 +1,17 @@
 """`Sampler`: counts (and readout-mitigated quasi-probabilities) of measured circuits.
 
-    >>> res = Sampler(backends.get("ScQ-P18"), shots=2000, seed=3).run(
+    >>> from kuafu import Parameter, QuantumCircuit, backends
+    >>> gamma, beta = Parameter("gamma"), Parameter("beta")
+    >>> qaoa = QuantumCircuit(2, 2)
+    >>> _ = qaoa.h([0, 1]), qaoa.rzz(gamma, 0, 1), qaoa.rx(beta, [0, 1])
+    >>> _ = qaoa.measure([0, 1], [0, 1])
+    >>> res = Sampler(backends.get("ScQ-P18"), shots=2000, seed=3,
+    ...               readout_mitigation="calibration").run(
     ...     qaoa, parameter_values=[[0.1, 0.2], [0.3, 0.4]])     # a sweep: one batch
-    >>> res.counts[0], res.quasi_dists        # quasi_dists only with readout mitigation
+    >>> len(res.counts), sum(res.counts[0].values())
+    (2, 2000)
+    >>> round(sum(res.quasi_dists[0].values()), 9)    # quasi_dists: readout mitigated
+    1.0
 """
 
 from __future__ import annotations
