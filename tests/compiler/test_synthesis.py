@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from kuafu.circuit import GATES, gate_matrix
 from kuafu.circuit.gates import embed
 from kuafu.compiler.decompose import native_steps
-from kuafu.compiler.synthesis import kak, one_qubit_steps, two_qubit_cz_count, two_qubit_steps
+from kuafu.compiler.synthesis import (
+    entries_1q,
+    kak,
+    one_qubit_steps,
+    two_qubit_cz_count,
+    two_qubit_steps,
+)
 
 
 def random_unitary(dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -83,3 +89,12 @@ def test_every_library_gate_decomposes_to_natives(name):
     steps = native_steps(name, params)
     assert {s[0] for s in steps} <= {"rz", "ry", "rx", "cz"}
     assert equal_up_to_phase(steps_matrix(steps, spec.num_qubits), gate_matrix(name, params))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in GATES.items() if spec.num_qubits == 1))
+def test_entries_of_single_qubit_gates_are_the_librarys_matrices(name):
+    """The compiler's fast 2x2 path (rz, ry, rx in plain arithmetic) agrees with
+    `circuit.gates`, the one home of the matrices."""
+    params = (0.3, -1.1, 2.5)[: GATES[name].num_params]
+    np.testing.assert_allclose(np.array(entries_1q(name, params)).reshape(2, 2),
+                               gate_matrix(name, params), atol=1e-15)

@@ -6,7 +6,7 @@
     >>> compiled = compiler.compile(qc, devices.get("ScQ-P18"), seed=1)
     >>> compiled.stats["twoq_after"], sorted({i.name for i in compiled.circuit.instructions})
     (2, ['cz', 'measure', 'ry', 'rz'])
-    >>> sorted(compiled.initial_mapping) # input qubit -> physical qubit, as final_mapping
+    >>> sorted(compiled.initial_mapping)  # input qubit -> physical qubit, as final_mapping
     [0, 1, 2]
 
 Every pass is a plain function `f(circuit, *, context) -> circuit` over a shared

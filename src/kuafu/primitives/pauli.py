@@ -192,10 +192,8 @@ class PauliSum:
         out = np.zeros((dim, dim), dtype=complex)
         rows = np.arange(dim)
         for c, label in self._terms:
-            x, z, ny = pauli_masks(label)
-            # P|j> = i^ny (-1)^popcount(j & z) |j ^ x>
-            signs = 1 - 2 * (np.bitwise_count(rows & z) & 1).astype(np.int64)
-            out[rows ^ x, rows] += c * (1j**ny) * signs
+            image, phases = _action(label, rows)
+            out[image, rows] += c * phases
         return out
 
     def expectation(self, state: np.ndarray) -> complex:
@@ -207,10 +205,8 @@ class PauliSum:
         index = np.arange(state.size)
         total = 0j
         for c, label in self._terms:
-            x, z, ny = pauli_masks(label)
-            # P|j> = i^ny (-1)^popcount(j & z) |j ^ x>
-            signs = 1 - 2 * (np.bitwise_count(index & z) & 1).astype(np.int64)
-            total += c * (1j**ny) * np.sum(signs * np.conj(state[index ^ x]) * state)
+            image, phases = _action(label, index)
+            total += c * np.sum(phases * np.conj(state[image]) * state)
         return complex(total)
 
     def __repr__(self) -> str:
@@ -224,6 +220,14 @@ class PauliSum:
             num = f"{c.real:g}" if c.imag == 0 else f"({c:g})"
             parts.append(f"{num}*{label}")
         return " + ".join(parts).replace("+ -", "- ")
+
+
+def _action(label: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the Pauli string sends each basis state, and the phase it picks up:
+    P|j> = i^ny (-1)^popcount(j & z) |j ^ x> (little-endian basis indices)."""
+    x, z, ny = pauli_masks(label)
+    signs = 1 - 2 * (np.bitwise_count(index & z) & 1).astype(np.int64)
+    return index ^ x, (1j**ny) * signs
 
 
 def _parse_terms(text: str) -> list[tuple[complex, str]]:
