@@ -127,7 +127,7 @@ def test_bad_forms_answer_quafu_codes_not_http_errors(quafu_server):
     broken = post("scq_kit_asyc", {"qtasm": bell + "cx q[0] q[1];\n", "selected_server": 0})
     assert broken["status"] == 5001 and "line 6" in broken["message"]
     wide = post("scq_kit_asyc", {"qtasm": bell.replace("q[2]", "q[11]"), "selected_server": 0})
-    assert wide["status"] == 5001 and "the limit is 10" in wide["message"]
+    assert wide["status"] == 5001 and "ScQ-P10 has 10 qubits" in wide["message"]
     unknown = post("scq_kit_asyc", {"qtasm": bell, "selected_server": 99})
     assert unknown["status"] == 400 and "no backend with system_id 99" in unknown["message"]
     shots = post("scq_kit_asyc", {"qtasm": bell, "selected_server": 0, "shots": "many"})
