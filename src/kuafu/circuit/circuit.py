@@ -16,7 +16,8 @@ QubitSpec = int | QuantumRegister | Sequence[int]
 ClbitSpec = int | ClassicalRegister | Sequence[int]
 Angle = float | ParameterExpression
 
-_DELAY_UNITS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+DELAY_UNITS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+"""Nanoseconds per unit of a `delay` duration; a circuit stores delays in ns."""
 
 
 class InstructionSet:
@@ -218,11 +219,11 @@ class QuantumCircuit:
 
     def delay(self, duration: float, qubit: QubitSpec, unit: str = "ns") -> InstructionSet:
         """Idle the qubit(s) for `duration` (unit ns, us, ms or s); stored in ns."""
-        if unit not in _DELAY_UNITS:
-            raise ValueError(f"delay unit must be one of {sorted(_DELAY_UNITS)}, got {unit!r}")
+        if unit not in DELAY_UNITS:
+            raise ValueError(f"delay unit must be one of {sorted(DELAY_UNITS)}, got {unit!r}")
         if duration < 0:
             raise ValueError(f"delay duration must be non-negative, got {duration}")
-        return self._broadcast("delay", (float(duration) * _DELAY_UNITS[unit],), qubit)
+        return self._broadcast("delay", (float(duration) * DELAY_UNITS[unit],), qubit)
 
     # ----- gates (qelib1.inc and Quafu) ------------------------------------------------
     def id(self, q: QubitSpec) -> InstructionSet: return self._broadcast("id", (), q)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..circuit import GATES, ClassicalRegister, Condition, QuantumCircuit, QuantumRegister
+from ..circuit.circuit import DELAY_UNITS as CIRCUIT_DELAY_UNITS
 from ..circuit.gates import canonical_name
 from ..circuit.instruction import Instruction
 from ..circuit.parameter import FUNCTIONS
@@ -20,8 +21,8 @@ from ..errors import QasmError
 from . import expressions as ex
 from .lexer import Source, Token, tokenize
 
-EXTENSION_GATES = {"sy": (0, 1), "sydg": (0, 1)}
-"""Gates Quafu's chips accept beyond qelib1.inc: name -> (parameters, qubits)."""
+EXTENSION_GATES = frozenset({"sy", "sydg"})
+"""Gates Quafu's chips accept beyond qelib1.inc (their arity is the library's)."""
 
 QELIB1_SPEC_GATES = frozenset({
     "u3", "u2", "u1", "cx", "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "rx", "ry",
@@ -31,7 +32,8 @@ A program that includes it may not define them again (Qiskit reports the same er
 gates Qiskit's and Kuafu's qelib1.inc add (`cu`, `rzz`, `sx`, ...) may be redefined, as
 old programs written for the smaller file do."""
 
-DELAY_UNITS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9, "dt": 1.0}
+DELAY_UNITS = {**CIRCUIT_DELAY_UNITS, "dt": 1.0}
+"""Nanoseconds per unit of a `delay` duration in the Quafu dialect (`dt` counts as 1 ns)."""
 
 
 @dataclass(frozen=True)
@@ -617,10 +619,8 @@ class _Parser:
             return 0, 2
         if self.state.library:
             spec = GATES.get(canonical_name(name))
-            if spec is not None and name not in ("U", "CX"):
+            if spec is not None:
                 return spec.num_params, spec.num_qubits
-            if name in EXTENSION_GATES:
-                return EXTENSION_GATES[name]
         return None
 
     def _unknown_gate(self, name: str) -> str:
