@@ -12,7 +12,9 @@ built-in `TypeError` or `ValueError`. Some domain errors are also `ValueError`s
     ├── CompileError
     │   └── CircuitTooWideError
     ├── SimulationError
-    │   └── InsufficientMemoryError     required_bytes, available_bytes
+    │   ├── InsufficientMemoryError     required_bytes, available_bytes
+    │   └── CircuitTooCostlyError       num_qubits, entangling_depth, bond_dimension,
+    │                                   memory_bytes, seconds (no method fits the limits)
     ├── ClientError                     the HTTP client could not do what was asked
     │   ├── APIError                    status, message, request_id, code, line, column
     │   └── InvalidJobError(ValueError) options the server would refuse, caught before sending
@@ -81,6 +83,43 @@ class InsufficientMemoryError(SimulationError):
 
     def __reduce__(self):
         return (type(self), (self.args[0], self.required_bytes, self.available_bytes))
+
+
+class CircuitTooCostlyError(SimulationError):
+    """No simulation method can run the circuit within the memory and time allowed.
+
+    Attributes:
+        num_qubits: qubits the circuit (or its costliest independent part) simulates.
+        entangling_depth: layers of multi-qubit gates.
+        bond_dimension: the MPS bond dimension the estimate expects (None without MPS).
+        memory_bytes: estimated memory of the cheapest method.
+        seconds: estimated run time of the cheapest method.
+        method: the cheapest method, the one the estimate describes.
+    """
+
+    def __init__(self, message: str, *, num_qubits: int, entangling_depth: int,
+                 bond_dimension: int | None, memory_bytes: int, seconds: float,
+                 method: str) -> None:
+        self.num_qubits = num_qubits
+        self.entangling_depth = entangling_depth
+        self.bond_dimension = bond_dimension
+        self.memory_bytes = memory_bytes
+        self.seconds = seconds
+        self.method = method
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_too_costly, (self.args[0], self.num_qubits, self.entangling_depth,
+                                      self.bond_dimension, self.memory_bytes, self.seconds,
+                                      self.method))
+
+
+def _rebuild_too_costly(message, num_qubits, entangling_depth, bond_dimension, memory_bytes,
+                        seconds, method) -> CircuitTooCostlyError:
+    return CircuitTooCostlyError(message, num_qubits=num_qubits,
+                                 entangling_depth=entangling_depth,
+                                 bond_dimension=bond_dimension, memory_bytes=memory_bytes,
+                                 seconds=seconds, method=method)
 
 
 class ClientError(KuafuError):

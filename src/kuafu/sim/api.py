@@ -1,42 +1,139 @@
 """The one front door of `kuafu.sim`: `simulate`, `statevector`, `density_matrix`, `expectation`.
 
-`simulate(method="auto")` tries the engines in this order and says which one ran:
+`simulate(method="auto")` first splits the circuit into independent parts (qubits no
+operation ever joins: `kuafu.sim.partition`) and drops qubits nothing touches; each part
+then runs on the method its estimated cost favours (`kuafu.sim.cost`):
 
-1. **stabilizer** (stim) when every gate is Clifford, the noise is Pauli and there is noise
-   or the circuit is too wide for a statevector; it runs at any width.
-2. **statevector** when there is no noise at all.
-3. **density_matrix** or **trajectories** for noisy circuits, whichever its cost estimate
-   says is cheaper (a density matrix costs 4**n per operation; trajectories cost 2**n per
-   operation for each distinct trajectory, and weak unitary noise makes most shots share
-   the noiseless one), among those that fit in memory.
+1. **stabilizer** (stim) when every gate is Clifford, the noise is Pauli and stim can
+   express every condition, and there is noise or the part is too wide for a statevector.
+2. **statevector** (noiseless), **trajectories** or **density_matrix** (noisy) while they
+   fit in memory, whichever is estimated fastest;
+3. **mps** (matrix product states) when its estimated bond dimension fits and it is faster,
+   which is how wide, weakly entangled circuits run;
+4. otherwise a truncated MPS when the caller capped the bond dimension (the result states
+   its fidelity estimate), else `CircuitTooCostlyError` naming the estimate: qubits,
+   entangling depth, bond dimension, memory and time.
 
-When nothing fits, `InsufficientMemoryError` states the bytes the cheapest method needs.
+The decision allocates nothing and simulates nothing; `plan_simulation` returns it alone.
+The samples of the parts are joined shot by shot (`SimResult.metadata["parts"]`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..circuit import QuantumCircuit
-from ..errors import InsufficientMemoryError, SimulationError
+from ..errors import SimulationError
+from . import cost
 from . import density_matrix as dm
 from . import engine as sv
-from .noise import NoiseModel, compile_program
+from .cost import Estimate
+from .noise import NoiseModel
+from .partition import Part, join, restrict_noise, split
 from .result import SimResult, bits_to_strings, counts_from_bits
-from .stabilizer import NotStabilizerError, is_clifford, run_stabilizer, to_stim
-from .trajectories import BATCH_BYTES, run_trajectories, trajectory_required_bytes
+from .stabilizer import run_stabilizer
+from .trajectories import run_trajectories
 
-__all__ = ["METHODS", "density_matrix", "expectation", "simulate", "statevector"]
+if TYPE_CHECKING:
+    from .mps import MPSOptions
 
-METHODS = ("auto", "statevector", "density_matrix", "trajectories", "stabilizer")
-_STABILIZER_FIRST_WIDTH = 24
-"""Noiseless Clifford circuits at least this wide go to stim rather than a statevector."""
+__all__ = ["DEFAULT_MAX_SECONDS", "METHODS", "PlannedPart", "SimulationPlan", "density_matrix",
+           "expectation", "plan_simulation", "simulate", "statevector"]
+
+METHODS = ("auto", "statevector", "density_matrix", "trajectories", "stabilizer", "mps")
+DEFAULT_MAX_SECONDS = 600.0
+"""Longest estimated run `method="auto"` starts unless told otherwise (`max_seconds`)."""
 
 PauliSum = str | Mapping[str, complex] | Sequence[tuple[complex, str]]
+
+
+@dataclass(frozen=True)
+class PlannedPart:
+    """One independent part of a circuit and the method chosen for it."""
+
+    part: Part
+    estimate: Estimate
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    """What `simulate(method="auto")` will do, decided from cost estimates alone.
+
+    Attributes:
+        num_qubits: width of the circuit.
+        parts: the parts that will run (those that write no classical bit do not).
+        whole: True when the only part is the circuit itself (nothing split or dropped).
+    """
+
+    num_qubits: int
+    parts: tuple[PlannedPart, ...]
+    whole: bool
+
+    @property
+    def method(self) -> str:
+        """The method, or the methods of the parts joined by "+" (in order of use)."""
+        names = dict.fromkeys(p.estimate.method for p in self.parts)
+        return "+".join(names) or "none"
+
+    @property
+    def seconds(self) -> float:
+        """Estimated run time of all parts."""
+        return sum(p.estimate.seconds for p in self.parts)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Estimated peak memory (parts run one after another)."""
+        return max((p.estimate.memory_bytes for p in self.parts), default=0)
+
+    @property
+    def simulated_qubits(self) -> int:
+        return sum(len(p.part.qubits) for p in self.parts)
+
+
+def plan_simulation(
+    circuit: QuantumCircuit,
+    shots: int = 1024,
+    *,
+    noise: NoiseModel | None = None,
+    precision: str = "double",
+    max_memory_bytes: int | None = None,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
+    max_dense_qubits: int | None = None,
+    mps_options: MPSOptions | None = None,
+) -> SimulationPlan:
+    """The parts of `circuit` and the method each would run on (see the module doc).
+
+    Raises:
+        CircuitTooCostlyError: when some part fits no method, or all parts together take
+            longer than `max_seconds`; with the estimate of the costliest part.
+    """
+    noise = None if noise is None or noise.is_empty else noise
+    budget = sv.memory_budget() if max_memory_bytes is None else max_memory_bytes
+    parts = split(circuit)
+    whole = len(parts) == 1 and parts[0].circuit is circuit
+    planned = []
+    for part in parts:
+        if not part.observed:
+            continue
+        local = noise if whole else restrict_noise(noise, part.qubits)
+        choice = cost.choose(part.circuit, shots, local, precision=precision,
+                             max_memory_bytes=budget, max_seconds=max_seconds,
+                             max_dense_qubits=max_dense_qubits,
+                             mps_options=_part_options(mps_options, part, whole))
+        planned.append(PlannedPart(part, choice))
+    whole = whole and len(planned) == 1
+    plan = SimulationPlan(circuit.num_qubits, tuple(planned), whole)
+    if max_seconds is not None and plan.seconds > max_seconds and len(planned) > 1:
+        worst = max(planned, key=lambda p: p.estimate.seconds)
+        raise cost.refusal(worst.part.circuit, [worst.estimate], budget, max_seconds / len(
+            planned), precision)
+    return plan
 
 
 def simulate(
@@ -49,6 +146,9 @@ def simulate(
     memory: bool = False,
     precision: str = "double",
     max_memory_bytes: int | None = None,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
+    max_dense_qubits: int | None = None,
+    mps_options: MPSOptions | None = None,
 ) -> SimResult:
     """Run `circuit` for `shots` shots and count the classical register's values.
 
@@ -56,19 +156,30 @@ def simulate(
         circuit: the circuit, parameters bound.
         shots: number of shots.
         noise: the noise model; None for an ideal machine.
-        method: "auto" or one engine of `METHODS`.
+        method: "auto" or one engine of `METHODS` (a named engine runs the whole circuit,
+            unsplit, without a cost check).
         seed: makes the run reproducible; when None one is drawn and reported in the result.
         memory: also return every shot's bitstring, in shot order.
         precision: "double" (complex128) or "single" (complex64) for the statevector and
-            trajectory engines; the density matrix always computes in double.
+            trajectory engines; the density matrix and MPS always compute in double.
         max_memory_bytes: memory the engines may use; default 80 % of physical memory.
+        max_seconds: longest estimated run "auto" starts (None: no limit on time).
+        max_dense_qubits: widest part "auto" gives a dense engine (statevector,
+            trajectories, density matrix); None: as wide as memory allows.
+        mps_options: options of the MPS engine (`max_bond_dimension` caps the bond: "auto"
+            then answers circuits too entangled to run exactly, with a fidelity estimate;
+            "auto" takes `qubit_order` as a candidate and keeps it when its estimate is
+            no worse than the engine's own order).
 
     Returns:
-        A `SimResult`; counts are keyed with classical bit 0 rightmost.
+        A `SimResult`; counts are keyed with classical bit 0 rightmost; `metadata` holds
+        the method's details (parts, and for MPS the bond dimension reached and the
+        fidelity estimate).
 
     Raises:
         ValueError: for an unknown method or precision, or negative shots.
-        InsufficientMemoryError: when no method fits in memory (with the bytes needed).
+        CircuitTooCostlyError: when "auto" finds no method within the limits.
+        InsufficientMemoryError: when a named method does not fit in memory.
         SimulationError: when the named method cannot run the circuit.
     """
     if method not in METHODS:
@@ -83,101 +194,127 @@ def simulate(
     rng = np.random.default_rng(seed)
     noise = None if noise is None or noise.is_empty else noise
     budget = sv.memory_budget() if max_memory_bytes is None else max_memory_bytes
-    chosen = _choose(circuit, shots, noise, budget, precision) if method == "auto" else method
-    if chosen == "statevector":  # the noiseless engine formats its own counts
+    metadata: dict[str, Any] = {}
+    if method == "auto":
+        plan = plan_simulation(circuit, shots, noise=noise, precision=precision,
+                               max_memory_bytes=budget, max_seconds=max_seconds,
+                               max_dense_qubits=max_dense_qubits, mps_options=mps_options)
+        chosen = plan.method
+        if plan.whole:
+            method = chosen
+            mps_options = plan.parts[0].estimate.mps_options
+            metadata["estimated_seconds"] = plan.seconds
+        else:
+            bits, timings, metadata = _run_parts(plan, circuit, shots, noise, rng, precision,
+                                                 budget)
+            return _result(bits, timings, metadata, chosen, circuit, shots, seed, memory,
+                           start)
+    if method == "statevector":  # the noiseless engine formats its own counts
         if noise is not None:
             raise SimulationError("the statevector method is noiseless; use trajectories or "
                                   "density_matrix (or method='auto') with a noise model")
         result = sv.run_statevector(circuit, shots, precision=precision,  # type: ignore[arg-type]
                                     seed=rng, memory=memory, max_memory_bytes=budget)
-        return SimResult(counts=result.counts, shots=shots, method=chosen, seed=seed,
+        return SimResult(counts=result.counts, shots=shots, method=method, seed=seed,
                          memory=result.memory, time_taken=time.perf_counter() - start,
                          timings=MappingProxyType(dict(result.timings)),
-                         num_qubits=circuit.num_qubits)
-    bits, timings = _run(chosen, circuit, shots, noise, rng, precision, budget)
+                         num_qubits=circuit.num_qubits,
+                         metadata=MappingProxyType(metadata))
+    bits, timings, details = _run(method, circuit, shots, noise, rng, precision, budget,
+                                  mps_options)
+    metadata.update(details)
+    return _result(bits, timings, metadata, method, circuit, shots, seed, memory, start)
+
+
+def _result(bits, timings, metadata, method, circuit, shots, seed, memory, start) -> SimResult:
     t = time.perf_counter()
     counts = counts_from_bits(bits)
     listed = bits_to_strings(bits).tolist() if memory else None
     timings["format"] = time.perf_counter() - t
-    return SimResult(counts=counts, shots=shots, method=chosen, seed=seed, memory=listed,
+    return SimResult(counts=counts, shots=shots, method=method, seed=seed, memory=listed,
                      time_taken=time.perf_counter() - start,
-                     timings=MappingProxyType(timings), num_qubits=circuit.num_qubits)
+                     timings=MappingProxyType(timings), num_qubits=circuit.num_qubits,
+                     metadata=MappingProxyType(metadata))
 
 
-def _run(method, circuit, shots, noise, rng, precision, budget):
+def _run(method, circuit, shots, noise, rng, precision, budget, mps_options
+         ) -> tuple[np.ndarray, dict[str, float], dict[str, Any]]:
+    """(bits, timings, method details) of one engine on the whole of `circuit`."""
     if method == "stabilizer":
-        return run_stabilizer(circuit, shots, noise, rng)
+        return (*run_stabilizer(circuit, shots, noise, rng), {})
     if method == "density_matrix":
-        return dm.run_density_matrix(circuit, shots, noise, rng, max_memory_bytes=budget)
-    return run_trajectories(circuit, shots, noise, rng, precision=precision,
-                            max_memory_bytes=budget)
+        return (*dm.run_density_matrix(circuit, shots, noise, rng, max_memory_bytes=budget),
+                {})
+    if method == "mps":
+        from .mps import MPSOptions, run_mps
+
+        bits, timings, info = run_mps(circuit, shots, noise, rng,
+                                      options=mps_options or MPSOptions())
+        return bits, dict(timings), _mps_details(info)
+    if method == "statevector":
+        result = sv.run_statevector(circuit, shots, precision=precision, seed=rng,
+                                    memory=True, max_memory_bytes=budget)
+        return _bits_of(result.memory, circuit.num_clbits, shots), dict(result.timings), {}
+    return (*run_trajectories(circuit, shots, noise, rng, precision=precision,
+                              max_memory_bytes=budget), {})
 
 
-def _choose(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None, budget: int,
-            precision: str) -> str:
-    n = circuit.num_qubits
-    sv_bytes = sv.required_bytes(n, precision)  # type: ignore[arg-type]
-    wants_stim = noise is not None or n >= _STABILIZER_FIRST_WIDTH or sv_bytes > budget
-    if wants_stim and (noise is None or noise.is_pauli) and is_clifford(circuit):
-        try:
-            to_stim(circuit, noise)
-            return "stabilizer"
-        except NotStabilizerError:
-            pass
-    if noise is None:
-        if sv_bytes > budget:
-            raise _refuse(n, sv_bytes, budget, "statevector")
-        return "statevector"
-    costs = {}
-    traj_bytes = trajectory_required_bytes(n, precision)
-    if traj_bytes <= budget:
-        costs["trajectories"] = _trajectory_cost(circuit, noise, shots)
-    if dm.dm_required_bytes(n) <= budget and n <= 14:
-        costs["density_matrix"] = _density_matrix_cost(circuit, noise)
-    if not costs:
-        raise _refuse(n, traj_bytes, budget, "trajectories")
-    return min(costs, key=costs.__getitem__)
+def _run_parts(plan: SimulationPlan, circuit: QuantumCircuit, shots: int,
+               noise: NoiseModel | None, rng: np.random.Generator, precision: str,
+               budget: int):
+    """Each planned part on its method with its own generator, then the shots joined."""
+    rngs = rng.spawn(len(plan.parts))
+    timings: dict[str, float] = {}
+    samples, described = [], []
+    for planned, part_rng in zip(plan.parts, rngs, strict=True):
+        part = planned.part
+        t = time.perf_counter()
+        bits, _, details = _run(planned.estimate.method, part.circuit, shots,
+                                restrict_noise(noise, part.qubits), part_rng, precision,
+                                budget, planned.estimate.mps_options)
+        samples.append(bits)
+        described.append({"qubits": list(part.qubits), "method": planned.estimate.method,
+                          "seconds": time.perf_counter() - t, **details})
+    t = time.perf_counter()
+    bits = join([p.part for p in plan.parts], samples, shots, circuit.num_clbits, rng)
+    timings["run"] = sum(d["seconds"] for d in described)
+    timings["join"] = time.perf_counter() - t
+    metadata: dict[str, Any] = {"parts": described, "simulated_qubits": plan.simulated_qubits,
+                                "estimated_seconds": plan.seconds}
+    mps = [d for d in described if d["method"] == "mps"]
+    if mps:
+        metadata["max_bond"] = max(d["max_bond"] for d in mps)
+        metadata["discarded_weight"] = sum(d["discarded_weight"] for d in mps)
+        metadata["fidelity_estimate"] = float(np.prod([d["fidelity_estimate"] for d in mps]))
+    return bits, timings, metadata
 
 
-def _refuse(n: int, need: int, budget: int, method: str) -> InsufficientMemoryError:
-    return InsufficientMemoryError(
-        f"no simulation method fits: {n} qubits need at least {need:,} bytes "
-        f"({need / 2**30:.1f} GiB, {method}) and {budget:,} bytes are available; "
-        "Clifford circuits with Pauli noise run at any width on the stabilizer method",
-        need, budget)
+def _part_options(options: MPSOptions | None, part: Part, whole: bool) -> MPSOptions | None:
+    """MPS options for a part: a qubit order given for the whole circuit, restricted to
+    the part's qubits and renumbered."""
+    if options is None or whole or options.qubit_order is None:
+        return options
+    import dataclasses
+
+    local = {q: i for i, q in enumerate(part.qubits)}
+    order = tuple(local[q] for q in options.qubit_order if q in local)
+    if len(order) != len(part.qubits):
+        order = None  # the order did not name every qubit of the part: let the engine choose
+    return dataclasses.replace(options, qubit_order=order)
 
 
-_CALL_SECONDS = 2e-5
-"""Rough cost of one kernel call's Python and thread start-up."""
-_AMPLITUDE_SECONDS = 1.5e-9
-"""Rough cost of updating one amplitude in one pass (two cores)."""
+def _mps_details(info: Any) -> dict[str, Any]:
+    return {"max_bond": int(info.max_bond), "discarded_weight": float(info.discarded_weight),
+            "fidelity_estimate": float(info.fidelity_estimate),
+            "trajectories": int(info.trajectories)}
 
 
-def _trajectory_cost(circuit: QuantumCircuit, noise: NoiseModel, shots: int) -> float:
-    """Seconds trajectories will take, roughly."""
-    program = compile_program(circuit, noise)
-    steps = len(program.ops)
-    if program.has_midcircuit or not noise.is_unitary_mixture:
-        runs = shots
-        # a general channel per shot: reduced density matrix, draw, apply (~4 passes)
-        steps += 3 * sum(op.kind == "kraus" and op.mixture is None for op in program.ops)
-    else:
-        p_clean = 1.0
-        for op in program.ops:
-            if op.kind == "kraus" and op.channel is not None and op.channel.mixture:
-                p_clean *= max(p for p, _ in op.channel.mixture)
-        runs = 1 + shots * (1 - p_clean) * 0.6  # deviating shots start part-way through
-    dim = 2.0**circuit.num_qubits
-    batches = 1 + runs * dim * 16 / BATCH_BYTES
-    return steps * (batches * _CALL_SECONDS + dim * runs * _AMPLITUDE_SECONDS) + shots * 2e-6
-
-
-def _density_matrix_cost(circuit: QuantumCircuit, noise: NoiseModel) -> float:
-    """Seconds the density matrix will take, roughly (a k-qubit channel: 2 * 4**k passes)."""
-    program = compile_program(circuit, noise)
-    passes = sum(2 if op.kind == "gate" else 2 * 4 ** len(op.qubits) for op in program.ops)
-    return len(program.ops) * 2 * _CALL_SECONDS + 4.0**circuit.num_qubits * passes * (
-        _AMPLITUDE_SECONDS)
+def _bits_of(memory: list[str] | None, num_clbits: int, shots: int) -> np.ndarray:
+    """(shots, num_clbits) bits from bitstrings with classical bit 0 rightmost."""
+    if not num_clbits or not memory:
+        return np.zeros((shots, num_clbits), dtype=np.uint8)
+    chars = np.frombuffer("".join(memory).encode("ascii"), dtype=np.uint8)
+    return (chars.reshape(len(memory), num_clbits)[:, ::-1] - ord("0")).astype(np.uint8)
 
 
 def statevector(circuit: QuantumCircuit, *, precision: str = "double",

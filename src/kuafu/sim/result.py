@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -23,14 +24,18 @@ class SimResult:
     Attributes:
         counts: bitstring (classical bit 0 rightmost) -> number of shots.
         shots: number of shots.
-        method: the engine that ran: "statevector", "density_matrix", "trajectories"
-            or "stabilizer".
+        method: the engine that ran: "statevector", "density_matrix", "trajectories",
+            "stabilizer" or "mps"; for a split circuit the parts' methods joined by "+".
         seed: the seed used (drawn from the OS when none was given, so every run can be
             repeated).
         memory: one bitstring per shot in shot order, when asked for.
         time_taken: wall-clock seconds of the whole call.
         timings: seconds per phase ("prepare", "run", "sample"), as the engine reports them.
         num_qubits: width of the circuit.
+        metadata: the method's details: "parts" (each independent part's qubits, method
+            and details) when the circuit was split, "simulated_qubits"; for MPS
+            "max_bond" (the largest bond dimension reached), "discarded_weight" and
+            "fidelity_estimate" (1.0 when nothing was truncated), "trajectories".
     """
 
     counts: dict[str, int]
@@ -41,6 +46,7 @@ class SimResult:
     time_taken: float = 0.0
     timings: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     num_qubits: int = 0
+    metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def probabilities(self) -> dict[str, float]:
         """counts / shots."""

@@ -1,0 +1,334 @@
+"""What each engine would cost on a circuit, and the choice `simulate(method="auto")` makes.
+
+The estimates are rough (a factor of a few) but cheap: no state is allocated and nothing is
+simulated, so a decision on a 136-qubit circuit of thousands of gates takes milliseconds.
+Exact methods are preferred: a truncated MPS (a bond-dimension cap the caller sets) is
+chosen only when no exact method fits the limits, and its result states its estimated
+fidelity. When nothing fits, `CircuitTooCostlyError` names the cheapest estimate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..circuit import QuantumCircuit
+from ..errors import CircuitTooCostlyError
+from . import density_matrix as dm
+from . import engine as sv
+from .noise import NoiseModel, compile_program
+from .stabilizer import NotStabilizerError, is_clifford, to_stim
+from .trajectories import BATCH_BYTES, trajectory_required_bytes
+
+if TYPE_CHECKING:
+    from .mps import MPSOptions
+
+__all__ = ["Estimate", "choose", "entangling_depth", "estimates"]
+
+STABILIZER_FIRST_WIDTH = 24
+"""Noiseless Clifford circuits at least this wide go to stim rather than a statevector."""
+DENSITY_MATRIX_MAX_QUBITS = 14
+"""Widest circuit the density matrix is considered for."""
+
+_CALL_SECONDS = 2e-5
+"""Rough cost of one kernel call's Python and thread start-up."""
+_AMPLITUDE_SECONDS = 1.5e-9
+"""Rough cost of updating one amplitude in one pass (two cores)."""
+_FUSION = 3.0
+"""Gates per statevector pass after fusion, roughly."""
+_PLAN_SECONDS = 1e-4
+"""Fusion and lowering per gate, in Python, before the statevector's first pass."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The estimated cost of one method on one circuit.
+
+    Attributes:
+        method: the engine.
+        seconds: estimated run time.
+        memory_bytes: estimated peak memory.
+        bond_dimension: for "mps", the largest bond dimension expected (after any cap).
+        truncated: for "mps", whether the cap will truncate (the result is approximate).
+        mps_options: for "mps", the options to run with (the chain order estimated best).
+    """
+
+    method: str
+    seconds: float
+    memory_bytes: int
+    bond_dimension: int | None = None
+    truncated: bool = False
+    mps_options: MPSOptions | None = None
+
+    @property
+    def exact(self) -> bool:
+        return not self.truncated
+
+
+def entangling_depth(circuit: QuantumCircuit) -> int:
+    """Layers of multi-qubit gates (single-qubit gates, measurements and barriers free)."""
+    level = [0] * circuit.num_qubits
+    depth = 0
+    for inst in circuit.instructions:
+        if len(inst.qubits) < 2 or inst.name == "barrier":
+            continue
+        d = 1 + max(level[q] for q in inst.qubits)
+        for q in inst.qubits:
+            level[q] = d
+        depth = max(depth, d)
+    return depth
+
+
+def estimates(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None, *,
+              precision: str = "double", max_memory_bytes: int,
+              max_dense_qubits: int | None = None,
+              mps_options: MPSOptions | None = None) -> list[Estimate]:
+    """The estimate of every method that can run `circuit` within `max_memory_bytes`
+    (only stabilizer when it applies); the MPS estimate is included even when it does
+    not fit, so a refusal can name it. Dense engines (statevector, trajectories, density
+    matrix) are considered up to `max_dense_qubits` qubits."""
+    found: list[Estimate] = []
+    n = circuit.num_qubits
+    dense = max_dense_qubits is None or n <= max_dense_qubits
+    stim_ok = (noise is None or noise.is_pauli) and is_clifford(circuit)
+    if stim_ok:
+        try:
+            to_stim(circuit, noise)
+        except NotStabilizerError:
+            stim_ok = False
+    sv_bytes = sv.required_bytes(n, precision)  # type: ignore[arg-type]
+    if stim_ok and (noise is not None or n >= STABILIZER_FIRST_WIDTH
+                    or sv_bytes > max_memory_bytes):
+        ops = len(circuit.instructions)
+        return [Estimate("stabilizer", 1e-3 + ops * (1e-6 + shots * 2e-10), 64 * n * n)]
+    if noise is None and dense and sv_bytes <= max_memory_bytes:
+        found.append(Estimate("statevector", _statevector_seconds(circuit, shots), sv_bytes))
+    if noise is not None and dense:
+        traj_bytes = trajectory_required_bytes(n, precision)
+        if traj_bytes <= max_memory_bytes:
+            found.append(Estimate("trajectories", _trajectory_seconds(circuit, noise, shots),
+                                  traj_bytes))
+        dm_bytes = dm.dm_required_bytes(n)
+        if n <= DENSITY_MATRIX_MAX_QUBITS and dm_bytes <= max_memory_bytes:
+            found.append(Estimate("density_matrix", _density_matrix_seconds(circuit, noise),
+                                  dm_bytes))
+    mps = _mps_estimate(circuit, shots, noise, mps_options)
+    if mps is not None:
+        found.append(mps)
+    return found
+
+
+def choose(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None, *,
+           precision: str = "double", max_memory_bytes: int,
+           max_seconds: float | None = None, max_dense_qubits: int | None = None,
+           mps_options: MPSOptions | None = None) -> Estimate:
+    """The fastest exact method within the limits, else a truncated MPS within them.
+
+    Raises:
+        CircuitTooCostlyError: when no method fits, with the cheapest estimate.
+    """
+    found = estimates(circuit, shots, noise, precision=precision,
+                      max_memory_bytes=max_memory_bytes, max_dense_qubits=max_dense_qubits,
+                      mps_options=mps_options)
+    fits = [e for e in found if e.memory_bytes <= max_memory_bytes
+            and (max_seconds is None or e.seconds <= max_seconds)]
+    exact = [e for e in fits if e.exact]
+    if exact or fits:
+        return min(exact or fits, key=lambda e: e.seconds)
+    raise refusal(circuit, found, max_memory_bytes, max_seconds, precision)
+
+
+def refusal(circuit: QuantumCircuit, found: list[Estimate], max_memory_bytes: int,
+            max_seconds: float | None, precision: str = "double") -> CircuitTooCostlyError:
+    """The error that says why nothing runs `circuit`, naming the cheapest estimate."""
+    n = circuit.num_qubits
+    depth = entangling_depth(circuit)
+    best = min(found, key=lambda e: (e.memory_bytes > max_memory_bytes, e.seconds),
+               default=None)
+    if best is None:  # no MPS engine: the statevector is the figure to quote
+        need = sv.required_bytes(n, precision)  # type: ignore[arg-type]
+        best = Estimate("statevector", math.inf, need)
+    bond = best.bond_dimension
+    bond_text = f", bond dimension {_bond_text(bond)}" if bond else ""
+    limit = f"{_bytes_text(max_memory_bytes)} of memory"
+    if max_seconds is not None:
+        limit += f" and {max_seconds:g} s"
+    message = (
+        f"this circuit is too costly to simulate: {n} qubits, entangling depth {depth}; "
+        f"the cheapest method, {best.method}, needs an estimated "
+        f"{_bytes_text(best.memory_bytes)} and {_seconds_text(best.seconds)}{bond_text}; "
+        f"the limits are {limit}. Fewer qubits or less entangling depth would fit"
+        + ("; a bond-dimension cap (max_bond_dimension) gives an approximate answer with "
+           "a fidelity estimate" if best.method == "mps" and not best.truncated else ""))
+    return CircuitTooCostlyError(message, num_qubits=n, entangling_depth=depth,
+                                 bond_dimension=bond, memory_bytes=best.memory_bytes,
+                                 seconds=best.seconds, method=best.method)
+
+
+def _bond_text(bond: int) -> str:
+    if bond >= 1 << 20:
+        return f"about 2^{math.log2(bond):.0f}"
+    return f"{bond:,}"
+
+
+def _bytes_text(b: float) -> str:
+    for unit, size in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30),
+                       ("MiB", 2**20)):
+        if b >= size:
+            return f"{b / size:,.1f} {unit}"
+    return f"{int(b):,} bytes"
+
+
+def _seconds_text(s: float) -> str:
+    if not math.isfinite(s):
+        return "unbounded time"
+    if s >= 86400 * 365:
+        return f"{s / (86400 * 365):.1e} years"
+    if s >= 3600:
+        return f"{s / 3600:,.1f} hours"
+    return f"{s:.3g} s"
+
+
+# ----- dense engines ----------------------------------------------------------------------
+def _branches(circuit: QuantumCircuit, shots: int) -> float:
+    """Distinct measurement histories a branching engine may follow, at most."""
+    random_steps = sum(inst.name in ("measure", "reset") for inst in circuit.instructions)
+    has_mid = any(inst.condition is not None or inst.name == "reset"
+                  for inst in circuit.instructions)
+    if not has_mid and not _has_midcircuit_measure(circuit):
+        return 1.0
+    return float(min(max(shots, 1), 2.0 ** min(random_steps, 60)))
+
+
+def _has_midcircuit_measure(circuit: QuantumCircuit) -> bool:
+    measured: set[int] = set()
+    for inst in circuit.instructions:
+        if inst.name == "barrier":
+            continue
+        if inst.name == "measure":
+            measured.add(inst.qubits[0])
+        elif measured.intersection(inst.qubits):
+            return True
+    return False
+
+
+def _statevector_seconds(circuit: QuantumCircuit, shots: int) -> float:
+    gates = sum(inst.is_gate for inst in circuit.instructions)
+    dim = 2.0**circuit.num_qubits
+    passes = gates / _FUSION + 1
+    return _PLAN_SECONDS * gates + _branches(circuit, shots) * passes * (
+        _CALL_SECONDS + dim * _AMPLITUDE_SECONDS) + shots * 1e-6
+
+
+def _trajectory_seconds(circuit: QuantumCircuit, noise: NoiseModel, shots: int) -> float:
+    """Seconds trajectories will take, roughly."""
+    program = compile_program(circuit, noise)
+    steps = len(program.ops)
+    if program.has_midcircuit or not noise.is_unitary_mixture:
+        runs = float(shots)
+        # a general channel per shot: reduced density matrix, draw, apply (~4 passes)
+        steps += 3 * sum(op.kind == "kraus" and op.mixture is None for op in program.ops)
+    else:
+        runs = 1 + shots * (1 - _clean_probability(program.ops)) * 0.6
+    dim = 2.0**circuit.num_qubits
+    batches = 1 + runs * dim * 16 / BATCH_BYTES
+    return steps * (batches * _CALL_SECONDS + dim * runs * _AMPLITUDE_SECONDS) + shots * 2e-6
+
+
+def _clean_probability(ops: Any) -> float:
+    """Probability that a shot draws the most likely unitary at every channel."""
+    p_clean = 1.0
+    for op in ops:
+        if op.kind == "kraus" and op.channel is not None and op.channel.mixture:
+            p_clean *= max(p for p, _ in op.channel.mixture)
+    return p_clean
+
+
+def _density_matrix_seconds(circuit: QuantumCircuit, noise: NoiseModel) -> float:
+    """Seconds the density matrix will take, roughly (a k-qubit channel: 2 * 4**k passes)."""
+    program = compile_program(circuit, noise)
+    passes = sum(2 if op.kind == "gate" else 2 * 4 ** len(op.qubits) for op in program.ops)
+    return len(program.ops) * 2 * _CALL_SECONDS + 4.0**circuit.num_qubits * passes * (
+        _AMPLITUDE_SECONDS)
+
+
+# ----- matrix product states --------------------------------------------------------------
+def _mps_estimate(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None,
+                  options: MPSOptions | None) -> Estimate | None:
+    """The MPS engine's own estimate, scaled by the chains noise or branching makes it
+    evolve; None while the engine is not installed. A given `qubit_order` is one
+    candidate: the engine's own choice is estimated too and the cheaper one kept."""
+    try:
+        from .mps import MPSOptions, mps_cost
+    except ImportError:
+        return None
+    options = options or MPSOptions()
+    candidates = [options]
+    if options.qubit_order is not None:
+        candidates.append(dataclasses.replace(options, qubit_order=None))
+    runs = _mps_runs(circuit, shots, noise)
+    n = circuit.num_qubits
+    prepare = _MPS_PREPARE_SECONDS * len(circuit.instructions)
+    best = None
+    for candidate in candidates:
+        found = mps_cost(circuit, candidate)
+        chi = float(found.max_bond)
+        evolve = _MPS_EVOLVE_FACTOR * float(found.seconds) * (1 + (runs - 1) * _PARTIAL_RUN)
+        sample = n * (shots * (_SAMPLE_SITE_SECONDS + chi * chi * _SAMPLE_CHI2_SECONDS)
+                      + runs * _GROUP_SITE_SECONDS)
+        estimate = Estimate("mps", prepare + evolve + sample, int(found.memory_bytes),
+                            bond_dimension=int(found.max_bond),
+                            truncated=bool(found.truncates), mps_options=candidate)
+        if best is None or (estimate.truncated, estimate.seconds) < (best.truncated,
+                                                                     best.seconds):
+            best = estimate
+    return best
+
+
+# Calibration of the MPS engine's estimate against measured runs (2 cores; 15-40 qubits,
+# bond 2-32, 10-1000 shots, noiseless and noisy): the engine's model counts SVD flops;
+# planning, Python per step and per-shot sampling add the terms below.
+_MPS_PREPARE_SECONDS = 1e-4
+"""Planning per instruction (compiling the program, routing, fusion, scheduling)."""
+_MPS_EVOLVE_FACTOR = 10.0
+"""Measured evolution time over the engine's flop-based estimate."""
+_PARTIAL_RUN = 0.7
+"""Share of the circuit a deviating trajectory runs (it starts at its first error)."""
+_SAMPLE_SITE_SECONDS = 2e-6
+"""Sampling one shot at one site, at bond dimension 1."""
+_SAMPLE_CHI2_SECONDS = 4e-8
+"""Sampling one shot at one site, per chi^2."""
+_GROUP_SITE_SECONDS = 2e-4
+"""Walking one group of shots (one trajectory's chain) over one site."""
+
+
+def _mps_runs(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None) -> float:
+    """Chains the MPS engine evolves: one without noise or branching; with them about one
+    per distinct trajectory (the engine splits groups of shots multinomially, so shots
+    that draw the dominant operator everywhere share one chain)."""
+    branches = _branches(circuit, shots)
+    if noise is None:
+        return branches
+    program = compile_program(circuit, noise)
+    p_main = 1.0
+    seen: dict[int, float] = {}
+    for op in program.ops:
+        if op.kind != "kraus":
+            continue
+        key = id(op.channel) if op.channel is not None else id(op)
+        if key not in seen:
+            seen[key] = _dominant_probability(op)
+        p_main *= seen[key]
+    return min(float(shots), branches + shots * (1 - p_main))
+
+
+def _dominant_probability(op: Any) -> float:
+    """The largest average probability among a channel's operators (tr(K^dag K) / d)."""
+    if op.mixture is not None:
+        return max(p for p, _ in op.mixture)
+    d = op.matrices[0].shape[0]
+    return max(float(np.real(np.vdot(k, k))) / d for k in op.matrices)
