@@ -61,8 +61,10 @@ def orphans(mark: str, wait: float = 0.0) -> list[tuple[int, str]]:
             env = p.info["environ"] or {}
             if env.get(SESSION_MARK) == mark and p.info["status"] != psutil.STATUS_ZOMBIE:
                 ours[p.info["pid"]] = p.info
+        # this process set the mark after it started: its own environ lacks it
+        parents = {*ours, os.getpid()}
         left = [(pid, " ".join(info["cmdline"] or [])) for pid, info in ours.items()
-                if info["ppid"] not in ours and pid != os.getpid()
+                if info["ppid"] not in parents
                 and "multiprocessing" in " ".join(info["cmdline"] or [])]
         if not left or time.monotonic() > deadline:
             return left
