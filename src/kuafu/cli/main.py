@@ -24,6 +24,9 @@ class _Group(click.Group):
         except APIError as exc:
             click.echo(f"error: {exc}" + (f" (request {exc.request_id})" if exc.request_id
                                           else ""), err=True)
+            if exc.status in (0, 401):
+                click.echo("hint: kuafu login --url URL saves the server and your token "
+                           "(or set KUAFU_URL and KUAFU_TOKEN)", err=True)
             ctx.exit(2 if 400 <= exc.status < 500 else 1)
         except KuafuError as exc:
             click.echo(f"error: {exc}", err=True)
