@@ -5,8 +5,11 @@ keeps only the physical qubits the compiled circuit touches, attaches the chip's
 calibrated noise to them, and samples through `kuafu.sim`. Noisy Clifford circuits run
 on the stabilizer engine at any width, with thermal relaxation replaced by its Pauli
 twirl (which keeps every gate's average fidelity, so benchmarks measure the same
-figures); other circuits run on the statevector, density-matrix or trajectory engines,
-which limits them to `MAX_DENSE_QUBITS` active qubits.
+figures), when stim can express them. Every other circuit (non-Clifford, or dynamic in a
+way stim cannot condition) runs with the full noise model on the method `kuafu.sim`
+chooses by estimated cost: independent parts apart, dense engines up to
+`MAX_DENSE_QUBITS` active qubits, matrix product states (chained along the chip's
+coupling graph) beyond, or a `CircuitTooCostlyError` that states the estimate.
 """
 
 from __future__ import annotations
@@ -16,19 +19,25 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import devices
 from ..circuit import Instruction, QuantumCircuit
 from ..compiler import check_native, compile
 from ..devices import Device
-from ..errors import SimulationError
-from ._execution import fresh_seed, simulate_counts
+from ._execution import fresh_seed
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
 
+if TYPE_CHECKING:  # kuafu.sim (numba, stim) is imported on the first run, not with backends
+    from ..sim import SimResult
+    from ..sim.api import SimulationPlan
+
+MAX_SECONDS = 600.0
+"""Longest estimated simulation an emulated chip starts by default (`max_seconds`)."""
 MAX_DENSE_QUBITS = 28
-"""Most active qubits a non-Clifford circuit may touch (a 2^28 statevector is 4 GiB)."""
+"""Widest part the dense engines (statevector, trajectories, density matrix) are given (a
+2^28 statevector is 4 GiB); wider parts run as matrix product states."""
 
 CLIFFORD_1Q = frozenset({"x", "y", "z", "h", "s", "sdg", "sx", "sxdg", "sy", "sydg", "id"})
 CLIFFORD_2Q = frozenset({"cx", "cz", "cy", "swap"})
@@ -60,16 +69,26 @@ class EmulatedBackend(Backend):
             connectivity, useful to tell compilation from noise).
         twirl_cliffords: run noisy Clifford circuits on the stabilizer engine with
             thermal relaxation replaced by its Pauli twirl (same gate fidelities; fast at
-            any width). False sends them to the dense engines like any other circuit,
-            which limits them to `MAX_DENSE_QUBITS` active qubits.
+            any width). False sends them to the other engines like any other circuit.
+        max_seconds: longest estimated simulation a run starts; costlier circuits are
+            refused with the estimate (`CircuitTooCostlyError`).
+        max_memory_bytes: memory a simulation may use (default: 80 % of this machine's).
+        max_bond_dimension: a cap on the MPS bond dimension: circuits too entangled to
+            run exactly then run truncated, with the fidelity estimate in the result's
+            metadata; None (default) runs only what is exact and refuses the rest.
     """
 
     def __init__(self, device: Device, *, noisy: bool = True,
-                 twirl_cliffords: bool = True) -> None:
+                 twirl_cliffords: bool = True, max_seconds: float | None = MAX_SECONDS,
+                 max_memory_bytes: int | None = None,
+                 max_bond_dimension: int | None = None) -> None:
         self._device = device
         self.name = device.name
         self.noisy = noisy
         self.twirl_cliffords = twirl_cliffords
+        self.max_seconds = max_seconds
+        self.max_memory_bytes = max_memory_bytes
+        self.max_bond_dimension = max_bond_dimension
         self._cache: OrderedDict[tuple, _Prepared] = OrderedDict()
 
     @property
@@ -90,39 +109,84 @@ class EmulatedBackend(Backend):
         start = time.perf_counter()
         prepared = self._prepared(circuit, compile, optimization_level)
         compiled_at = time.perf_counter()
-        counts, used = self._simulate(prepared, shots, seed)
+        result = self._simulate(prepared, shots, seed)
         done = time.perf_counter()
         names = self._device.qubits
         return BackendResult(
-            backend=self.name, shots=shots, counts=counts, compiled_qasm=prepared.qasm,
+            backend=self.name, shots=shots, counts=result.counts, compiled_qasm=prepared.qasm,
             initial_mapping=dict(prepared.initial), final_mapping=dict(prepared.final),
-            physical_qubits=names, method=used,
+            physical_qubits=names, method=result.method,
             timings={"compile": compiled_at - start, "simulate": done - compiled_at,
                      "total": done - start},
             seed=seed,
             metadata={"compiler": dict(prepared.stats),
                       "active_qubits": [names[q] for q in prepared.active],
-                      "noisy": self.noisy},
+                      "noisy": self.noisy,
+                      "simulation": method_details(result, prepared.active, names)},
         )
 
-    def _simulate(self, prepared: _Prepared, shots: int, seed: int) -> tuple[dict[str, int], str]:
-        """Counts and method: noisy Clifford circuits on stim with the twirled noise when
-        stim can express them (it cannot condition a gate's noise on a classical bit),
-        everything else with the full noise on the method `kuafu.sim` chooses."""
-        if not self.noisy:
-            return simulate_counts(prepared.small, shots, seed=seed)
-        from ..sim.device_noise import noise_model_from_device
-        from ..sim.stabilizer import NotStabilizerError
+    def estimate(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
+                 optimization_level: int = 1) -> SimulationPlan:
+        """What a run would simulate, and how, decided without simulating (milliseconds
+        after the circuit is compiled; the compiled circuit is kept for the run).
 
-        if prepared.clifford and self.twirl_cliffords:
-            twirled = noise_model_from_device(self._device, prepared.active, pauli=True)
+        Raises:
+            CompileError: the circuit does not fit or cannot be compiled for the chip.
+            CircuitTooCostlyError: no method fits the backend's limits (with the estimate).
+        """
+        from ..sim.api import plan_simulation
+
+        check_run_arguments(shots, optimization_level)
+        prepared = self._prepared(circuit, compile, optimization_level)
+        if self.noisy and prepared.clifford and self.twirl_cliffords:
+            from ..sim.stabilizer import NotStabilizerError, to_stim
+
+            twirled = self._noise(prepared, pauli=True)
             try:
-                return simulate_counts(prepared.small, shots, noise=twirled, seed=seed,
-                                       method="stabilizer")
+                to_stim(prepared.small, twirled)
+                return plan_simulation(prepared.small, shots, noise=twirled,
+                                       **self._limits(prepared))
             except NotStabilizerError:
                 pass
-        noise = noise_model_from_device(self._device, prepared.active)
-        return simulate_counts(prepared.small, shots, noise=noise, seed=seed)
+        noise = self._noise(prepared) if self.noisy else None
+        return plan_simulation(prepared.small, shots, noise=noise, **self._limits(prepared))
+
+    def _simulate(self, prepared: _Prepared, shots: int, seed: int) -> SimResult:
+        """Noisy Clifford circuits on stim with the twirled noise when stim can express
+        them (it cannot condition a gate's noise on a classical bit); everything else
+        with the full noise on the method `kuafu.sim` chooses within the limits."""
+        from ..sim import simulate
+
+        if self.noisy and prepared.clifford and self.twirl_cliffords:
+            from ..sim.stabilizer import NotStabilizerError
+
+            try:
+                return simulate(prepared.small, shots, noise=self._noise(prepared, pauli=True),
+                                seed=seed, method="stabilizer")
+            except NotStabilizerError:
+                pass
+        noise = self._noise(prepared) if self.noisy else None
+        return simulate(prepared.small, shots, noise=noise, seed=seed,
+                        **self._limits(prepared))
+
+    def _noise(self, prepared: _Prepared, *, pauli: bool = False):
+        from ..sim.device_noise import noise_model_from_device
+
+        return noise_model_from_device(self._device, prepared.active, pauli=pauli)
+
+    def _limits(self, prepared: _Prepared) -> dict[str, Any]:
+        """The cost limits and MPS options of `simulate` for this chip and circuit."""
+        limits: dict[str, Any] = {"max_seconds": self.max_seconds,
+                                  "max_memory_bytes": self.max_memory_bytes,
+                                  "max_dense_qubits": MAX_DENSE_QUBITS}
+        try:
+            from ..sim.mps import MPSOptions
+        except ImportError:  # an installation without the MPS engine: dense and stim only
+            return limits
+        order = chain_order(self._device, prepared.active)
+        limits["mps_options"] = MPSOptions(max_bond_dimension=self.max_bond_dimension,
+                                           qubit_order=order)
+        return limits
 
     def _prepared(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
         """The compiled, restricted circuit, from the cache when this circuit ran before."""
@@ -152,11 +216,6 @@ class EmulatedBackend(Backend):
                                for q in inst.qubits}))
         small = _restrict(native, list(active))
         clifford = is_clifford(small)
-        if len(active) > MAX_DENSE_QUBITS and not (clifford and self.twirl_cliffords):
-            raise SimulationError(
-                f"the compiled circuit touches {len(active)} qubits of {self.name} and is not "
-                f"Clifford; the emulator simulates at most {MAX_DENSE_QUBITS} qubits unless "
-                "every gate is Clifford (then the stabilizer engine runs any width)")
         return _Prepared(small, active, clifford, to_qasm(native), MappingProxyType(initial),
                          MappingProxyType(final), MappingProxyType(stats))
 
@@ -179,6 +238,69 @@ class _Prepared:
     initial: Mapping[int, int]
     final: Mapping[int, int]
     stats: Mapping[str, Any]
+
+
+def chain_order(device: Device, qubits: tuple[int, ...]) -> tuple[int, ...]:
+    """An order of `qubits` (as positions 0..len-1 into it) along the chip: a snake
+    through its lattice along the shorter side (lines of a grid's columns when it has
+    fewer rows), so chip neighbours sit close on an MPS chain and a cut crosses at most
+    one line's worth of couplers; without coordinates, a breadth-first walk of the
+    coupling graph from a least-connected qubit."""
+    if not qubits:
+        return ()
+    if device.coordinates is not None:
+        coords = [device.coordinates[q] for q in qubits]
+        rows = sorted({r for r, _ in coords})
+        cols = sorted({c for _, c in coords})
+        if len(rows) <= len(cols):  # walk column by column, up and down the short side
+            rank = {c: i for i, c in enumerate(cols)}
+            keys = [(rank[c], r if rank[c] % 2 == 0 else -r) for r, c in coords]
+        else:
+            rank = {r: i for i, r in enumerate(rows)}
+            keys = [(rank[r], c if rank[r] % 2 == 0 else -c) for r, c in coords]
+        return tuple(sorted(range(len(qubits)), key=keys.__getitem__))
+    local = {q: i for i, q in enumerate(qubits)}
+    near: list[list[int]] = [[] for _ in qubits]
+    for a, b in device.couplers:
+        if a in local and b in local:
+            near[local[a]].append(local[b])
+            near[local[b]].append(local[a])
+    order: list[int] = []
+    seen = [False] * len(qubits)
+    for start in sorted(range(len(qubits)), key=lambda i: (len(near[i]), i)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue = [start]
+        while queue:
+            i = queue.pop(0)
+            order.append(i)
+            for j in sorted(near[i], key=lambda j: (len(near[j]), j)):
+                if not seen[j]:
+                    seen[j] = True
+                    queue.append(j)
+    return tuple(order)
+
+
+def method_details(result: SimResult, active: tuple[int, ...],
+                   names: tuple[str, ...]) -> dict[str, Any]:
+    """How a run was simulated, for `BackendResult.metadata["simulation"]`: the method,
+    for MPS the bond dimension reached and the fidelity estimate, and each independent
+    part's physical qubits and method when the circuit was split."""
+    meta = dict(result.metadata)
+    details: dict[str, Any] = {"method": result.method}
+    for key in ("max_bond", "fidelity_estimate", "discarded_weight", "trajectories",
+                "simulated_qubits", "estimated_seconds"):
+        if key in meta:
+            details[key] = meta[key]
+    if "max_bond" in details:
+        details["bond_dimension"] = details.pop("max_bond")
+    if "parts" in meta:
+        details["parts"] = [
+            {**{k: v for k, v in part.items() if k != "qubits"},
+             "qubits": [names[active[q]] for q in part["qubits"]]}
+            for part in meta["parts"]]
+    return details
 
 
 def _circuit_key(circuit: QuantumCircuit, compile_it: bool, level: int) -> tuple | None:
