@@ -126,9 +126,12 @@ class EmulatedBackend(Backend):
         )
 
     def estimate(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
-                 optimization_level: int = 1) -> SimulationPlan:
+                 optimization_level: int = 1,
+                 max_memory_bytes: int | None = None) -> SimulationPlan:
         """What a run would simulate, and how, decided without simulating (milliseconds
         after the circuit is compiled; the compiled circuit is kept for the run).
+        `max_memory_bytes` lowers the backend's memory limit for this decision (a
+        server's per-job limit).
 
         Raises:
             CompileError: the circuit does not fit or cannot be compiled for the chip.
@@ -138,18 +141,22 @@ class EmulatedBackend(Backend):
 
         check_run_arguments(shots, optimization_level)
         prepared = self._prepared(circuit, compile, optimization_level)
+        limits = self._limits(prepared)
+        if max_memory_bytes is not None:
+            own = limits["max_memory_bytes"]
+            limits["max_memory_bytes"] = max_memory_bytes if own is None else min(
+                own, max_memory_bytes)
         if self.noisy and prepared.clifford and self.twirl_cliffords:
             from ..sim.stabilizer import NotStabilizerError, to_stim
 
             twirled = self._noise(prepared, pauli=True)
             try:
                 to_stim(prepared.small, twirled)
-                return plan_simulation(prepared.small, shots, noise=twirled,
-                                       **self._limits(prepared))
+                return plan_simulation(prepared.small, shots, noise=twirled, **limits)
             except NotStabilizerError:
                 pass
         noise = self._noise(prepared) if self.noisy else None
-        return plan_simulation(prepared.small, shots, noise=noise, **self._limits(prepared))
+        return plan_simulation(prepared.small, shots, noise=noise, **limits)
 
     def _simulate(self, prepared: _Prepared, shots: int, seed: int) -> SimResult:
         """Noisy Clifford circuits on stim with the twirled noise when stim can express

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,6 +69,10 @@ class JobResult(BaseModel):
     final_mapping: dict[str, int] = Field(default_factory=dict,
                                           description="circuit qubit -> physical qubit at the end")
     method: str | None = None
+    method_details: dict[str, Any] = Field(
+        default_factory=dict, description="how the method ran: `bond_dimension` reached and "
+        "`fidelity_estimate` for mps (1.0: exact), `parts` (physical qubits and method of "
+        "each independent part) for a split circuit, `estimated_seconds`")
     durations: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     seed: int | None = None
     calibration: Calibration | None = None

@@ -20,7 +20,7 @@ from ..circuit import QuantumCircuit
 from ..errors import CircuitTooCostlyError
 from . import density_matrix as dm
 from . import engine as sv
-from .noise import NoiseModel, compile_program
+from .noise import NoiseModel
 from .stabilizer import NotStabilizerError, is_clifford, to_stim
 from .trajectories import BATCH_BYTES, trajectory_required_bytes
 
@@ -116,7 +116,7 @@ def estimates(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None, *,
         if n <= DENSITY_MATRIX_MAX_QUBITS and dm_bytes <= max_memory_bytes:
             found.append(Estimate("density_matrix", _density_matrix_seconds(circuit, noise),
                                   dm_bytes))
-    mps = _mps_estimate(circuit, shots, noise, mps_options)
+    mps = _mps_estimate(circuit, shots, noise, mps_options, max_memory_bytes)
     if mps is not None:
         found.append(mps)
     return found
@@ -224,41 +224,95 @@ def _statevector_seconds(circuit: QuantumCircuit, shots: int) -> float:
         _CALL_SECONDS + dim * _AMPLITUDE_SECONDS) + shots * 1e-6
 
 
+@dataclass(frozen=True)
+class _NoiseSteps:
+    """What the noise adds to a circuit, counted from the model without building the
+    engines' program (which would cost seconds on circuits of thousands of gates).
+
+    Attributes:
+        ops: gates, measurements, resets and channel steps, as the engines count them.
+        channels: channel steps; general: those that are not unitary mixtures.
+        passes_4k: sum over steps of 2 * 4**k (gates: 2), the density matrix's passes.
+        p_mixture: probability of drawing the most likely unitary at every unitary mixture.
+        p_main: the same over every channel, general ones by tr(K^dag K) / d.
+    """
+
+    ops: int
+    channels: int
+    general: int
+    passes_4k: int
+    p_mixture: float
+    p_main: float
+
+
+def _noise_steps(circuit: QuantumCircuit, noise: NoiseModel | None) -> _NoiseSteps:
+    ops = channels = general = passes = 0
+    p_mixture = p_main = 1.0
+    seen: dict[int, tuple[bool, float]] = {}
+    for inst in circuit.instructions:
+        name = inst.name
+        if name == "barrier":
+            continue
+        if name == "delay":  # nothing, or thermal relaxation (a general channel)
+            if noise is not None and inst.qubits[0] in noise.idle_relaxation:
+                ops, channels, general, passes = ops + 1, channels + 1, general + 1, passes + 8
+                p_main *= _IDLE_MAIN
+            continue
+        ops += 1
+        passes += 2
+        channel = None if noise is None else noise.channel_for(name, inst.qubits)
+        if channel is None:
+            continue
+        if id(channel) not in seen:
+            seen[id(channel)] = _dominant(channel)
+        mixture, p = seen[id(channel)]
+        ops += 1
+        channels += 1
+        general += not mixture
+        passes += 2 * 4 ** len(inst.qubits)
+        p_main *= p
+        if mixture:
+            p_mixture *= p
+    return _NoiseSteps(ops, channels, general, passes, p_mixture, p_main)
+
+
+_IDLE_MAIN = 0.99
+"""Assumed probability that idle relaxation during a delay leaves a trajectory alone."""
+
+
+def _dominant(channel: Any) -> tuple[bool, float]:
+    """(is a unitary mixture, largest average probability of one of its operators)."""
+    if channel.mixture:
+        return True, max(p for p, _ in channel.mixture)
+    d = channel.kraus[0].shape[0]
+    return False, max(float(np.real(np.vdot(k, k))) / d for k in channel.kraus)
+
+
 def _trajectory_seconds(circuit: QuantumCircuit, noise: NoiseModel, shots: int) -> float:
     """Seconds trajectories will take, roughly."""
-    program = compile_program(circuit, noise)
-    steps = len(program.ops)
-    if program.has_midcircuit or not noise.is_unitary_mixture:
+    counted = _noise_steps(circuit, noise)
+    steps = counted.ops
+    if _branches(circuit, shots) > 1 or not noise.is_unitary_mixture:
         runs = float(shots)
         # a general channel per shot: reduced density matrix, draw, apply (~4 passes)
-        steps += 3 * sum(op.kind == "kraus" and op.mixture is None for op in program.ops)
+        steps += 3 * counted.general
     else:
-        runs = 1 + shots * (1 - _clean_probability(program.ops)) * 0.6
+        runs = 1 + shots * (1 - counted.p_mixture) * 0.6
     dim = 2.0**circuit.num_qubits
     batches = 1 + runs * dim * 16 / BATCH_BYTES
     return steps * (batches * _CALL_SECONDS + dim * runs * _AMPLITUDE_SECONDS) + shots * 2e-6
 
 
-def _clean_probability(ops: Any) -> float:
-    """Probability that a shot draws the most likely unitary at every channel."""
-    p_clean = 1.0
-    for op in ops:
-        if op.kind == "kraus" and op.channel is not None and op.channel.mixture:
-            p_clean *= max(p for p, _ in op.channel.mixture)
-    return p_clean
-
-
 def _density_matrix_seconds(circuit: QuantumCircuit, noise: NoiseModel) -> float:
     """Seconds the density matrix will take, roughly (a k-qubit channel: 2 * 4**k passes)."""
-    program = compile_program(circuit, noise)
-    passes = sum(2 if op.kind == "gate" else 2 * 4 ** len(op.qubits) for op in program.ops)
-    return len(program.ops) * 2 * _CALL_SECONDS + 4.0**circuit.num_qubits * passes * (
+    counted = _noise_steps(circuit, noise)
+    return counted.ops * 2 * _CALL_SECONDS + 4.0**circuit.num_qubits * counted.passes_4k * (
         _AMPLITUDE_SECONDS)
 
 
 # ----- matrix product states --------------------------------------------------------------
 def _mps_estimate(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None,
-                  options: MPSOptions | None) -> Estimate | None:
+                  options: MPSOptions | None, max_memory_bytes: int) -> Estimate | None:
     """The MPS engine's own estimate, scaled by the chains noise or branching makes it
     evolve; None while the engine is not installed. A given `qubit_order` is one
     candidate: the engine's own choice is estimated too and the cheaper one kept."""
@@ -270,12 +324,15 @@ def _mps_estimate(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None,
     candidates = [options]
     if options.qubit_order is not None:
         candidates.append(dataclasses.replace(options, qubit_order=None))
-    runs = _mps_runs(circuit, shots, noise)
     n = circuit.num_qubits
     prepare = _MPS_PREPARE_SECONDS * len(circuit.instructions)
     best = None
+    runs = None
     for candidate in candidates:
         found = mps_cost(circuit, candidate)
+        if runs is None:  # a chain beyond memory is refused whatever noise adds
+            runs = 1.0 if found.memory_bytes > max_memory_bytes else _mps_runs(
+                circuit, shots, noise)
         chi = float(found.max_bond)
         evolve = _MPS_EVOLVE_FACTOR * float(found.seconds) * (1 + (runs - 1) * _PARTIAL_RUN)
         sample = n * (shots * (_SAMPLE_SITE_SECONDS + chi * chi * _SAMPLE_CHI2_SECONDS)
@@ -313,22 +370,4 @@ def _mps_runs(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None) -> 
     branches = _branches(circuit, shots)
     if noise is None:
         return branches
-    program = compile_program(circuit, noise)
-    p_main = 1.0
-    seen: dict[int, float] = {}
-    for op in program.ops:
-        if op.kind != "kraus":
-            continue
-        key = id(op.channel) if op.channel is not None else id(op)
-        if key not in seen:
-            seen[key] = _dominant_probability(op)
-        p_main *= seen[key]
-    return min(float(shots), branches + shots * (1 - p_main))
-
-
-def _dominant_probability(op: Any) -> float:
-    """The largest average probability among a channel's operators (tr(K^dag K) / d)."""
-    if op.mixture is not None:
-        return max(p for p, _ in op.mixture)
-    d = op.matrices[0].shape[0]
-    return max(float(np.real(np.vdot(k, k))) / d for k in op.matrices)
+    return min(float(shots), branches + shots * (1 - _noise_steps(circuit, noise).p_main))

@@ -63,11 +63,12 @@ def device_of(name: str) -> Any:
 
 def validate(text: str, backend_name: str, compile: bool,
              max_operations: int = DEFAULT_MAX_OPERATIONS,
-             max_memory_bytes: int | None = None) -> QuantumCircuit:
+             max_memory_bytes: int | None = None, shots: int = 1024) -> QuantumCircuit:
     """Parse a program and check it fits the backend, before the job is accepted.
 
     Raises:
-        InvalidRequest: with line and column when the program is at fault.
+        InvalidRequest: with line and column when the program is at fault; code
+            `circuit_too_costly` with the estimate when no simulation method fits.
     """
     backend = get_backend(backend_name)
     device = backend.device
@@ -78,7 +79,7 @@ def validate(text: str, backend_name: str, compile: bool,
     if device is not None:
         check_fits(circuit, device, compile)
     if max_memory_bytes is not None:
-        check_memory(circuit, device is None, max_memory_bytes)
+        check_cost(circuit, backend, compile, shots, max_memory_bytes)
     return circuit
 
 
@@ -122,37 +123,40 @@ def check_runnable(circuit: QuantumCircuit) -> None:
                              f"{NO_MEASUREMENT_HINT}", code="no_measurement")
 
 
-#: Bytes of one amplitude of a double-precision statevector.
-AMPLITUDE_BYTES = 16
+#: Circuits touching at most this many qubits are cheap on every method: not estimated.
+CHEAP_QUBITS = 12
 
 
-def memory_needed(circuit: QuantumCircuit, whole_register: bool) -> int:
-    """Least memory a simulation of `circuit` takes: one statevector over its qubits
-    (the ideal simulator keeps every declared qubit; an emulated chip only those the
-    program touches), or nothing much when every gate is Clifford (stabilizer)."""
-    from ...sim.stabilizer import is_clifford
-
-    if is_clifford(circuit):
-        return 0
-    if whole_register:
-        n = circuit.num_qubits
-    else:
-        n = len({q for inst in circuit.instructions if inst.name != "barrier"
-                 for q in inst.qubits})
-    return AMPLITUDE_BYTES << n
-
-
-def check_memory(circuit: QuantumCircuit, whole_register: bool, limit: int) -> None:
-    """Refuse a job whose simulation would need more than `limit` bytes.
+def check_cost(circuit: QuantumCircuit, backend: Any, compile: bool, shots: int,
+               max_memory_bytes: int) -> None:
+    """Refuse at submission what the worker would refuse: a circuit no simulation method
+    runs within the limits. An emulated chip applies its own rule to the compiled circuit
+    (`EmulatedBackend.estimate`, the same decision its run makes) with the server's memory
+    limit; other simulators the rule of `kuafu.sim.plan_simulation`. Failures of other
+    kinds (a circuit the compiler rejects) are left to the worker, which reports them.
 
     Raises:
-        InvalidRequest: with the bytes needed and the limit.
+        InvalidRequest: code `circuit_too_costly`, with the estimate (qubits, entangling
+            depth, bond dimension, memory, time) and the limits.
     """
-    need = memory_needed(circuit, whole_register)
-    if need > limit:
-        raise InvalidRequest(f"simulating this program needs at least {need:,} bytes "
-                             f"({need / 2**30:.1f} GiB); this server allows {limit:,} bytes "
-                             "per job (max_memory_bytes)")
+    from ...errors import CircuitTooCostlyError
+
+    touched = {q for inst in circuit.instructions if inst.name != "barrier"
+               for q in inst.qubits}
+    if len(touched) <= CHEAP_QUBITS:
+        return
+    estimate = getattr(backend, "estimate", None)
+    try:
+        if estimate is not None:
+            estimate(circuit, shots, compile=compile, max_memory_bytes=max_memory_bytes)
+        elif getattr(backend, "device", None) is None:
+            from ...sim.api import plan_simulation
+
+            plan_simulation(circuit, shots, max_memory_bytes=max_memory_bytes)
+    except CircuitTooCostlyError as exc:
+        raise InvalidRequest(str(exc), code="circuit_too_costly") from None
+    except KuafuError:
+        return
 
 
 def backend_status(backend_name: str) -> str:
@@ -242,6 +246,7 @@ def _result_dict(out: Any, device: Any, shots: int) -> dict[str, Any]:
         "mapping": {str(k): int(v) for k, v in data.get("initial_mapping", {}).items()},
         "final_mapping": {str(k): int(v) for k, v in data.get("final_mapping", {}).items()},
         "method": data.get("method") or None,
+        "method_details": dict(data.get("metadata", {}).get("simulation") or {}),
         "durations": {str(k): float(v) for k, v in data.get("timings", {}).items()},
         "seed": data.get("seed"),
         "calibration": calibration_snapshot(device) if device is not None else None,

@@ -87,7 +87,7 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
             with _BIG_PROGRAMS if len(text) > BIG_PROGRAM_BYTES else nullcontext():
                 execution.validate(text, body.backend, body.compile,
                                    platform.settings.max_operations,
-                                   platform.settings.max_memory_bytes)
+                                   platform.settings.max_memory_bytes, shots=body.shots)
         except InvalidRequest as exc:
             if len(programs) > 1:
                 exc.message = f"program #{index + 1} of {len(programs)}: {exc.message}"
