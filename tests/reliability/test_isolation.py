@@ -140,11 +140,10 @@ def test_tokens_are_never_logged_or_stored_in_clear(live, store, live_log, new_t
     httpx.get(f"{live.url}/api/v1/me", headers={"Authorization": f"Bearer {wrong}"})
     secrets.append(wrong)
     log = live_log.read_text(errors="replace")
-    assert "GET /api/v1/jobs" in log  # the access log is on: the check means something
+    assert "method=GET path=/api/v1/jobs" in log  # the access log is on: the check means something
     held = _store_text(store)
     assert held  # the store was read
     for secret in secrets:
         assert secret[3:] not in held, "a token is stored in clear"
-        in_log = secret[3:] in log
-        # the query string of the careless client is the one thing the access log shows
-        assert not in_log or secret == made, "a token was written to the server log"
+        # the access log writes paths only, so not even a careless client's query leaks
+        assert secret[3:] not in log, "a token was written to the server log"
