@@ -200,9 +200,6 @@ class Scheduler:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
-    def in_flight_on(self, backend: str) -> int:
-        return sum(1 for f in list(self._in_flight.values()) if f.backend == backend)
-
     def mean_run_time(self, backend: str) -> float:
         times = self._run_times.get(backend)
         return sum(times) / len(times) if times else 0.05
