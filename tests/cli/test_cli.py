@@ -68,7 +68,7 @@ def test_token_create_list_revoke_and_login(cli_env, cli_live):
 def test_admin_create_user_prints_a_working_token(cli_store, cli_live, monkeypatch):
     out = run("admin", "create-user", "carol", "--admin", "--database", cli_store, "--json")
     data = json.loads(out.output)
-    assert data["role"] == "admin" and data["token"].startswith("kf_")
+    assert data["role"] == "admin" and data["token"].startswith("qf_")
     monkeypatch.setenv("KUAFU_URL", cli_live.url)
     monkeypatch.setenv("KUAFU_TOKEN", data["token"])
     assert run("backends").exit_code == 0

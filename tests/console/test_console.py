@@ -180,7 +180,7 @@ def test_account_creates_a_token_shown_once_and_revokes_it(alice_page, console_l
     page.get_by_label("Name", exact=True).fill("laptop")
     page.get_by_role("button", name="Create token").click()
     secret = page.locator("#new-token").inner_text()
-    assert secret.startswith("kf_")
+    assert secret.startswith("qf_")
     api = httpx.get(f"{console_live.url}/api/v1/me",
                     headers={"Authorization": f"Bearer {secret}"})
     assert api.status_code == 200 and api.json()["name"] == "alice"

@@ -162,7 +162,7 @@ def test_a_new_token_is_shown_once_and_a_reload_creates_no_other(user_page, cons
     page.get_by_role("button", name="Create token").click()
     page.wait_for_url(re.compile(r"/console/account(#tokens)?$"))  # redirected, no secret
     secret = page.locator("#new-token").inner_text()
-    assert secret.startswith("kf_") and secret not in page.url
+    assert secret.startswith("qf_") and secret not in page.url
     page.reload()
     assert page.locator("#new-token").count() == 0 and secret not in page.content()
     assert page.locator("#token-table tbody tr", has_text="reload-me").count() == 1

@@ -50,7 +50,7 @@ def test_requests_without_a_valid_token_get_401_saying_why(live, header, expect)
 def test_revoked_and_expired_tokens_get_401_that_says_so(live, store, token):
     with api(live, token) as c:
         new = c.post("/tokens", json={"name": "laptop"}).json()
-        assert new["token"].startswith("kf_") and new["prefix"] in new["token"]
+        assert new["token"].startswith("qf_") and new["prefix"] in new["token"]
         listed = c.get("/tokens").json()
         assert all("token" not in t for t in listed)
     with api(live, new["token"]) as used:  # used once: the server now remembers it
