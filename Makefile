@@ -21,6 +21,7 @@ test: $(BIN)/python
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-pyquafu.sh
+	bash scripts/ensure-quafu-sdk.sh
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(BIN)/python

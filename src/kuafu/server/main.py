@@ -14,6 +14,7 @@ from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
 from .quafu import quafu_router
+from .quafu_sdk import sdk_router
 from .services.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -41,6 +42,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     handlers.install(app)
     limits.install(app, settings, docs_paths=(f"{API_PREFIX}/docs",
                                               f"{API_PREFIX}/docs/oauth2-redirect"))
+    # quafu-sdk's routes first: on the two paths both APIs serve, a quafu-sdk route
+    # takes only quafu-sdk's requests and yields the rest (quafu_sdk/routing.py)
+    app.include_router(sdk_router, prefix=API_PREFIX)
     app.include_router(api_router, prefix=API_PREFIX)
     console.install(app)
     console.install_api_docs(app, f"{API_PREFIX}/docs")

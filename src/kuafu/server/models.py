@@ -106,6 +106,51 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # a task of a job group (`JobGroup`): its place in the group, and what the group's
+    # API says of it (parameter values, iteration, name, classical bits)
+    group_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    task_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class JobGroup(Base):
+    """A job as quafu-sdk sees it: a group of tasks, each an ordinary `Job` row whose
+    `group` is this id. `mode` is single, collection, sweep (a template substituted
+    at each point) or iterative (open to appended rounds until closed)."""
+
+    __tablename__ = "job_groups"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_ref", name="uq_job_groups_user_client_ref"),
+        Index("ix_job_groups_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(80))
+    backend: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    shots: Mapped[int] = mapped_column(Integer)
+    compile: Mapped[bool] = mapped_column(Boolean, default=True)
+    parameters: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    template_qasm: Mapped[str | None] = mapped_column(Text, nullable=True)
+    open: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CalibrationSnapshot(Base):
+    """A chip's calibration as it was, kept under the id results carry
+    (`execution.calibration_snapshot`: the chip's name and a digest of the data), so a
+    past run's calibration stays readable after the chip is recalibrated."""
+
+    __tablename__ = "calibration_snapshots"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    chip: Mapped[str] = mapped_column(String(64), index=True)
+    calibrated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SchedulerLease(Base):
