@@ -92,15 +92,19 @@ def test_seed_is_reported_and_reproduces_the_run(rng):
 def test_memory_refusal_names_the_bytes():
     qc = QuantumCircuit(30, 1)
     qc.t(0)
-    qc.measure(0, 0)
+    for q in range(29):
+        qc.cx(q, q + 1)
+    qc.measure(29, 0)
     with pytest.raises(InsufficientMemoryError) as info:
-        simulate(qc, 10, noise=PAULI, max_memory_bytes=1 << 30)
+        simulate(qc, 10, noise=PAULI, method="trajectories", max_memory_bytes=1 << 30)
     err = info.value
     assert err.required_bytes == trajectory_required_bytes(30)
     assert err.available_bytes == 1 << 30
     assert f"{err.required_bytes:,}" in str(err)
     with pytest.raises(InsufficientMemoryError):
-        simulate(qc, 10, max_memory_bytes=1 << 30)
+        simulate(qc, 10, method="statevector", max_memory_bytes=1 << 30)
+    # "auto" finds a method that fits: a chain of CX is a bond-2 matrix product state
+    assert simulate(qc, 10, noise=PAULI, max_memory_bytes=1 << 30).method == "mps"
     qc_clifford = QuantumCircuit(30, 1)
     qc_clifford.h(0)
     qc_clifford.measure(0, 0)

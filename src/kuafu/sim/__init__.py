@@ -7,11 +7,23 @@
     result.counts   # {"0101": 12, ...}: classical bit 0 rightmost, as Qiskit prints
 
 Engines: statevector (numba kernels with gate fusion), density matrix (exact noisy, small),
-trajectories (noisy, wider), stabilizer (stim: Clifford with Pauli noise at any width).
-`simulate(method="auto")` picks one and reports it in `SimResult.method`. No I/O here.
+trajectories (noisy, wider), stabilizer (stim: Clifford with Pauli noise at any width),
+matrix product states (wide, weakly entangled; `MPSOptions`). `simulate(method="auto")`
+splits a circuit into independent parts, picks a method for each by estimated cost
+(`plan_simulation` returns that decision alone) or refuses with the estimate
+(`kuafu.errors.CircuitTooCostlyError`), and reports it in `SimResult.method` and
+`SimResult.metadata`. No I/O here.
 """
 
-from .api import METHODS, density_matrix, expectation, simulate, statevector
+from .api import (
+    METHODS,
+    SimulationPlan,
+    density_matrix,
+    expectation,
+    plan_simulation,
+    simulate,
+    statevector,
+)
 from .channels import (
     Channel,
     ReadoutError,
@@ -25,15 +37,18 @@ from .channels import (
     unitary_mixture,
 )
 from .engine import run_statevector
+from .mps import MPSOptions
 from .noise import NoiseModel
 from .result import SimResult
 
 __all__ = [
     "METHODS",
     "Channel",
+    "MPSOptions",
     "NoiseModel",
     "ReadoutError",
     "SimResult",
+    "SimulationPlan",
     "amplitude_damping",
     "density_matrix",
     "depolarizing",
@@ -41,6 +56,7 @@ __all__ = [
     "kraus_channel",
     "pauli_channel",
     "phase_damping",
+    "plan_simulation",
     "readout_error",
     "run_statevector",
     "simulate",

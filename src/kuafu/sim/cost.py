@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..circuit import QuantumCircuit
+from ..circuit import Instruction, QuantumCircuit
 from ..errors import CircuitTooCostlyError
 from . import density_matrix as dm
 from . import engine as sv
@@ -27,7 +27,7 @@ from .trajectories import BATCH_BYTES, trajectory_required_bytes
 if TYPE_CHECKING:
     from .mps import MPSOptions
 
-__all__ = ["Estimate", "choose", "entangling_depth", "estimates"]
+__all__ = ["Estimate", "choose", "entangling_depth", "entangling_skeleton", "estimates"]
 
 STABILIZER_FIRST_WIDTH = 24
 """Noiseless Clifford circuits at least this wide go to stim rather than a statevector."""
@@ -137,8 +137,10 @@ def choose(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None, *,
     fits = [e for e in found if e.memory_bytes <= max_memory_bytes
             and (max_seconds is None or e.seconds <= max_seconds)]
     exact = [e for e in fits if e.exact]
-    if exact or fits:
-        return min(exact or fits, key=lambda e: e.seconds)
+    if exact:
+        return min(exact, key=lambda e: e.seconds)
+    if fits:
+        return min(fits, key=lambda e: e.seconds)
     raise refusal(circuit, found, max_memory_bytes, max_seconds, precision)
 
 
@@ -191,6 +193,78 @@ def _seconds_text(s: float) -> str:
     if s >= 3600:
         return f"{s / 3600:,.1f} hours"
     return f"{s:.3g} s"
+
+
+def entangling_skeleton(circuit: QuantumCircuit) -> QuantumCircuit:
+    """The circuit as the MPS estimate should see it: each run of gates on one pair of
+    qubits (single-qubit gates between them included) fused into one two-qubit block,
+    written as a gate of the same operator Schmidt rank: none for a product of local
+    gates (rank 1), `cz` for rank 2 (one bit of bond dimension across a cut: CX, CZ,
+    RZZ, CX-RZ-CX), `swap` for rank 4 (two bits). Other instructions are kept as they
+    are. A two-qubit gate adds at most log2 of its Schmidt rank to the bond of a cut, so
+    the bound the estimate derives stays an upper bound, and a tighter one than counting
+    gates: a compiled RZZ is two CZs and Hadamards, one bit, not two.
+    """
+    out = QuantumCircuit(*circuit.qregs, *circuit.cregs, name=circuit.name)
+    emit = out.instructions.append
+    local: dict[int, np.ndarray] = {}          # single-qubit gates not yet in a block
+    block_of: dict[int, list] = {}             # qubit -> [a, b, matrix] of its open block
+
+    def close(q: int) -> None:
+        block = block_of.pop(q, None)
+        if block is None:
+            return
+        a, b, matrix = block
+        block_of.pop(b if q == a else a, None)
+        rank = _schmidt_rank(matrix)
+        if rank > 1:
+            emit(Instruction("cz" if rank == 2 else "swap", (a, b)))
+
+    for inst in circuit.instructions:
+        qs = inst.qubits
+        if inst.is_gate and inst.condition is None and len(qs) == 1:
+            m = _matrix(inst)
+            local[qs[0]] = m if qs[0] not in local else m @ local[qs[0]]
+            continue
+        if inst.is_gate and inst.condition is None and len(qs) == 2:
+            a, b = sorted(qs)
+            g = _matrix(inst)
+            if qs[0] != a:
+                g = _SWAP4 @ g @ _SWAP4
+            g = g @ np.kron(local.pop(a, _I2), local.pop(b, _I2))
+            block = block_of.get(a)
+            if block is not None and block is block_of.get(b):
+                block[2] = g @ block[2]
+                continue
+            close(a)
+            close(b)
+            block_of[a] = block_of[b] = [a, b, g]
+            continue
+        for q in qs:
+            close(q)
+            local.pop(q, None)
+        emit(inst)
+    for q in list(block_of):
+        close(q)
+    return out
+
+
+_I2 = np.eye(2, dtype=complex)
+_SWAP4 = np.eye(4, dtype=complex)[[0, 2, 1, 3]]
+
+
+def _matrix(inst: Any) -> np.ndarray:
+    try:
+        return inst.matrix()
+    except (TypeError, ValueError):  # unbound parameters: the engines refuse them later
+        return np.eye(2 ** len(inst.qubits), dtype=complex)
+
+
+def _schmidt_rank(u: np.ndarray) -> int:
+    """Operator Schmidt rank of a two-qubit operator (big-endian 4 x 4)."""
+    realigned = u.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(4, 4)
+    s = np.linalg.svd(realigned, compute_uv=False)
+    return int(np.sum(s > 1e-9 * s[0]))
 
 
 # ----- dense engines ----------------------------------------------------------------------
@@ -326,16 +400,18 @@ def _mps_estimate(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None,
         candidates.append(dataclasses.replace(options, qubit_order=None))
     n = circuit.num_qubits
     prepare = _MPS_PREPARE_SECONDS * len(circuit.instructions)
+    skeleton = entangling_skeleton(circuit)
     best = None
     runs = None
     for candidate in candidates:
-        found = mps_cost(circuit, candidate)
+        found = mps_cost(skeleton, candidate)
         if runs is None:  # a chain beyond memory is refused whatever noise adds
             runs = 1.0 if found.memory_bytes > max_memory_bytes else _mps_runs(
                 circuit, shots, noise)
         chi = float(found.max_bond)
-        evolve = _MPS_EVOLVE_FACTOR * float(found.seconds) * (1 + (runs - 1) * _PARTIAL_RUN)
-        sample = n * (shots * (_SAMPLE_SITE_SECONDS + chi * chi * _SAMPLE_CHI2_SECONDS)
+        one = found.two_site_steps * _MPS_STEP_SECONDS + _MPS_FLOP_FACTOR * float(found.seconds)
+        evolve = one * (1 + (runs - 1) * _PARTIAL_RUN)
+        sample = n * (shots * (_SAMPLE_SITE_SECONDS + chi * _SAMPLE_CHI_SECONDS)
                       + runs * _GROUP_SITE_SECONDS)
         estimate = Estimate("mps", prepare + evolve + sample, int(found.memory_bytes),
                             bond_dimension=int(found.max_bond),
@@ -346,19 +422,23 @@ def _mps_estimate(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None,
     return best
 
 
-# Calibration of the MPS engine's estimate against measured runs (2 cores; 15-40 qubits,
-# bond 2-32, 10-1000 shots, noiseless and noisy): the engine's model counts SVD flops;
-# planning, Python per step and per-shot sampling add the terms below.
+# Calibration of the MPS engine's estimate against measured runs (2 cores; 15-50 qubits,
+# bond 2-34, 10-4000 shots, noiseless and noisy): the engine's model counts SVD flops at
+# the bound on the bond dimension; planning, Python per step and sampling add these terms.
 _MPS_PREPARE_SECONDS = 1e-4
 """Planning per instruction (compiling the program, routing, fusion, scheduling)."""
-_MPS_EVOLVE_FACTOR = 10.0
-"""Measured evolution time over the engine's flop-based estimate."""
+_MPS_STEP_SECONDS = 4e-4
+"""Python and small-array overhead of one two-site step, beyond its SVD flops."""
+_MPS_FLOP_FACTOR = 10.0
+"""Measured SVD-step time over the engine's flop figure at bond dimension 32-64 (a
+(2 chi)^3 SVD with its contractions runs well below peak flops at these sizes)."""
 _PARTIAL_RUN = 0.7
 """Share of the circuit a deviating trajectory runs (it starts at its first error)."""
-_SAMPLE_SITE_SECONDS = 2e-6
+_SAMPLE_SITE_SECONDS = 3e-6
 """Sampling one shot at one site, at bond dimension 1."""
-_SAMPLE_CHI2_SECONDS = 4e-8
-"""Sampling one shot at one site, per chi^2."""
+_SAMPLE_CHI_SECONDS = 2e-7
+"""Sampling one shot at one site, per unit of bond dimension (shots sharing a prefix
+share its environment vector, so the cost grows about linearly)."""
 _GROUP_SITE_SECONDS = 2e-4
 """Walking one group of shots (one trajectory's chain) over one site."""
 
