@@ -69,14 +69,14 @@ def unknown_device(name: str, available: list[str]) -> SdkError:
                     {"device": name, "available": available})
 
 
-def _precheck_reason(exc: InvalidRequest) -> str:
+def _precheck_reason(exc: InvalidRequest, message: str) -> str:
     if exc.code in ("circuit_too_wide", "circuit_too_costly"):
         return "precheck.simTooLarge"
     if exc.code == "no_measurement":
         return "precheck.noMeasurement"
-    if exc.message.startswith("invalid OpenQASM"):
+    if message.startswith("invalid OpenQASM"):
         return "precheck.qasmSyntax"
-    if exc.message.startswith("the circuit uses"):
+    if message.startswith("the circuit uses"):
         return "precheck.notNative"
     return "precheck.invalidCircuit"
 
@@ -98,6 +98,7 @@ def refusal(exc: ServiceError, task_index: int | None = None,
             message = message[m.end():]
         if message.startswith(PROGRAM_FAULTS) or exc.code in (
                 "circuit_too_wide", "circuit_too_costly", "no_measurement"):
+            reason = _precheck_reason(exc, message)
             vars_: dict[str, Any] = {}
             if index is not None:
                 vars_["task_index"] = index
@@ -108,7 +109,7 @@ def refusal(exc: ServiceError, task_index: int | None = None,
                     message += f" (line {exc.line}, column {exc.column})"
             if index is not None:
                 message = f"task {index}: {message}"
-            return SdkError(422, _precheck_reason(exc), message, vars_)
+            return SdkError(422, reason, message, vars_)
         if message.startswith("shots must be"):
             return SdkError(422, "precheck.shotsOutOfRange", message)
         if message.startswith("a batch may hold"):
