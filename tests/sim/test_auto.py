@@ -12,7 +12,7 @@ from kuafu.circuit import QuantumCircuit
 from kuafu.errors import CircuitTooCostlyError, SimulationError
 from kuafu.sim import NoiseModel, depolarizing, readout_error, simulate
 from kuafu.sim.api import SimulationPlan, plan_simulation
-from kuafu.sim.cost import entangling_depth
+from kuafu.sim.cost import entangling_depth, entangling_skeleton
 from kuafu.sim.mps import MPSOptions
 
 PAULI = (NoiseModel().with_gate_error(depolarizing(0.01), num_qubits=1)
@@ -158,3 +158,19 @@ def test_a_given_qubit_order_is_one_candidate():
     assert part.estimate.method == "mps"
     assert part.estimate.mps_options.qubit_order is None
     assert part.estimate.bond_dimension <= 4
+
+
+def test_the_entangling_skeleton_counts_blocks_by_schmidt_rank():
+    qc = QuantumCircuit(4, 0)
+    qc.h(1)
+    qc.cx(0, 1)
+    qc.rz(0.4, 1)
+    qc.cx(0, 1)  # CX RZ CX on one pair: an RZZ, Schmidt rank 2
+    qc.cx(2, 3)
+    qc.cx(2, 3)  # a product of local gates (the identity): nothing
+    qc.cx(1, 2)
+    qc.cx(2, 1)
+    qc.cx(1, 2)  # a SWAP: rank 4
+    skeleton = entangling_skeleton(qc)
+    blocks = [(i.name, i.qubits) for i in skeleton.instructions if len(i.qubits) == 2]
+    assert blocks == [("cz", (0, 1)), ("swap", (1, 2))]
