@@ -328,3 +328,41 @@ def test_workflow_runs_unmodified_from_the_users_environment(sdk_python, stack, 
                        "if k.startswith('QUAFU'))))", tmp_path)
     assert last_json(env_seen) == ["QUAFU_API_KEY", "QUAFU_BASE_URL"]
     assert not (tmp_path / ".quafu-sdk").exists()
+
+
+def test_qiskit_provider(sdk_python, stack, tmp_path):
+    """quafu.qiskit's provider: its Target from our metadata (basis gates, coupling map),
+    transpile + run on a chip and on `sim`, and a Qiskit parameter sweep."""
+    code = """
+        import json
+        from qiskit import QuantumCircuit, transpile
+        from qiskit.circuit import Parameter
+        from quafu.qiskit import QuafuProvider, sweep
+        qc = QuantumCircuit(2, 2)
+        qc.h(0); qc.cx(0, 1); qc.measure([0, 1], [0, 1])
+        provider = QuafuProvider()
+        chip = provider.get_backend("ScQ-P18")
+        target = chip.target
+        run = chip.run(transpile(qc, chip), shots=500)
+        counts = run.result(timeout=240).get_counts()
+        sim = provider.get_backend("sim")
+        ideal = sim.run(transpile(qc, sim), shots=100).result(timeout=240).get_counts()
+        theta = Parameter("theta")
+        rx = QuantumCircuit(1, 1)
+        rx.rx(theta, 0); rx.measure(0, 0)
+        table = sweep(rx, [[0.0], [3.141592653589793]], "sim", shots=50).table(timeout=240)
+        print(json.dumps({"backends": [b.name for b in provider.backends()],
+                          "n_qubits": target.num_qubits,
+                          "operations": sorted(target.operation_names),
+                          "edges": len(target.build_coupling_map().get_edges()),
+                          "job_id": run.job_id(), "counts": counts, "ideal": ideal,
+                          "sweep": table.counts, "theta": table.column("theta")}))
+        """
+    seen = last_json(run_sdk(sdk_python, stack.url, stack.key, code, tmp_path))
+    assert "ScQ-P18" in seen["backends"] and "sim" in seen["backends"]
+    assert seen["n_qubits"] == 18 and {"cz", "rx", "ry", "measure"} <= set(seen["operations"])
+    assert seen["edges"] > 0 and seen["job_id"].startswith("qj")
+    assert sum(seen["counts"].values()) == 500
+    assert (seen["counts"].get("00", 0) + seen["counts"].get("11", 0)) / 500 > 0.9
+    assert set(seen["ideal"]) <= {"00", "11"} and sum(seen["ideal"].values()) == 100
+    assert seen["sweep"] == [{"0": 50}, {"1": 50}] and seen["theta"] == [0.0, 3.141592653589793]
