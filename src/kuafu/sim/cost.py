@@ -207,50 +207,84 @@ def entangling_skeleton(circuit: QuantumCircuit) -> QuantumCircuit:
     """
     out = QuantumCircuit(*circuit.qregs, *circuit.cregs, name=circuit.name)
     emit = out.instructions.append
-    local: dict[int, np.ndarray] = {}          # single-qubit gates not yet in a block
-    block_of: dict[int, list] = {}             # qubit -> [a, b, matrix] of its open block
+    # an open block: [a, b, ops]; ops are its gates in order, single-qubit gates only
+    # between two of its two-qubit gates matter (local gates outside keep the rank)
+    block_of: dict[int, list] = {}
 
     def close(q: int) -> None:
         block = block_of.pop(q, None)
         if block is None:
             return
-        a, b, matrix = block
+        a, b, ops = block
         block_of.pop(b if q == a else a, None)
-        rank = _schmidt_rank(matrix)
+        rank = _block_rank(a, ops)
         if rank > 1:
             emit(Instruction("cz" if rank == 2 else "swap", (a, b)))
 
     for inst in circuit.instructions:
         qs = inst.qubits
         if inst.is_gate and inst.condition is None and len(qs) == 1:
-            m = _matrix(inst)
-            local[qs[0]] = m if qs[0] not in local else m @ local[qs[0]]
+            block = block_of.get(qs[0])
+            if block is not None:
+                block[2].append(inst)
             continue
         if inst.is_gate and inst.condition is None and len(qs) == 2:
             a, b = sorted(qs)
-            g = _matrix(inst)
-            if qs[0] != a:
-                g = _SWAP4 @ g @ _SWAP4
-            g = g @ np.kron(local.pop(a, _I2), local.pop(b, _I2))
             block = block_of.get(a)
             if block is not None and block is block_of.get(b):
-                block[2] = g @ block[2]
+                block[2].append(inst)
                 continue
             close(a)
             close(b)
-            block_of[a] = block_of[b] = [a, b, g]
+            block_of[a] = block_of[b] = [a, b, [inst]]
             continue
         for q in qs:
             close(q)
-            local.pop(q, None)
         emit(inst)
     for q in list(block_of):
         close(q)
     return out
 
 
-_I2 = np.eye(2, dtype=complex)
+_RANK_OF = {"cx": 2, "cy": 2, "cz": 2, "ch": 2, "crx": 2, "cry": 2, "crz": 2, "cp": 2,
+            "cu1": 2, "cu3": 2, "cu": 2, "rzz": 2, "rxx": 2, "ryy": 2, "swap": 4}
+"""Operator Schmidt rank of two-qubit gates by name (a controlled gate or an Ising
+coupling is rank 2; rotations by a multiple of 2 pi are rank 1, counted as 2)."""
+
+
 _SWAP4 = np.eye(4, dtype=complex)[[0, 2, 1, 3]]
+
+
+def _block_rank(a: int, ops: list) -> int:
+    """Schmidt rank of a block's product; one named gate by the table, else computed."""
+    while ops and len(ops[-1].qubits) == 1:  # local gates after the last coupling
+        ops.pop()
+    couplings = sum(len(inst.qubits) == 2 for inst in ops)
+    if couplings == 1:
+        rank = _RANK_OF.get(ops[0].name)
+        if rank is not None:
+            return rank
+    elif couplings >= 3:  # the most any two-qubit operator has (a SWAP is three CXs)
+        return 4
+    u = np.eye(4, dtype=complex).reshape(2, 2, 4)
+    first = second = None  # single-qubit gates waiting, on a and on the other qubit
+    for inst in ops:
+        m = _matrix(inst)
+        if len(inst.qubits) == 1:
+            if inst.qubits[0] == a:
+                first = m if first is None else m @ first
+            else:
+                second = m if second is None else m @ second
+            continue
+        if first is not None:
+            u = np.tensordot(first, u, axes=(1, 0))
+        if second is not None:
+            u = np.matmul(second, u)
+        first = second = None
+        if inst.qubits[0] != a:
+            m = _SWAP4 @ m @ _SWAP4
+        u = (m @ u.reshape(4, 4)).reshape(2, 2, 4)
+    return _schmidt_rank(u.reshape(4, 4))
 
 
 def _matrix(inst: Any) -> np.ndarray:
