@@ -20,8 +20,10 @@ def fresh_seed(seed: int | None) -> int:
 
 
 def simulate_counts(circuit: QuantumCircuit, shots: int, *, noise: Any = None,
-                    seed: int, method: str = "auto") -> tuple[dict[str, int], str]:
-    """Counts over the circuit's classical bits and the method `kuafu.sim` chose."""
+                    seed: int, method: str = "auto",
+                    details: dict[str, Any] | None = None) -> tuple[dict[str, int], str]:
+    """Counts over the circuit's classical bits and the method `kuafu.sim` chose; the
+    method's details (see `emulator.method_details`) go into `details` when given."""
     try:
         from ..sim import simulate
     except ImportError:  # kuafu.sim not installed yet: exact reference, terminal measures only
@@ -29,6 +31,12 @@ def simulate_counts(circuit: QuantumCircuit, shots: int, *, noise: Any = None,
             raise SimulationError("noisy simulation needs kuafu.sim") from None
         return _reference_counts(circuit, shots, seed), "reference"
     result = simulate(circuit, shots, noise=noise, method=method, seed=seed)
+    if details is not None:
+        from .emulator import method_details
+
+        n = circuit.num_qubits
+        details.update(method_details(result, tuple(range(n)),
+                                      tuple(f"q{q}" for q in range(n))))
     return dict(result.counts), str(getattr(result, "method", method))
 
 

@@ -21,7 +21,8 @@ class IdealSimulator(Backend):
         check_run_arguments(shots, optimization_level)
         seed = fresh_seed(seed)
         start = time.perf_counter()
-        counts, method = simulate_counts(circuit, shots, seed=seed)
+        details: dict = {}
+        counts, method = simulate_counts(circuit, shots, seed=seed, details=details)
         elapsed = time.perf_counter() - start
         identity = {q: q for q in range(circuit.num_qubits)}
         return BackendResult(
@@ -29,5 +30,5 @@ class IdealSimulator(Backend):
             initial_mapping=identity, final_mapping=identity,
             physical_qubits=tuple(f"q{q}" for q in range(circuit.num_qubits)),
             method=method, timings={"compile": 0.0, "simulate": elapsed, "total": elapsed},
-            seed=seed,
+            seed=seed, metadata={"simulation": details} if details else {},
         )
