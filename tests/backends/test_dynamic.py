@@ -112,3 +112,19 @@ def test_same_seed_same_counts_for_a_dynamic_circuit():
     a = backend.run(circuit, shots=500, seed=9).counts
     assert a == backend.run(circuit, shots=500, seed=9).counts
 
+
+
+def test_a_wide_dynamic_circuit_runs_on_scq_p136_as_a_noisy_mps():
+    """32 qubits with a condition: too wide for the dense engines, not stim with noise."""
+    n = 32
+    qc = QuantumCircuit(n, n)
+    qc.h(0)
+    for q in range(n - 2):
+        qc.cx(q, q + 1)
+    qc.measure(n - 2, n - 2)
+    qc.x(n - 1).c_if(n - 2, 1)
+    qc.measure(list(range(n)), list(range(n)))
+    result = backends.get("ScQ-P136").run(qc, shots=300, seed=1)
+    assert result.method == "mps"
+    top = sorted(result.counts, key=result.counts.get, reverse=True)[:2]
+    assert set(top) == {"0" * n, "1" * n}, result.counts
