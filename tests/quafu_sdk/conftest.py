@@ -69,11 +69,7 @@ def run_sdk(python: Path, base_url: str, key: str | None, code: str, home: Path,
             timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
     """Run `code` with the SDK, as a user's script: only QUAFU_BASE_URL and
     QUAFU_API_KEY set (and HOME, so no saved login is read)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("QUAFU_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(HOME=str(home), QUAFU_BASE_URL=base_url)
-    if key is not None:
-        env["QUAFU_API_KEY"] = key
+    env = sdk_env(base_url, home, key)
     done = subprocess.run([str(python), "-c", textwrap.dedent(code)], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if check:
@@ -83,3 +79,33 @@ def run_sdk(python: Path, base_url: str, key: str | None, code: str, home: Path,
 
 def last_json(done: subprocess.CompletedProcess) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+CHROMIUM = Path(os.environ.get("KUAFU_TEST_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (run scripts/ensure-chromium.sh)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def sdk_env(base_url: str, home: Path, key: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("QUAFU_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update(HOME=str(home), QUAFU_BASE_URL=base_url)
+    if key is not None:
+        env["QUAFU_API_KEY"] = key
+    return env

@@ -14,7 +14,7 @@ from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
 from .quafu import quafu_router
-from .quafu_sdk import sdk_router
+from .quafu_sdk import oauth_pages, sdk_router
 from .services.platform import Platform
 
 API_PREFIX = "/api/v1"
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     # takes only quafu-sdk's requests and yields the rest (quafu_sdk/routing.py)
     app.include_router(sdk_router, prefix=API_PREFIX)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(oauth_pages)  # quafu-sdk's browser login; before the console's catch-all
     console.install(app)
     console.install_api_docs(app, f"{API_PREFIX}/docs")
     app.include_router(quafu_router)  # pyquafu and Quafu device agents: /qbackend/

@@ -139,6 +139,23 @@ class JobGroup(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class OAuthCode(Base):
+    """An authorization code of quafu-sdk's browser login (OAuth 2.0 + PKCE): stored as
+    SHA-256, used once, short-lived; exchanged with the PKCE verifier for an API token."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    device_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class CalibrationSnapshot(Base):
     """A chip's calibration as it was, kept under the id results carry
     (`execution.calibration_snapshot`: the chip's name and a digest of the data), so a
