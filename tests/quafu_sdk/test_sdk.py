@@ -135,6 +135,8 @@ def test_reattach_and_stats(seen):
     assert stats["tasks"]["finished"] >= 1 + 3 + 1 + 4 + 205 + 3
     assert stats["jobs"] >= 6 and stats["shots"]["requested"] > 0
     assert stats["quota"]["sim"]["remaining"] <= stats["quota"]["sim"]["limit"]
+    assert len(stats["daily"]) == 1 and stats["daily"][0]["tasks"] == stats["tasks"]["total"]
+    assert stats["daily"][0]["date"] == stats["quota"]["date"]
 
 
 def test_errors_land_in_the_sdks_classes(seen):

@@ -140,8 +140,16 @@ def _stats(platform: Platform, session: Session, user: User, days: int) -> dict[
              "hard_limit": settings.max_shots_per_day,
              "remaining": max(0, settings.max_shots_per_day - used),
              "degraded": False, "resets_at": day_end.isoformat()}
+    stamp = Job.created_at
+    if session.get_bind().dialect.name == "postgresql":  # its date() follows the session zone
+        stamp = func.timezone("UTC", Job.created_at)
+    day = func.date(stamp).label("day")
+    daily = [{"date": str(d), "tasks": n, "shots": int(total or 0)}
+             for d, n, total in session.execute(
+                 select(day, func.count(), func.sum(Job.shots)).where(*recent)
+                 .group_by(day).order_by(day))]
     return {"days": days, "tasks": tasks, "shots": {"requested": int(shots or 0)},
-            "jobs": n_groups, "daily": [],
+            "jobs": n_groups, "daily": daily,
             "quota": {"date": today.isoformat(), "sim": quota, "noisy": quota, "real": quota},
             "durations": None}
 
