@@ -174,3 +174,20 @@ def test_the_entangling_skeleton_counts_blocks_by_schmidt_rank():
     skeleton = entangling_skeleton(qc)
     blocks = [(i.name, i.qubits) for i in skeleton.instructions if len(i.qubits) == 2]
     assert blocks == [("cz", (0, 1)), ("swap", (1, 2))]
+
+
+def test_parts_that_fit_alone_but_not_together_are_refused_with_the_total():
+    circuit = QuantumCircuit(40, 40)
+    for group in range(2):
+        qs = list(range(20 * group, 20 * group + 20))
+        sub = random_circuit(20, 6, seed=group)
+        for inst in sub.instructions:
+            if inst.name != "measure":
+                circuit.append(inst.name, [qs[q] for q in inst.qubits], list(inst.params))
+    circuit.measure(list(range(40)), list(range(40)))
+    plan = plan_simulation(circuit, 1000, max_seconds=None)
+    assert len(plan.parts) == 2
+    limit = 0.75 * plan.seconds  # each part alone fits, both together do not
+    assert all(p.estimate.seconds < limit for p in plan.parts)
+    with pytest.raises(CircuitTooCostlyError, match="2 independent parts together"):
+        plan_simulation(circuit, 1000, max_seconds=limit)

@@ -131,8 +131,15 @@ def plan_simulation(
     plan = SimulationPlan(circuit.num_qubits, tuple(planned), whole)
     if max_seconds is not None and plan.seconds > max_seconds and len(planned) > 1:
         worst = max(planned, key=lambda p: p.estimate.seconds)
-        raise cost.refusal(worst.part.circuit, [worst.estimate], budget, max_seconds / len(
-            planned), precision)
+        err = cost.refusal(worst.part.circuit, [worst.estimate], budget, max_seconds,
+                           precision)
+        raise type(err)(
+            f"this circuit is too costly to simulate: its {len(planned)} independent parts "
+            f"together need an estimated {plan.seconds:.3g} s and the limit is "
+            f"{max_seconds:g} s; the costliest part: {err}",
+            num_qubits=err.num_qubits, entangling_depth=err.entangling_depth,
+            bond_dimension=err.bond_dimension, memory_bytes=err.memory_bytes,
+            seconds=plan.seconds, method=err.method)
     return plan
 
 
