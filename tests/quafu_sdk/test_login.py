@@ -103,6 +103,12 @@ def test_browser_login_end_to_end(sdk_python, browser, server, tmp_path):
     assert seen["kind"] == "oauth" and seen["source"] == "saved"
     assert seen["counts"] == {"1": 10} and seen["expires_at"]
 
+    # the `quafu` command line reads the same saved login
+    cli = subprocess.run([str(sdk_python.with_name("quafu")), "whoami"],
+                         env=sdk_env(server.url, tmp_path), capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert cli.returncode == 0 and logged["name"] in cli.stdout, cli.stderr
+
     # the login is one of the user's API tokens: 90 days, listed, revocable
     tokens = httpx.get(f"{server.url}/api/v1/tokens",
                        headers={"Authorization": f"Bearer {server.key}"}).json()

@@ -270,6 +270,8 @@ def append(platform: Platform, session: Session, user: User, group_id: str,
     else:
         tasks = _circuit_tasks(body["circuits"], group.shots, iteration, evaluation_index)
     _check_size(platform, len(tasks))
+    if group.backend != devices.IDEAL_BACKEND:
+        devices.record_chip(session, group.backend)
     ref = _field(body, "client_ref", str) or uuid.uuid4().hex
     ids = _submit(platform, session, user, group, tasks, f"{group.id}:{ref}"[:150])
     _store(platform, session, group, ids, tasks)
