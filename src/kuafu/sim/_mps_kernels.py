@@ -12,6 +12,9 @@ Copying a chain (a trajectory that branches) is therefore a shallow copy of the 
 
 from __future__ import annotations
 
+import functools
+
+import numba
 import numpy as np
 
 try:  # scipy is optional: it brings LAPACK's gesvd, the fallback when gesdd fails
@@ -20,6 +23,8 @@ except ImportError:  # pragma: no cover - scipy is installed wherever the tests 
     _scipy_svd = None
 
 __all__ = ["Chain", "sample_chain", "svd"]
+
+_jit = functools.partial(numba.njit, cache=True, nogil=True)
 
 
 def svd(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -186,11 +191,12 @@ def sample_chain(t: list[np.ndarray], center: int, shots: int, rng: np.random.Ge
                  ) -> np.ndarray:
     """`shots` samples of every site of a normalised chain: (shots, n) uint8, site order.
 
-    All shots walk the chain together. Shots that read the same prefix share one *group*
-    (one environment vector and a count); at each site every group splits its count
-    binomially between the two outcomes, so the work is bounded by the number of distinct
-    prefixes, never more than one vector per shot. The walk starts from the end nearer to
-    the center (after moving it there) so sites ahead of the walk are isometries.
+    All shots walk the chain together. Shots that read the same prefix form one *group*
+    (one environment vector and a block of consecutive output rows); at each site a group
+    of c shots sends as many shots to outcome 0 as of its c fresh uniforms fall below
+    p(0 | prefix), so the work per site is one matrix product over the distinct prefixes,
+    never more than one vector per shot. The walk starts from the end nearer to the center
+    (after moving it there) so the sites ahead of the walk are isometries.
     """
     n = len(t)
     if n == 0 or shots == 0:
@@ -204,31 +210,52 @@ def sample_chain(t: list[np.ndarray], center: int, shots: int, rng: np.random.Ge
         chain.move_center(0)
         sites = chain.t
     env = np.ones((1, 1), dtype=np.complex128)
+    starts = np.zeros(1, dtype=np.int64)
     counts = np.array([shots], dtype=np.int64)
-    parents: list[np.ndarray] = []
-    outcomes: list[np.ndarray] = []
-    for a in sites:
+    bits = np.empty((shots, n), dtype=np.uint8)
+    for j, a in enumerate(sites):
         lb, _, rb = a.shape
         w = (env @ a.reshape(lb, 2 * rb)).reshape(-1, 2, rb)
-        p = np.einsum("gbr,gbr->gb", w.real, w.real) + np.einsum("gbr,gbr->gb", w.imag, w.imag)
-        norm = p[:, 0] + p[:, 1]
-        ones = rng.binomial(counts, np.clip(p[:, 1] / norm, 0.0, 1.0))
-        zeros = counts - ones
-        g0 = np.nonzero(zeros)[0]
-        g1 = np.nonzero(ones)[0]
-        parent = np.concatenate([g0, g1])
-        outcome = np.concatenate([np.zeros(g0.size, np.uint8), np.ones(g1.size, np.uint8)])
-        scale = 1.0 / np.sqrt(p[parent, outcome])
-        env = w[parent, outcome] * scale[:, None]
-        counts = np.concatenate([zeros[g0], ones[g1]])
-        parents.append(parent)
-        outcomes.append(outcome)
-    groups = counts.size
-    bits = np.empty((groups, n), dtype=np.uint8)
-    index = np.arange(groups)
-    for j in range(n - 1, -1, -1):
-        bits[:, j] = outcomes[j][index]
-        index = parents[j][index]
+        env, starts, counts = _split_groups(w, starts, counts, rng.random(shots), bits, j)
     if backwards:
         bits = bits[:, ::-1]
-    return np.repeat(bits, counts, axis=0)
+    return bits
+
+
+@_jit
+def _split_groups(w, starts, counts, u, bits, site):
+    """Split each group g (rows starts[g]..+counts[g]) by outcome at `site`: rows whose
+    uniform is below p(0) read 0 and come first. Returns the children's normalised
+    environments, starts and counts."""
+    groups, _, r = w.shape
+    env = np.empty((2 * groups, r), dtype=w.dtype)
+    new_starts = np.empty(2 * groups, dtype=np.int64)
+    new_counts = np.empty(2 * groups, dtype=np.int64)
+    k = 0
+    for g in range(groups):
+        p0 = 0.0
+        p1 = 0.0
+        for x in range(r):
+            v0 = w[g, 0, x]
+            v1 = w[g, 1, x]
+            p0 += v0.real * v0.real + v0.imag * v0.imag
+            p1 += v1.real * v1.real + v1.imag * v1.imag
+        pr0 = p0 / (p0 + p1)
+        s = starts[g]
+        c = counts[g]
+        n0 = 0
+        for i in range(c):
+            if u[s + i] < pr0:
+                n0 += 1
+        for outcome, first, size, p in ((0, s, n0, p0), (1, s + n0, c - n0, p1)):
+            if size == 0:
+                continue
+            scale = 1.0 / np.sqrt(p)
+            for x in range(r):
+                env[k, x] = w[g, outcome, x] * scale
+            new_starts[k] = first
+            new_counts[k] = size
+            for i in range(first, first + size):
+                bits[i, site] = outcome
+            k += 1
+    return env[:k], new_starts[:k], new_counts[:k]

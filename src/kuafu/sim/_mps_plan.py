@@ -19,11 +19,10 @@ from ..circuit import Condition, QuantumCircuit
 from .noise import Op, Program
 
 __all__ = [
-    "CHAN",
     "GATE1",
-    "GATEK",
     "MEAS",
     "RESET",
+    "SEQ",
     "Plan",
     "choose_order",
     "estimate",
@@ -31,15 +30,16 @@ __all__ = [
     "pair_graph",
 ]
 
-GATE1, GATEK, CHAN, MEAS, RESET = range(5)
+GATE1, SEQ, MEAS, RESET = range(4)
 """Kinds of planned operation (the first element of each planned tuple):
 
-* (GATE1, p, matrix, condition): a 2x2 unitary on site p.
-* (GATEK, p, k, matrix, right, condition): a unitary on sites p..p+k-1 (k >= 2), site p
-  the most significant bit of the matrix; the center ends at p+k-1 when `right`.
-* (CHAN, p, k, pre, ops, effects, probs, post, right, condition): `pre`, then one of the
-  channel's operators `ops` drawn with probability `probs` (a unitary mixture) or
-  tr(effects[i] rho) (general Kraus), then `post`; pre/post may be None.
+* (GATE1, p, matrix, condition): a 2x2 unitary on site p (no center needed).
+* (SEQ, p, k, items, right, condition): sites p..p+k-1 contracted into one tensor, then
+  each item in turn, then split back by SVD (the center ends at p+k-1 when `right`, else
+  at p). An item is ("u", unitary) or ("c", operators, effects, probs): one of a channel's
+  operators, drawn with probability probs[i] (a unitary mixture) or effects[i] . rho.ravel()
+  = tr(K_i^dag K_i rho) (general Kraus, rho from the contracted tensor). Matrices act on
+  the window with site p as the most significant bit.
 * (MEAS, p, clbit, readout, condition) and (RESET, p, condition).
 """
 
@@ -226,27 +226,69 @@ def _site_matrix(m: np.ndarray, asc: Sequence[int], window: Sequence[int]) -> np
     return t.reshape(1 << k, 1 << k)
 
 
-def _kron(mats: Iterable[np.ndarray | None]) -> np.ndarray | None:
-    out = None
-    eye = np.eye(2, dtype=np.complex128)
-    any_set = False
-    for m in mats:
-        any_set |= m is not None
-        m = eye if m is None else m
-        out = m if out is None else np.kron(out, m)
-    return out if any_set else None
+def _embed(m: np.ndarray, j: int, k: int) -> np.ndarray:
+    """A 2x2 matrix on sub-site j of a k-site window (sub-site 0 most significant)."""
+    if k == 1:
+        return m
+    if k == 2:
+        out = np.zeros((4, 4), dtype=np.complex128)
+        if j == 0:  # m (x) I
+            out[0::2, 0::2] = m
+            out[1::2, 1::2] = m
+        else:  # I (x) m
+            out[:2, :2] = m
+            out[2:, 2:] = m
+        return out
+    return np.kron(np.kron(np.eye(1 << j), m), np.eye(1 << (k - 1 - j)))
+
+
+def _embed_item(item: tuple, j: int, k: int) -> tuple:
+    if item[0] == "u":
+        return ("u", _embed(item[1], j, k))
+    mats = np.stack([_embed(m, j, k) for m in item[1]])
+    return ("c", mats, None if item[2] is None else _effects(mats), item[3])
+
+
+def _append(items: list[tuple], item: tuple) -> None:
+    """Append `item`, multiplying consecutive unitaries into one."""
+    if item[0] == "u" and items and items[-1][0] == "u":
+        items[-1] = ("u", item[1] @ items[-1][1])
+    else:
+        items.append(item)
+
+
+def _channel_item(op: Op, window: Sequence[int]) -> tuple:
+    qs = list(op.qubits)
+    if op.mixture is not None:
+        mats = np.stack([_site_matrix(u, qs, window) for _, u in op.mixture])
+        probs = np.array([pr for pr, _ in op.mixture])
+        return ("c", mats, None, probs / probs.sum())
+    mats = np.stack([_site_matrix(m, qs, window) for m in op.matrices])
+    return ("c", mats, _effects(mats), None)
+
+
+def _effects(mats: np.ndarray) -> np.ndarray:
+    """Rows e_i with e_i . rho.ravel() = tr(K_i^dag K_i rho): (K_i^dag K_i)^T flattened."""
+    effects = np.conj(np.transpose(mats, (0, 2, 1))) @ mats
+    return np.ascontiguousarray(np.transpose(effects, (0, 2, 1)).reshape(len(mats), -1))
 
 
 class _Planner:
+    """Turns scheduled program operations into planned ones (see the kinds above).
+
+    Unconditioned single-qubit gates and channels wait on their qubit (`pending`) and join
+    the next multi-qubit operation on it, whose sites are contracted anyway, so a channel's
+    probabilities come from that contraction instead of a center move of their own.
+    """
+
     def __init__(self, program: Program, order: tuple[int, ...]) -> None:
         n = program.num_qubits
         self.at = list(order)
         self.site = [0] * n
         for p, q in enumerate(order):
             self.site[q] = p
-        self.pending: list[np.ndarray | None] = [None] * n
+        self.pending: list[list[tuple]] = [[] for _ in range(n)]
         self.out: list[list] = []
-        self.center = 0
         self.swaps = 0
 
     # --- routing ---
@@ -255,7 +297,7 @@ class _Planner:
         self.at[p], self.at[p + 1] = b, a
         self.site[a], self.site[b] = p + 1, p
         self.swaps += 1
-        self._gate(p, 2, _SWAP, None)
+        self._emit(p, 2, [("u", _SWAP)], None)
 
     def route(self, qubits: Sequence[int]) -> int:
         """Bring `qubits` onto adjacent sites with SWAPs; returns the window's first site."""
@@ -274,36 +316,39 @@ class _Planner:
                 self._swap(self.site[by_site[i]] - 1)
         return anchor - m
 
-    def _fold_pending(self, p: int, k: int) -> np.ndarray | None:
-        mats = [self.pending[q] for q in self.at[p:p + k]]
-        for q in self.at[p:p + k]:
-            self.pending[q] = None
-        return _kron(mats)
+    def _take_pending(self, p: int, k: int) -> list[tuple]:
+        items: list[tuple] = []
+        for j, q in enumerate(self.at[p:p + k]):
+            for item in self.pending[q]:
+                _append(items, _embed_item(item, j, k))
+            self.pending[q] = []
+        return items
 
     def flush(self, q: int) -> None:
-        m = self.pending[q]
-        if m is not None:
-            self.pending[q] = None
-            self.out.append([GATE1, self.site[q], m, None])
+        items = self.pending[q]
+        if not items:
+            return
+        self.pending[q] = []
+        p = self.site[q]
+        if len(items) == 1 and items[0][0] == "u":
+            self.out.append([GATE1, p, items[0][1], None])
+        else:
+            self._emit(p, 1, items, None)
 
     # --- emitting ---
-    def _gate(self, p: int, k: int, m: np.ndarray, cond: Condition | None) -> None:
+    def _emit(self, p: int, k: int, items: list[tuple], cond: Condition | None) -> None:
         last = self.out[-1] if self.out else None
-        if last is not None and last[1] == p and last[-1] == cond:
-            if last[0] == GATEK and last[2] == k:
-                last[3] = m @ last[3]
-                return
-            if last[0] == CHAN and last[2] == k:
-                last[7] = m if last[7] is None else m @ last[7]
-                return
-        self.out.append([GATEK, p, k, m, True, cond])
+        if (last is not None and last[0] == SEQ and last[1] == p and last[2] == k
+                and last[-1] == cond):
+            for item in items:
+                _append(last[3], item)
+            return
+        self.out.append([SEQ, p, k, list(items), True, cond])
 
     def gate(self, op: Op) -> None:
         qs = op.qubits
         if len(qs) == 1 and op.condition is None:
-            q = qs[0]
-            m = op.matrices[0]
-            self.pending[q] = m if self.pending[q] is None else m @ self.pending[q]
+            _append(self.pending[qs[0]], ("u", op.matrices[0]))
             return
         if op.condition is not None:
             for q in qs:
@@ -313,37 +358,23 @@ class _Planner:
             return
         p = self.route(qs)
         k = len(qs)
-        m = _site_matrix(op.matrices[0], list(qs), self.at[p:p + k])
-        pre = self._fold_pending(p, k)
-        self._gate(p, k, m if pre is None else m @ pre, op.condition)
+        items = self._take_pending(p, k)
+        _append(items, ("u", _site_matrix(op.matrices[0], list(qs), self.at[p:p + k])))
+        self._emit(p, k, items, op.condition)
 
     def channel(self, op: Op) -> None:
         qs = op.qubits
-        k = len(qs)
+        if len(qs) == 1 and op.condition is None:
+            self.pending[qs[0]].append(_channel_item(op, qs))
+            return
         if op.condition is not None:
             for q in qs:
                 self.flush(q)
         p = self.route(qs)
-        window = self.at[p:p + k]
-        pre = self._fold_pending(p, k)
-        last = self.out[-1] if self.out else None
-        if (last is not None and last[0] == GATEK and last[1] == p and last[2] == k
-                and last[-1] == op.condition):
-            self.out.pop()
-            pre = last[3] if pre is None else pre @ last[3]
-        elif k == 1 and last is not None and last[0] == GATE1 and last[1] == p and (
-                last[-1] == op.condition):
-            self.out.pop()
-            pre = last[2] if pre is None else pre @ last[2]
-        if op.mixture is not None:
-            mats = np.stack([_site_matrix(u, list(qs), window) for _, u in op.mixture])
-            probs = np.array([pr for pr, _ in op.mixture])
-            self.out.append([CHAN, p, k, pre, mats, None, probs / probs.sum(), None, True,
-                             op.condition])
-            return
-        mats = np.stack([_site_matrix(m, list(qs), window) for m in op.matrices])
-        effects = np.conj(np.transpose(mats, (0, 2, 1))) @ mats
-        self.out.append([CHAN, p, k, pre, mats, effects, None, None, True, op.condition])
+        k = len(qs)
+        items = self._take_pending(p, k)
+        items.append(_channel_item(op, self.at[p:p + k]))
+        self._emit(p, k, items, op.condition)
 
     def measure(self, op: Op) -> None:
         q = op.qubits[0]
@@ -362,11 +393,9 @@ class _Planner:
             kind, p = item[0], item[1]
             if kind == GATE1:
                 continue
-            k = item[2] if kind in (GATEK, CHAN) else 1
-            if kind == GATEK:
-                item[4] = target is None or target >= p + k - 1
-            elif kind == CHAN:
-                item[8] = target is None or target >= p + k - 1
+            if kind == SEQ:
+                item[4] = target is None or target >= p + item[2] - 1
+                item[3] = tuple(item[3])
             target = p
         return tuple(tuple(item) for item in self.out)
 
@@ -393,26 +422,32 @@ def _schedule(program: Program, order: tuple[int, ...]) -> list[Op]:
         for x in w:
             wires.setdefault(x, deque()).append(i)
     span = [(min(site[q] for q in op.qubits), max(site[q] for q in op.qubits)) for op in ops]
-    ready = {i for i in range(len(ops)) if all(wires[x][0] == i for x in needs[i])}
+    def is_free(i: int) -> bool:
+        op = ops[i]
+        return op.kind == "gate" and len(op.qubits) == 1 and op.condition is None
+
+    free: list[int] = []
+    ready: set[int] = set()
+    for i in range(len(ops)):
+        if all(wires[x][0] == i for x in needs[i]):
+            (free.append if is_free(i) else ready.add)(i)
     center = 0
     out: list[Op] = []
-    while ready:
-        free = [i for i in ready if ops[i].kind == "gate" and len(ops[i].qubits) == 1
-                and ops[i].condition is None]
+    while free or ready:
         if free:
-            pick = min(free)
+            pick = free.pop()
         else:
             pick = min(ready, key=lambda i, c=center: (_gap(span[i], c), i))
+            ready.discard(pick)
             lo, hi = span[pick]
             center = hi if center <= lo else lo if center >= hi else center
-        ready.discard(pick)
         out.append(ops[pick])
         for x in needs[pick]:
             wires[x].popleft()
             if wires[x]:
                 j = wires[x][0]
                 if all(wires[y][0] == j for y in needs[j]):
-                    ready.add(j)
+                    (free.append if is_free(j) else ready.add)(j)
     return out
 
 

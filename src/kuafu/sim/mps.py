@@ -48,10 +48,9 @@ from ..circuit import QuantumCircuit
 from ..errors import SimulationError
 from ._mps_kernels import Chain, sample_chain
 from ._mps_plan import (
-    CHAN,
     GATE1,
-    GATEK,
     RESET,
+    SEQ,
     CostEstimate,
     Plan,
     choose_order,
@@ -225,8 +224,8 @@ class _Runner:
         for op in self.ops:
             if op[0] == GATE1:
                 chain.apply1(op[1], op[2])
-            elif op[0] == GATEK:
-                self._gate(chain, op)
+            elif op[0] == SEQ:
+                self._seq(chain, 1, op)
             else:
                 raise SimulationError("a random step in a deterministic evolution")
 
@@ -249,11 +248,11 @@ class _Runner:
                 kind = op[0]
                 if kind == GATE1:
                     chain.apply1(op[1], op[2])
-                elif kind == GATEK:
-                    self._gate(chain, op)
                 else:
-                    branches = (self._channel(chain, count, op) if kind == CHAN
+                    branches = (self._seq(chain, count, op) if kind == SEQ
                                 else self._measure(chain, count, bits, op))
+                    if len(branches) == 1 and branches[0][2] is None:
+                        continue
                     for chain_b, count_b, bits_b in branches[1:]:
                         stack.append((chain_b, count_b, bits if bits_b is None else bits_b, i))
                     first = branches[0]
@@ -262,35 +261,55 @@ class _Runner:
             done.append((chain, count, bits))
         return done
 
-    def _gate(self, chain: Chain, op: tuple) -> None:
-        _, p, k, m, right, _ = op
-        th = chain.theta(p, k)
-        chain.split(p, k, np.matmul(m, th), right, self.max_bond, self.threshold)
-
-    def _channel(self, chain: Chain, count: int, op: tuple) -> list:
-        _, p, k, pre, mats, effects, probs, post, right, _ = op
-        th = chain.theta(p, k)
-        if pre is not None:
-            th = np.matmul(pre, th)
-        if probs is None:
-            x = th.transpose(1, 0, 2).reshape(th.shape[1], -1)
-            rho = x @ x.conj().T
-            probs = np.einsum("kij,ji->k", effects, rho).real.clip(min=0.0)
-        counts = self.rng.multinomial(count, probs / probs.sum())
-        chosen = np.nonzero(counts)[0]
+    def _seq(self, chain: Chain, count: int, op: tuple) -> list:
+        """Contract the window, run its items (splitting `count` at channels), split back."""
+        _, p, k, items, right, _ = op
+        leaves = self._items(chain.theta(p, k), items, 0, count)
         out = []
-        for j, c in enumerate(chosen):
-            target = chain if j == len(chosen) - 1 else chain.copy()
-            m = mats[c] if post is None else post @ mats[c]
-            new = np.matmul(m, th)
+        for j, (th, c) in enumerate(leaves):
+            target = chain if j == len(leaves) - 1 else chain.copy()
             if k == 1:
-                if effects is not None:
-                    new = new * (1.0 / np.sqrt(probs[c] / probs.sum()))
-                target.t[p] = new
+                target.t[p] = th
             else:
-                target.split(p, k, new, right, self.max_bond, self.threshold)
-            out.append((target, int(counts[c]), None))
+                target.split(p, k, th, right, self.max_bond, self.threshold)
+            out.append((target, c, None))
         return out
+
+    def _items(self, th: np.ndarray, items: tuple, start: int, count: int
+               ) -> list[tuple[np.ndarray, int]]:
+        """(tensor, shot count) of every outcome of items[start:] applied to `th`."""
+        for i in range(start, len(items)):
+            item = items[i]
+            if item[0] == "u":
+                th = np.matmul(item[1], th)
+                continue
+            _, mats, effects, probs = item
+            if probs is None:
+                x = th.transpose(1, 0, 2).reshape(th.shape[1], -1)
+                rho = x @ x.conj().T
+                probs = np.maximum((effects @ rho.reshape(-1)).real, 0.0)
+            total = float(probs.sum())
+            if count == 1:
+                c = min(int(np.searchsorted(np.cumsum(probs), self.rng.random() * total,
+                                            side="right")), probs.size - 1)
+                th = np.matmul(mats[c], th)
+                if effects is not None:
+                    th *= np.sqrt(total / probs[c])
+                continue
+            counts = self.rng.multinomial(count, probs / total)
+            chosen = np.nonzero(counts)[0]
+            leaves = []
+            for c in chosen:
+                new = np.matmul(mats[c], th)
+                if effects is not None:
+                    new *= np.sqrt(total / probs[c])
+                if len(chosen) == 1:
+                    th = new
+                    break
+                leaves += self._items(new, items, i + 1, int(counts[c]))
+            else:
+                return leaves
+        return [(th, count)]
 
     def _measure(self, chain: Chain, count: int, bits: np.ndarray, op: tuple) -> list:
         p = op[1]
