@@ -290,6 +290,8 @@ class _Planner:
         self.pending: list[list[tuple]] = [[] for _ in range(n)]
         self.out: list[list] = []
         self.swaps = 0
+        self.moved: list[int] = []
+        self.routed: set[int] = set()
 
     # --- routing ---
     def _swap(self, p: int) -> None:
@@ -297,10 +299,29 @@ class _Planner:
         self.at[p], self.at[p + 1] = b, a
         self.site[a], self.site[b] = p + 1, p
         self.swaps += 1
+        self.moved.append(p)
         self._emit(p, 2, [("u", _SWAP)], None)
 
+    def unroute(self) -> None:
+        """Undo the SWAPs of the last `route` (the first joins the gate's own SVD)."""
+        moved, self.moved = self.moved, []
+        for p in reversed(moved):
+            self._swap(p)
+        self.moved = []
+
+    def settle(self, qubits: Sequence[int] | None = None) -> None:
+        """Undo the last routing before an operation that does not act on exactly the
+        routed qubits (the channel after a gate does, and needs them where they are)."""
+        if self.moved and (qubits is None or set(qubits) != self.routed):
+            self.unroute()
+
     def route(self, qubits: Sequence[int]) -> int:
-        """Bring `qubits` onto adjacent sites with SWAPs; returns the window's first site."""
+        """Bring `qubits` onto adjacent sites with SWAPs; returns the window's first site.
+
+        The SWAPs are remembered in `moved` so that `unroute` can undo them: a layout
+        left wherever the last gate needed it drifts, and on a 2D graph (QAOA on a chip)
+        later gates then need many times more SWAPs (measured: 13,352 instead of ~2,000).
+        """
         if len(qubits) == 1:
             return self.site[qubits[0]]
         by_site = sorted(qubits, key=self.site.__getitem__)
@@ -315,6 +336,14 @@ class _Planner:
             while self.site[by_site[i]] > target:
                 self._swap(self.site[by_site[i]] - 1)
         return anchor - m
+
+    def _relabel(self, a: int, b: int) -> None:
+        """A SWAP gate costs nothing: qubits a and b exchange their sites (and what waits
+        on them), so no tensor is touched and no entanglement is created."""
+        sa, sb = self.site[a], self.site[b]
+        self.site[a], self.site[b] = sb, sa
+        self.at[sa], self.at[sb] = b, a
+        self.pending[a], self.pending[b] = self.pending[b], self.pending[a]
 
     def _take_pending(self, p: int, k: int) -> list[tuple]:
         items: list[tuple] = []
@@ -350,23 +379,29 @@ class _Planner:
         if len(qs) == 1 and op.condition is None:
             _append(self.pending[qs[0]], ("u", op.matrices[0]))
             return
+        self.settle()
         if op.condition is not None:
             for q in qs:
                 self.flush(q)
         if len(qs) == 1:
             self.out.append([GATE1, self.site[qs[0]], op.matrices[0], op.condition])
             return
+        if op.condition is None and len(qs) == 2 and np.array_equal(op.matrices[0], _SWAP):
+            self._relabel(*qs)
+            return
         p = self.route(qs)
         k = len(qs)
         items = self._take_pending(p, k)
         _append(items, ("u", _site_matrix(op.matrices[0], list(qs), self.at[p:p + k])))
         self._emit(p, k, items, op.condition)
+        self.routed = set(qs)
 
     def channel(self, op: Op) -> None:
         qs = op.qubits
         if len(qs) == 1 and op.condition is None:
             self.pending[qs[0]].append(_channel_item(op, qs))
             return
+        self.settle(qs)
         if op.condition is not None:
             for q in qs:
                 self.flush(q)
@@ -375,9 +410,11 @@ class _Planner:
         items = self._take_pending(p, k)
         items.append(_channel_item(op, self.at[p:p + k]))
         self._emit(p, k, items, op.condition)
+        self.routed = set(qs)
 
     def measure(self, op: Op) -> None:
         q = op.qubits[0]
+        self.settle()
         self.flush(q)
         if op.kind == "measure":
             self.out.append([MEAS, self.site[q], op.clbit, op.readout, op.condition])
