@@ -69,3 +69,27 @@ def orphans(mark: str, wait: float = 0.0) -> list[tuple[int, str]]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.5)
+
+
+CHROMIUM = os.environ.get("KUAFU_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser), one per
+    test process: a second `sync_playwright` in the same process fails, so every browser
+    test (console, quafu-sdk's login) shares this one. Missing Chromium skips the test
+    locally and fails it under CI (CI=true)."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing (run scripts/ensure-chromium.sh)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

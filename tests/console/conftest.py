@@ -7,15 +7,11 @@ when it is missing the browser tests are skipped, or failed under CI (CI=true).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from kuafu.server.testing import LiveServer, create_user, store_url
-
-CHROMIUM = Path(os.environ.get("KUAFU_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="session")
@@ -46,19 +42,3 @@ def root(console_store) -> str:
     return create_user(console_store, "root", admin=True)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (run scripts/ensure-chromium.sh)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()

@@ -50,7 +50,7 @@ def test_the_workers_exit_with_their_server(sqlite_store, tmp_path, how):
     try:
         with api(server, token) as c:
             ids = c.post("/jobs", json={"qasm": [LONG] * 2, "backend": "ScQ-P18",
-                                        "shots": 100_000}).json()["ids"]
+                                        "shots": 20_000}).json()["ids"]
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 states = [s["status"] for s in
