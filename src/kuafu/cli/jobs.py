@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -49,9 +50,8 @@ def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bo
             for job in jobs:
                 click.echo(job.id)
         return
-    for job in jobs:
-        click.echo(f"submitted job {job.id} to {backend}", err=True)
-    results = [_wait(job, notice) for job in jobs]
+    announce = [f"submitted job {job.id} to {backend}" for job in jobs]
+    results = [_wait(job, notice, announce if i == 0 else ()) for i, job in enumerate(jobs)]
     if as_json:
         echo_json([{"id": j.id, **r.data.model_dump(mode="json")} for j, r in zip(jobs, results,
                                                                             strict=True)])
@@ -61,9 +61,11 @@ def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bo
         click.echo(histogram(result.counts))
 
 
-def _wait(job, said: str | None = None):
+def _wait(job, said: str | None = None, announce: Sequence[str] = ()):
     """`job.result()`, saying on stderr why the job waits whenever that changes (a chip
-    in maintenance); Ctrl-C stops waiting and says how to come back to the job."""
+    in maintenance); Ctrl-C stops waiting and says how to come back to the job. The
+    `announce` lines (the submitted ids) are printed inside the Ctrl-C guard, so a
+    Ctrl-C the moment they appear is answered the same way."""
     last = [said]
 
     def update(info) -> None:
@@ -72,6 +74,8 @@ def _wait(job, said: str | None = None):
         last[0] = info.notice
 
     try:
+        for line in announce:
+            click.echo(line, err=True)
         return job.result(on_update=update)
     except KeyboardInterrupt:
         click.echo(f"\nstopped waiting; job {job.id} goes on. Its result later: "
