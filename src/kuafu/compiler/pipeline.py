@@ -21,6 +21,7 @@ from .layout import sabre_layout
 from .optimize import optimize
 from .routing import route
 from .validate import validate
+from .vf2_layout import vf2_or_sabre_layout
 
 Pass = Callable[..., QuantumCircuit]
 
@@ -58,8 +59,8 @@ def passes_for(level: int) -> list[Pass]:
     """The pipeline of an optimisation level, as plain pass functions."""
     if level == 0:
         return [unroll, sabre_layout, route, optimize, validate]
-    return [unroll, drop_identities, elide_swaps, consolidate_blocks, sabre_layout, route,
-            consolidate_blocks, optimize, validate]
+    return [unroll, drop_identities, elide_swaps, consolidate_blocks, vf2_or_sabre_layout,
+            route, consolidate_blocks, optimize, validate]
 
 
 def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int = 1,
