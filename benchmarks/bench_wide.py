@@ -229,39 +229,22 @@ def main() -> None:
 
 
 def noisy_case(n: int = 50, depth: int = 8, shots: int = 2000) -> None:
-    """The 50-qubit kicked Ising chain of depth 8 on ScQ-P136 with its calibrated noise."""
-    from kuafu.compiler import compile as compile_circuit
-    from kuafu.devices import get
-    from kuafu.sim import NoiseModel
+    """The 50-qubit kicked Ising chain of depth 8 on ScQ-P136 with its calibrated noise,
+    as a user runs it: through the emulated chip (compiled, laid out on a line of the
+    chip, noisy MPS trajectories with the shots shared among `WIDE_TRAJECTORIES`)."""
+    from kuafu import backends
 
-    device = get("ScQ-P136")
-    compiled = compile_circuit(kicked_ising(n, depth), device, optimization_level=1, seed=0)
-    native = compiled.circuit
-    active = sorted({q for inst in native.instructions if inst.name != "barrier"
-                     for q in inst.qubits})
-    small = restrict(native, active)
-    noise = NoiseModel.from_device(device, active)
+    chip = backends.get("ScQ-P136")
+    circuit = kicked_ising(n, depth)
     start = time.perf_counter()
-    _, timings, info = run_mps(small, shots, noise, np.random.default_rng(3),
-                               options=MPSOptions(truncation_threshold=THRESHOLD))
+    result = chip.run(circuit, shots=shots, seed=3)
     elapsed = time.perf_counter() - start
-    print(f"\nnoisy ki-{n}-d{depth} on ScQ-P136 ({len(active)} active qubits, "
-          f"{len(native.instructions)} native instructions), {shots} shots: {elapsed:.1f} s "
-          f"(prepare {timings['prepare']:.2f}, run {timings['run']:.2f}, sample "
-          f"{timings['sample']:.2f}); trajectories {info.trajectories}, bond {info.max_bond}, "
-          f"fidelity {info.fidelity_estimate:.6f}")
-
-
-def restrict(qc: QuantumCircuit, active: list[int]) -> QuantumCircuit:
-    """`qc` on its active qubits only, renumbered 0..len-1 in `active` order."""
-    index = {q: i for i, q in enumerate(active)}
-    out = QuantumCircuit(len(active), qc.num_clbits)
-    for inst in qc.instructions:
-        if inst.name == "barrier":
-            continue
-        out.append(inst.name, [index[q] for q in inst.qubits], list(inst.params),
-                   list(inst.clbits))
-    return out
+    sim = result.metadata["simulation"]
+    print(f"\nnoisy ki-{n}-d{depth} on ScQ-P136, {shots} shots: {elapsed:.1f} s (compile "
+          f"{result.timings['compile']:.2f}, simulate {result.timings['simulate']:.2f}); "
+          f"method {sim['method']}, trajectories {sim.get('trajectories')}, shots per "
+          f"trajectory {sim.get('shots_per_trajectory', 1.0):.1f}, bond "
+          f"{sim.get('bond_dimension')}, fidelity {sim.get('fidelity_estimate', 1.0):.6f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ import os
 import time
 import uuid
 
+# one BLAS thread per test process (set before numpy loads, inherited by xdist's workers
+# and the servers they start): two processes' BLAS threads on two cores made SVD-bound
+# tests (the MPS engine) 10-100x slower
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 import pytest
 

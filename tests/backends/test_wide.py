@@ -133,3 +133,24 @@ def test_the_chain_order_walks_the_chip_lattice_along_couplers():
         assert device.has_coupler(a, b), (a, b)
     some = (3, 20, 37, 54, 4)
     assert sorted(chain_order(device, some)) == list(range(len(some)))
+
+
+def test_wide_noisy_runs_share_shots_among_a_bounded_number_of_trajectories():
+    """Beyond the dense engines' width, noisy MPS trajectories are capped (the shots
+    shared among them, stated in the result); narrower circuits keep one per shot, and
+    an operator may ask for one per shot at any width."""
+    from kuafu.backends.emulator import WIDE_TRAJECTORIES
+
+    circuit = qc40(pairs=False)
+    details = backends.get("ScQ-P136").run(circuit, shots=2000, seed=5
+                                           ).metadata["simulation"]
+    assert details["method"] == "mps"
+    assert details["trajectories"] <= WIDE_TRAJECTORIES
+    assert details["shots_per_trajectory"] == pytest.approx(2000 / WIDE_TRAJECTORIES)
+
+    per_shot = EmulatedBackend(devices.get("ScQ-P136"), wide_trajectories=None)
+    details = per_shot.run(circuit, shots=300, seed=5).metadata["simulation"]
+    assert details["shots_per_trajectory"] == 1.0 and details["trajectories"] > 1
+
+    narrow = backends.get("ScQ-P136").run(qc40(pairs=False, n=12), shots=300, seed=6)
+    assert narrow.metadata["simulation"].get("shots_per_trajectory", 1.0) == 1.0

@@ -414,3 +414,35 @@ def test_cost_estimate_of_a_chain_and_a_random_circuit():
                       MPSOptions(max_bond_dimension=64))
     assert capped.max_bond == 64 and capped.truncates and capped.log2_bond > 20
     assert capped.seconds > cost.seconds and capped.memory_bytes > cost.memory_bytes
+
+
+# ----- shots shared among a bounded number of trajectories ------------------------------------
+@pytest.mark.parametrize("make", [lambda rng: random_circuit(4, 30, rng, measure=True),
+                                  lambda rng: teleport_like()], ids=["random", "dynamic"])
+def test_shared_trajectories_sample_the_noisy_distribution(make):
+    """With `max_trajectories`, every shot still comes from the exact noisy distribution
+    (the counts are unbiased); only their statistical error grows, to that of between
+    `max_trajectories` and `shots` independent shots."""
+    qc = make(np.random.default_rng(6))
+    shots, cap = 20_000, 2_000
+    bits, _, info = run_mps(qc, shots, KRAUS_NOISE, np.random.default_rng(11),
+                            options=MPSOptions(max_trajectories=cap))
+    assert bits.shape == (shots, qc.num_clbits)
+    assert 1 < info.trajectories <= cap
+    assert info.shots_per_trajectory == shots / cap
+    exact = outcome_probabilities(qc, KRAUS_NOISE)
+    assert total_variation(counts_from_bits(bits), exact, shots) < 0.06
+
+
+def test_shared_trajectories_cap_changes_nothing_below_it():
+    qc = teleport_like()
+    options = MPSOptions(max_trajectories=10_000)
+    bits, _, info = run_mps(qc, 500, KRAUS_NOISE, np.random.default_rng(2), options=options)
+    again, _, _ = run_mps(qc, 500, KRAUS_NOISE, np.random.default_rng(2))
+    assert info.shots_per_trajectory == 1.0
+    assert np.array_equal(bits, again)
+
+
+def test_max_trajectories_must_be_positive():
+    with pytest.raises(ValueError, match="max_trajectories"):
+        MPSOptions(max_trajectories=0)

@@ -38,6 +38,11 @@ MAX_SECONDS = 600.0
 MAX_DENSE_QUBITS = 28
 """Widest part the dense engines (statevector, trajectories, density matrix) are given (a
 2^28 statevector is 4 GiB); wider parts run as matrix product states."""
+WIDE_TRAJECTORIES = 256
+"""Most noisy trajectories an MPS run of a circuit wider than `MAX_DENSE_QUBITS` simulates
+by default; the shots are shared among them (`MPSOptions.max_trajectories`: unbiased
+counts, stated in the result as `shots_per_trajectory`). At ScQ-P136's noise a 50-qubit
+chain draws about 20 errors a shot, so one trajectory per shot would cost minutes."""
 
 CLIFFORD_1Q = frozenset({"x", "y", "z", "h", "s", "sdg", "sx", "sxdg", "sy", "sydg", "id"})
 CLIFFORD_2Q = frozenset({"cx", "cz", "cy", "swap"})
@@ -76,12 +81,16 @@ class EmulatedBackend(Backend):
         max_bond_dimension: a cap on the MPS bond dimension: circuits too entangled to
             run exactly then run truncated, with the fidelity estimate in the result's
             metadata; None (default) runs only what is exact and refuses the rest.
+        wide_trajectories: for circuits wider than `MAX_DENSE_QUBITS`, the most noisy
+            trajectories simulated, the shots shared among them (`WIDE_TRAJECTORIES`);
+            None simulates one trajectory per shot. Narrower circuits always do.
     """
 
     def __init__(self, device: Device, *, noisy: bool = True,
                  twirl_cliffords: bool = True, max_seconds: float | None = MAX_SECONDS,
                  max_memory_bytes: int | None = None,
-                 max_bond_dimension: int | None = None) -> None:
+                 max_bond_dimension: int | None = None,
+                 wide_trajectories: int | None = WIDE_TRAJECTORIES) -> None:
         self._device = device
         self.name = device.name
         self.noisy = noisy
@@ -89,6 +98,7 @@ class EmulatedBackend(Backend):
         self.max_seconds = max_seconds
         self.max_memory_bytes = max_memory_bytes
         self.max_bond_dimension = max_bond_dimension
+        self.wide_trajectories = wide_trajectories
         self._cache: OrderedDict[tuple, _Prepared] = OrderedDict()
 
     @property
@@ -191,8 +201,10 @@ class EmulatedBackend(Backend):
         except ImportError:  # an installation without the MPS engine: dense and stim only
             return limits
         order = chain_order(self._device, prepared.active)
-        limits["mps_options"] = MPSOptions(max_bond_dimension=self.max_bond_dimension,
-                                           qubit_order=order)
+        wide = len(prepared.active) > MAX_DENSE_QUBITS
+        limits["mps_options"] = MPSOptions(
+            max_bond_dimension=self.max_bond_dimension, qubit_order=order,
+            max_trajectories=self.wide_trajectories if wide else None)
         return limits
 
     def _prepared(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
@@ -297,6 +309,7 @@ def method_details(result: SimResult, active: tuple[int, ...],
     meta = dict(result.metadata)
     details: dict[str, Any] = {"method": result.method}
     for key in ("max_bond", "fidelity_estimate", "discarded_weight", "trajectories",
+                "shots_per_trajectory",
                 "simulated_qubits", "estimated_seconds"):
         if key in meta:
             details[key] = meta[key]

@@ -78,6 +78,10 @@ class WorkerPool(Executor):
     def __init__(self, workers: int, initializer: Callable[[], Any] | None = None) -> None:
         if workers < 1:
             raise ValueError("a pool needs at least one worker")
+        # the workers are the unit of parallelism: one BLAS thread each (read by numpy's
+        # OpenBLAS as a spawned worker imports it; the MPS engine's SVDs ran 10-100x
+        # slower with BLAS threads fighting the other workers for the cores)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         self._context = multiprocessing.get_context("spawn")
         self._initializer = initializer
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()

@@ -313,7 +313,8 @@ def _part_options(options: MPSOptions | None, part: Part, whole: bool) -> MPSOpt
 def _mps_details(info: Any) -> dict[str, Any]:
     return {"max_bond": int(info.max_bond), "discarded_weight": float(info.discarded_weight),
             "fidelity_estimate": float(info.fidelity_estimate),
-            "trajectories": int(info.trajectories)}
+            "trajectories": int(info.trajectories),
+            "shots_per_trajectory": float(info.shots_per_trajectory)}
 
 
 def _bits_of(memory: list[str] | None, num_clbits: int, shots: int) -> np.ndarray:

@@ -442,6 +442,8 @@ def _mps_estimate(circuit: QuantumCircuit, shots: int, noise: NoiseModel | None,
         if runs is None:  # a chain beyond memory is refused whatever noise adds
             runs = 1.0 if found.memory_bytes > max_memory_bytes else _mps_runs(
                 circuit, shots, noise)
+            if candidate.max_trajectories is not None:
+                runs = min(runs, float(candidate.max_trajectories))
         chi = float(found.max_bond)
         one = found.two_site_steps * _MPS_STEP_SECONDS + _MPS_FLOP_FACTOR * float(found.seconds)
         evolve = one * (1 + (runs - 1) * _PARTIAL_RUN)

@@ -78,11 +78,19 @@ class MPSOptions:
             weight that may be dropped (1e-16: only numerical zeros).
         qubit_order: chain order of the circuit's qubits (a permutation of all of them);
             None lets the engine choose it from the circuit's two-qubit-gate graph.
+        max_trajectories: with noise or mid-circuit randomness, at most this many
+            independent trajectories are simulated and each final chain is sampled for
+            its share of the shots (`shots // max_trajectories`, the remainder spread).
+            Every shot is still drawn from the exact noisy distribution, so the counts are
+            unbiased; shots of one trajectory are correlated, so their statistical error
+            lies between that of `max_trajectories` and of `shots` independent shots.
+            None (default): one trajectory per shot, as on a real chip.
     """
 
     max_bond_dimension: int | None = None
     truncation_threshold: float = 1e-16
     qubit_order: tuple[int, ...] | None = None
+    max_trajectories: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_bond_dimension is not None and self.max_bond_dimension < 1:
@@ -90,6 +98,8 @@ class MPSOptions:
         if not 0.0 <= self.truncation_threshold < 1.0:
             raise ValueError("truncation_threshold must be in [0, 1), got "
                              f"{self.truncation_threshold}")
+        if self.max_trajectories is not None and self.max_trajectories < 1:
+            raise ValueError(f"max_trajectories must be >= 1, got {self.max_trajectories}")
 
 
 @dataclass(frozen=True)
@@ -103,12 +113,15 @@ class MPSInfo:
             shots' trajectories; exactly 1.0 if nothing was truncated.
         trajectories: distinct trajectories simulated (1 when noiseless without
             mid-circuit measurements).
+        shots_per_trajectory: shots sampled from each drawn trajectory: 1.0 unless
+            `MPSOptions.max_trajectories` made shots share trajectories.
     """
 
     max_bond: int
     discarded_weight: float
     fidelity_estimate: float
     trajectories: int
+    shots_per_trajectory: float = 1.0
 
 
 # ----- public entry points ---------------------------------------------------------------
@@ -157,7 +170,11 @@ def run_mps(
     plan = make_plan(program, _order(circuit, options))
     t1 = time.perf_counter()
     runner = _Runner(plan, rng, options)
-    groups = runner.run(Chain.zeros(program.num_qubits), shots, program.num_clbits)
+    simulated = shots if options.max_trajectories is None else min(shots,
+                                                                    options.max_trajectories)
+    groups = runner.run(Chain.zeros(program.num_qubits), simulated, program.num_clbits)
+    if simulated < shots:
+        groups = _share_shots(groups, simulated, shots, rng)
     t2 = time.perf_counter()
     parts = []
     weight = disc = fid = 0.0
@@ -177,8 +194,21 @@ def run_mps(
     info = MPSInfo(max_bond=max([g[0].max_bond for g in groups], default=1),
                    discarded_weight=disc / weight if weight else 0.0,
                    fidelity_estimate=fid / weight if weight else 1.0,
-                   trajectories=len(groups))
+                   trajectories=len(groups),
+                   shots_per_trajectory=shots / simulated if simulated else 1.0)
     return bits, {"prepare": t1 - t0, "run": t2 - t1, "sample": t3 - t2}, info
+
+
+def _share_shots(groups: list[tuple[Chain, int, np.ndarray]], simulated: int, shots: int,
+                 rng: np.random.Generator) -> list[tuple[Chain, int, np.ndarray]]:
+    """Give each of `simulated` trajectories its share of `shots` (the groups count
+    trajectories): `shots // simulated` each, the remainder to trajectories drawn
+    uniformly, so every shot is one of a uniformly chosen trajectory."""
+    share = np.full(simulated, shots // simulated, dtype=np.int64)
+    share[rng.choice(simulated, shots % simulated, replace=False)] += 1
+    bounds = np.cumsum([0] + [count for _, count, _ in groups])
+    return [(chain, int(share[bounds[j]:bounds[j + 1]].sum()), bits)
+            for j, (chain, _count, bits) in enumerate(groups)]
 
 
 def mps_state(circuit: QuantumCircuit, options: MPSOptions = MPSOptions()) -> MPS:
