@@ -313,11 +313,13 @@ class _Gates:
 class _Measure:
     qubit: int
     clbit: int
+    condition: tuple[tuple[int, ...], int] | None = None
 
 
 @dataclass(frozen=True)
 class _Reset:
     qubit: int
+    condition: tuple[tuple[int, ...], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -377,16 +379,14 @@ def compile_program(
         touched.update(inst.qubits)
         if inst.name in ("measure", "reset") or inst.condition is not None:
             flush()
-            if inst.condition is not None:
-                if inst.name in ("measure", "reset"):
-                    raise SimulationError(f"conditioned {inst.name} is not supported")
-                calls = _calls([inst], False, n, precision, dtype, counts)
-                cond = inst.condition
-                steps.append(_Conditional(tuple(cond.clbits), cond.value, calls))
-            elif inst.name == "measure":
-                steps.append(_Measure(inst.qubits[0], inst.clbits[0]))
+            cond = inst.condition and (tuple(inst.condition.clbits), inst.condition.value)
+            if inst.name == "measure":
+                steps.append(_Measure(inst.qubits[0], inst.clbits[0], cond))
+            elif inst.name == "reset":
+                steps.append(_Reset(inst.qubits[0], cond))
             else:
-                steps.append(_Reset(inst.qubits[0]))
+                calls = _calls([inst], False, n, precision, dtype, counts)
+                steps.append(_Conditional(cond[0], cond[1], calls))
         else:
             segment.append(inst)
     flush()
@@ -416,6 +416,7 @@ def _terminal_measurements(insts: Sequence[Instruction]) -> set[int]:
             later_qubits.update(inst.qubits)
         if inst.condition is not None:
             later_read.update(inst.condition.clbits)
+            later_read.update(inst.clbits)  # a conditioned write: order matters
     return terminal
 
 
@@ -504,7 +505,7 @@ def run_statevector(
 
     Raises:
         InsufficientMemoryError: when the state does not fit in the budget.
-        SimulationError: for opaque gates or conditioned measurements.
+        SimulationError: for opaque gates.
     """
     if shots < 0:
         raise ValueError(f"shots must be >= 0, got {shots}")
@@ -598,7 +599,7 @@ class _Runner:
             elif isinstance(step, _Conditional):
                 if _register_bits(b.register, step.clbits) == step.value:
                     _run_calls(b.state, step.calls)
-            else:
+            elif _holds(step.condition, b.register):
                 self._random_step(b, step, stack)
 
     def _random_step(self, b: _Branch, step: _Measure | _Reset, stack: list[_Branch]) -> None:
@@ -641,7 +642,7 @@ class _Runner:
             elif isinstance(step, _Conditional):
                 if _register_bits(register, step.clbits) == step.value:
                     _run_calls(state, step.calls)
-            else:
+            elif _holds(step.condition, register):
                 outcome = next(outcomes)
                 _collapse(state, step.qubit, outcome, _p1(state, step.qubit))
                 if isinstance(step, _Measure):
@@ -649,6 +650,11 @@ class _Runner:
                 elif outcome:
                     _flip(state, step.qubit)
         return state
+
+
+def _holds(condition: tuple[tuple[int, ...], int] | None, register: int) -> bool:
+    """Whether a measurement's or reset's condition (None: always) holds."""
+    return condition is None or _register_bits(register, condition[0]) == condition[1]
 
 
 def _register_bits(register: int, clbits: Sequence[int]) -> int:
