@@ -253,6 +253,54 @@ def test_cancel_and_crash_reattach(sdk_python, stack, tmp_path):
     assert seen == {"type": "DeviceUnavailable", "category": "runtime.deviceUnavailable"}
 
 
+def test_chip_sim_runs_while_the_chip_is_in_maintenance(sdk_python, stack, tmp_path):
+    """`ScQ-P10-sim` is a backend of its own (the chip's device, its own queue and
+    status): the chip's maintenance holds a `ScQ-P10` job, not a `ScQ-P10-sim` one, which
+    runs on the chip's emulator with the chip's calibration; the chip offline refuses
+    its jobs, not its twin's."""
+    _set_status(stack, "ScQ-P10", "maintenance")
+    try:
+        code = f"""
+            import json, quafu
+            held = quafu.submit('{BELL}', target="ScQ-P10", shots=100)
+            twin = quafu.submit('{BELL}', target="ScQ-P10-sim", shots=100)
+            r = twin.result(timeout=240)
+            rows = {{d["name"]: d for d in quafu.devices()}}
+            print(json.dumps({{
+                "held": held.status(), "twin": twin.status(), "counts": r.counts,
+                "target": r.target, "chip": r.chip, "backend": r.raw["backend"],
+                "kind": r.raw["kind"], "executed": r.executed_qasm,
+                "calibration_id": r.calibration_id,
+                "chip_calibration_id": quafu.device("ScQ-P10").calibration_id,
+                "status": {{n: rows[n]["status"] for n in ("ScQ-P10", "ScQ-P10-sim")}},
+                "cancelled": held.cancel()["cancelled_now"]}}))
+            """
+        seen = last_json(run_sdk(sdk_python, stack.url, stack.key, code, tmp_path))
+        native = httpx.get(f"{stack.url}/api/v1/backends", headers={
+            "Authorization": f"Bearer {stack.key}"}).json()
+    finally:
+        _set_status(stack, "ScQ-P10", "online")
+    assert seen["held"] == "Queued" and seen["cancelled"] == 1
+    assert seen["twin"] == "Finished" and sum(seen["counts"].values()) == 100
+    assert seen["target"] == "ScQ-P10-sim" and seen["kind"] == "sim"
+    assert seen["chip"] == "ScQ-P10" and seen["backend"] == "ScQ-P10-sim"
+    assert "qreg q[10]" in seen["executed"] and "cz" in seen["executed"]
+    assert seen["calibration_id"] == seen["chip_calibration_id"]
+    assert seen["status"] == {"ScQ-P10": "maintenance", "ScQ-P10-sim": "online"}
+    listed = {b["name"]: b["status"] for b in native}
+    assert listed["ScQ-P10"] == "maintenance" and listed["ScQ-P10-sim"] == "online"
+
+    _set_status(stack, "ScQ-P10", "offline")
+    try:
+        headers = {"Authorization": f"Bearer {stack.key}"}
+        answers = {b: httpx.post(f"{stack.url}/api/v1/jobs", headers=headers, json={
+            "qasm": BELL.replace("\\n", "\n"), "backend": b, "shots": 10}).status_code
+            for b in ("ScQ-P10", "ScQ-P10-sim")}
+    finally:
+        _set_status(stack, "ScQ-P10", "online")
+    assert answers == {"ScQ-P10": 409, "ScQ-P10-sim": 201}
+
+
 def test_running_job_survives_client_crash(sdk_python, stack, tmp_path):
     """The client dies while its sweep runs; a new process re-attaches and gets every
     result, each task run once."""

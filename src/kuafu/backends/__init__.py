@@ -2,19 +2,21 @@
 
     >>> from kuafu import backends
     >>> backends.available()
-    ['simulator', 'ScQ-P10', 'ScQ-P18', 'ScQ-P136']
+    ['simulator', 'ScQ-P10', 'ScQ-P18', 'ScQ-P136', 'ScQ-P10-sim', 'ScQ-P18-sim', 'ScQ-P136-sim']
     >>> result = backends.get("ScQ-P18").run(qc, shots=1000, seed=7)
     >>> result.counts, result.initial_mapping, result.compiled_qasm
 
 Count keys put classical bit 0 rightmost. Backends are found through entry points in
 group `kuafu.backends` (Kuafu's own are registered the same way, see `registry`); a
-real chip served by a polling device agent is a `RemoteDevice` (see `remote`).
+real chip served by a polling device agent is a `RemoteDevice` (see `remote`); a chip's
+`<chip>-sim` is its noisy emulator with a queue and status of its own (see `sim_twin`).
 """
 
 from .base import Backend, BackendResult, BackendStatus
 from .emulator import EmulatedBackend, is_clifford
 from .registry import ENTRY_POINT_GROUP, available, get
 from .remote import RemoteDevice
+from .sim_twin import SimTwin
 from .simulator import IdealSimulator
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "EmulatedBackend",
     "IdealSimulator",
     "RemoteDevice",
+    "SimTwin",
     "available",
     "get",
     "is_clifford",

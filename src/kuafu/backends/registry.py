@@ -13,6 +13,7 @@ from importlib import metadata
 
 from .. import devices
 from .base import Backend
+from .sim_twin import SIM_SUFFIX, SimTwin, twin_name
 
 ENTRY_POINT_GROUP = "kuafu.backends"
 
@@ -32,9 +33,12 @@ def _entry_points() -> dict[str, metadata.EntryPoint]:
 
 
 def available() -> list[str]:
-    """Names of every backend: registered ones, then one emulator per other device."""
+    """Names of every backend: registered ones, then one emulator per other device, then
+    each device's `<chip>-sim` twin."""
     eps = _entry_points()
-    return list(eps) + [d for d in devices.available() if d not in eps]
+    chips = devices.available()
+    return ([*eps, *(d for d in chips if d not in eps)]
+            + [t for t in map(twin_name, chips) if t not in eps])
 
 
 def get(name: str) -> Backend:
@@ -54,4 +58,6 @@ def get(name: str) -> Backend:
         from .emulator import EmulatedBackend
 
         return EmulatedBackend(devices.get(name))
+    if name.endswith(SIM_SUFFIX) and name.removesuffix(SIM_SUFFIX) in devices.available():
+        return SimTwin(get(name.removesuffix(SIM_SUFFIX)))
     raise ValueError(f"unknown backend {name!r}; available: {', '.join(available())}")

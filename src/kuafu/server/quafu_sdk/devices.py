@@ -1,11 +1,12 @@
 """Devices, targets and calibrations as quafu-sdk reads them.
 
 Targets: each chip by its name (`ScQ-P10`...), `<chip>-sim` (the chip's calibrated noisy
-emulator) and `sim` (Kuafu's ideal simulator). On Kuafu every chip is itself an emulator,
-so `<chip>` and `<chip>-sim` run on the same backend; the group remembers which the user
-asked for. Calibrations are QUAFU's schema (times in µs with the unit in the field name,
-fidelities as 0..1 fractions), kept in `calibration_snapshots` under the id results
-carry, so a past run's calibration stays readable after the chip is recalibrated.
+emulator: Kuafu's backend of that name, `kuafu.backends.SimTwin`, with the chip's device
+but a queue and status of its own, so it runs while the chip is in maintenance) and `sim`
+(Kuafu's ideal simulator). Calibrations are QUAFU's schema (times in µs with the unit in
+the field name, fidelities as 0..1 fractions), kept in `calibration_snapshots` under the
+id results carry, so a past run's calibration stays readable after the chip is
+recalibrated.
 """
 
 from __future__ import annotations
@@ -40,8 +41,18 @@ class Target:
 
 
 def chips() -> list[str]:
-    """The backends that are chips (have a device description)."""
-    return [n for n in execution.backend_names() if _device(n) is not None]
+    """The backends that are chips (have a device description), less `<chip>-sim` twins."""
+    names = execution.backend_names()
+    return [n for n in names if _device(n) is not None and not _is_twin(n, names)]
+
+
+def _is_twin(name: str, names: list[str]) -> bool:
+    return name.endswith(SIM_SUFFIX) and name.removesuffix(SIM_SUFFIX) in names
+
+
+def has_twin(chip: str) -> bool:
+    """Whether the chip's `<chip>-sim` backend exists."""
+    return chip + SIM_SUFFIX in execution.backend_names()
 
 
 def _device(name: str) -> Any:
@@ -53,7 +64,7 @@ def _device(name: str) -> Any:
 
 def target_names() -> list[str]:
     names = chips()
-    return [*names, *(n + SIM_SUFFIX for n in names), SIM_TARGET]
+    return [*names, *(n + SIM_SUFFIX for n in names if has_twin(n)), SIM_TARGET]
 
 
 def resolve(name: Any) -> Target:
@@ -66,11 +77,18 @@ def resolve(name: Any) -> Target:
         known = chips()
         if name in known:
             return Target(name, name, name)
-        if name.endswith(SIM_SUFFIX) and name[:-len(SIM_SUFFIX)] in known:
-            return Target(name, name[:-len(SIM_SUFFIX)], name[:-len(SIM_SUFFIX)])
+        chip = name.removesuffix(SIM_SUFFIX)
+        if chip != name and chip in known and has_twin(chip):
+            return Target(name, name, chip)
         if name == SIM_TARGET and IDEAL_BACKEND in execution.backend_names():
             return Target(name, IDEAL_BACKEND, None)
     raise unknown_device(str(name), target_names())
+
+
+def stored(name: str, backend: str) -> Target:
+    """A group's target as stored (not looked up: its backend may be gone since)."""
+    return Target(name, backend,
+                  None if backend == IDEAL_BACKEND else name.removesuffix(SIM_SUFFIX))
 
 
 def limits(settings: Settings, target: Target) -> dict[str, Any]:
@@ -115,7 +133,10 @@ def device_row(session: Session, settings: Settings, target: Target,
         "calibration_id": None, "calibration_source": None, "calibrated_at": None}
     if device is not None:
         snapshot = execution.calibration_snapshot(device)
-        row.update(simulator_available=True, sim_limits=limits(settings, target),
+        twin = has_twin(target.chip) if target.chip is not None else False
+        row.update(simulator_available=twin,
+                   sim_limits=limits(settings, resolve(target.chip + SIM_SUFFIX))
+                   if twin else None,
                    calibration_id=snapshot["id"], calibrated_at=snapshot["time"],
                    calibration_source="kuafu-emulator",
                    coupling_map=[list(pair) for pair in device.couplers])

@@ -270,8 +270,9 @@ def append(platform: Platform, session: Session, user: User, group_id: str,
     else:
         tasks = _circuit_tasks(body["circuits"], group.shots, iteration, evaluation_index)
     _check_size(platform, len(tasks))
-    if group.backend != devices.IDEAL_BACKEND:
-        devices.record_chip(session, group.backend)
+    chip = devices.stored(group.target, group.backend).chip
+    if chip is not None:
+        devices.record_chip(session, chip)
     ref = _field(body, "client_ref", str) or uuid.uuid4().hex
     ids = _submit(platform, session, user, group, tasks, f"{group.id}:{ref}"[:150])
     _store(platform, session, group, ids, tasks)
@@ -459,8 +460,7 @@ def task_detail(group: JobGroup, job: Job) -> dict[str, Any]:
     meta = job.task_meta or {}
     state = TASK_STATUS[JobStatus(job.status)]
     result = job.result or {}
-    target = devices.Target(group.target, group.backend,
-                            group.backend if group.backend != devices.IDEAL_BACKEND else None)
+    target = devices.stored(group.target, group.backend)
     mapping = result.get("final_mapping") or result.get("mapping") or {}
     measurements = [{"cbit": c, "virtual_qubit": q,
                      "physical_qubit": mapping.get(str(q), q) if job.compile else q}
