@@ -121,7 +121,7 @@ def test_a_long_poll_answers_with_what_a_later_read_finds(slow_live, slow_token)
     ({"qasm": BELL, "shots": 10_000_000}, 400, "shots"),
     ({"qasm": BELL, "shots": 0}, 422, "shots"),
     ({"qasm": BELL, "backend": "NoSuchChip"}, 404, "unknown backend"),
-    ({"qasm": BELL.replace("h q[0];", "t q[0];"), "compile": False}, 400, "not native"),
+    ({"qasm": BELL.replace("h q[0];", "t q[0];"), "compile": False}, 400, "not a native gate"),
     ({"qasm": BELL.replace("q[2]", "q[6]").replace("c[2]", "c[6]").replace(
         "cx q[0],q[1]", "cx q[0],q[5]"), "compile": False}, 400, "coupler"),
     ({"qasm": BELL + "// " + "x" * 1_100_000 + "\n"}, 413, "bytes"),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import devices
 from ..circuit import Instruction, QuantumCircuit
-from ..compiler import check_native, compile
+from ..compiler import check_circuit, compile
 from ..devices import Device
 from ._execution import fresh_seed
 from .base import Backend, BackendResult, check_run_arguments
@@ -221,6 +221,7 @@ class EmulatedBackend(Backend):
         return prepared
 
     def _prepare(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
+        check_circuit(circuit, self._device, compile=compile_it)
         if compile_it:
             compiled = compile(circuit, self._device, optimization_level=level,
                                seed=COMPILE_SEED)
@@ -228,7 +229,6 @@ class EmulatedBackend(Backend):
                                              dict(compiled.final_mapping),
                                              dict(compiled.stats))
         else:
-            check_native(circuit, self._device)
             native, stats = circuit, {}
             initial = final = {q: q for q in range(circuit.num_qubits)}
         active = tuple(sorted({q for inst in native.instructions if inst.name != "barrier"

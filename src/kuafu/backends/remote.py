@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..circuit import QuantumCircuit
-from ..compiler import check_native, compile
+from ..compiler import check_circuit, compile
 from ..devices import Device
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
@@ -101,12 +101,12 @@ class RemoteDevice(Backend):
             CompileError: the circuit does not fit or cannot be compiled for the chip.
         """
         start = time.perf_counter()
+        check_circuit(circuit, self._device, compile=compile)
         if compile:
             out = _compile(circuit, self._device, optimization_level, seed)
             native, initial, final, stats = (out.circuit, dict(out.initial_mapping),
                                              dict(out.final_mapping), dict(out.stats))
         else:
-            check_native(circuit, self._device)
             native, stats = circuit, {}
             initial = final = {q: q for q in range(circuit.num_qubits)}
         text = to_qasm(native)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from ..circuit import QuantumCircuit
+from ..compiler import check_circuit
 from ._execution import fresh_seed, simulate_counts
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
@@ -17,8 +18,13 @@ class IdealSimulator(Backend):
 
     def run(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
             seed: int | None = None, optimization_level: int = 1) -> BackendResult:
-        """Simulate `circuit` exactly; `compile` and `optimization_level` are ignored."""
+        """Simulate `circuit` exactly; `compile` and `optimization_level` are ignored.
+
+        Raises:
+            CompileError: for an opaque gate (`kuafu.compiler.check_circuit`).
+        """
         check_run_arguments(shots, optimization_level)
+        check_circuit(circuit)
         seed = fresh_seed(seed)
         start = time.perf_counter()
         details: dict = {}

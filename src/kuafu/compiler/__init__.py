@@ -24,13 +24,14 @@ from .optimize import merge_single_qubit, optimize
 from .pipeline import CompiledCircuit, compile, passes_for
 from .routing import route
 from .synthesis import kak, two_qubit_cz_count
-from .validate import check_native, validate
+from .validate import check_circuit, check_native, validate
 
 __all__ = [
     "CompileContext",
     "CompiledCircuit",
     "best_region",
     "cancel_pairs",
+    "check_circuit",
     "check_native",
     "compile",
     "consolidate_blocks",

@@ -1,14 +1,52 @@
-"""Validation: does a circuit use only what the chip can run, where it can run it?"""
+"""Validation: does a circuit use only what the chip can run, where it can run it?
+
+`check_circuit` is the one acceptance rule of Kuafu: the server calls it on a submitted
+program, and every backend calls it before running (so a job the server accepts is a job
+its worker runs). `check_native` is its part for circuits run as written on a chip.
+"""
 
 from __future__ import annotations
 
-from ..circuit import QuantumCircuit
+from ..circuit import GATES, QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError, CompileError
 from .context import CompileContext
 
-ALWAYS_ALLOWED = frozenset({"measure", "reset", "barrier"})
+ALWAYS_ALLOWED = frozenset({"measure", "reset", "barrier", "delay"})
 """Operations every chip accepts besides its native gates."""
+
+
+def check_circuit(circuit: QuantumCircuit, device: Device | None = None, *,
+                  compile: bool = True) -> None:
+    """Raise unless a backend of `device` can run `circuit`.
+
+    Args:
+        circuit: the circuit as submitted.
+        device: the chip, or None for an all-to-all simulator.
+        compile: whether the circuit will be compiled for the chip first; when False it
+            must already be native and mapped (`check_native`).
+
+    Raises:
+        CompileError: for an opaque gate (no backend can run it).
+        CircuitTooWideError: the circuit has more qubits than the chip.
+        CompileError: uncompiled, naming the first instruction the chip cannot run.
+    """
+    for k, inst in enumerate(circuit.instructions):
+        if inst.name not in GATES and inst.name not in ALWAYS_ALLOWED:
+            raise CompileError(f"instruction {k} ({inst.name}) is an opaque gate with no "
+                               "definition; no backend can run it")
+    if device is None:
+        return
+    if compile:
+        _check_width(circuit, device)
+    else:
+        check_native(circuit, device)
+
+
+def _check_width(circuit: QuantumCircuit, device: Device) -> None:
+    if circuit.num_qubits > device.num_qubits:
+        raise CircuitTooWideError(
+            f"circuit has {circuit.num_qubits} qubits; {device.name} has {device.num_qubits}")
 
 
 def check_native(circuit: QuantumCircuit, device: Device) -> None:
@@ -20,9 +58,7 @@ def check_native(circuit: QuantumCircuit, device: Device) -> None:
         CircuitTooWideError: the circuit has more qubits than the chip.
         CompileError: naming the first instruction the chip cannot run and why.
     """
-    if circuit.num_qubits > device.num_qubits:
-        raise CircuitTooWideError(
-            f"circuit has {circuit.num_qubits} qubits; {device.name} has {device.num_qubits}")
+    _check_width(circuit, device)
     allowed = device.native_gates | ALWAYS_ALLOWED
     names = device.qubits
     for k, inst in enumerate(circuit.instructions):
@@ -32,7 +68,7 @@ def check_native(circuit: QuantumCircuit, device: Device) -> None:
         if inst.name not in allowed:
             raise CompileError(f"{where}: {inst.name!r} is not a native gate of {device.name} "
                                f"(native: {' '.join(sorted(device.native_gates))}); "
-                               "compile the circuit first")
+                               "compile the circuit first (compile=True)")
         if inst.name == "barrier":
             continue
         if len(inst.qubits) > 2:

@@ -15,8 +15,6 @@ from ...circuit import QuantumCircuit
 from ...errors import KuafuError, QasmError
 from ..errors import InvalidRequest, NotFound
 
-#: Instructions every chip accepts besides its native gates.
-ALWAYS_ALLOWED = frozenset({"measure", "barrier", "reset", "delay", "id"})
 #: Widest circuit accepted by a backend with no chip (an ideal simulator).
 DEFAULT_MAX_QUBITS = 32
 #: Most operations (after expanding gate definitions) a program may hold.
@@ -75,9 +73,7 @@ def validate(text: str, backend_name: str, compile: bool,
     width = backend.num_qubits or DEFAULT_MAX_QUBITS
     circuit = parse_program(text, max(width, PARSE_MAX_QUBITS), max_operations)
     check_width(circuit, backend_name, width, device is not None)
-    check_runnable(circuit)
-    if device is not None:
-        check_fits(circuit, device, compile)
+    check_runnable(circuit, device, compile)
     if max_memory_bytes is not None:
         check_cost(circuit, backend, compile, shots, max_memory_bytes)
     return circuit
@@ -103,21 +99,24 @@ NO_MEASUREMENT_HINT = ("add measurements: `measure q -> c;` in OpenQASM, "
                        "`circuit.measure_all()` in Python")
 
 
-def check_runnable(circuit: QuantumCircuit) -> None:
-    """Refuse now what would only fail in a worker, or give nothing: no qubits, an
-    opaque gate, no measurement (counts of no bits; the Sampler refuses it too).
+def check_runnable(circuit: QuantumCircuit, device: Any = None,
+                   compile: bool = True) -> None:
+    """Refuse now what would only fail in a worker, or give nothing: no qubits, what the
+    backends refuse (`kuafu.compiler.check_circuit`, the rule every backend's run
+    applies: opaque gates; uncompiled, gates the chip lacks or pairs without a coupler),
+    no measurement (counts of no bits; the Sampler refuses it too).
 
     Raises:
         InvalidRequest: naming the problem.
     """
-    from ...circuit import GATES
+    from ...compiler import check_circuit
 
     if circuit.num_qubits == 0:
         raise InvalidRequest("the program declares no qubits (qreg)")
-    for index, inst in enumerate(circuit.instructions):
-        if inst.name not in GATES and inst.name not in ALWAYS_ALLOWED:
-            raise InvalidRequest(f"instruction {index + 1} ({inst.name}) is an opaque gate "
-                                 "with no definition; no backend can run it")
+    try:
+        check_circuit(circuit, device, compile=compile)
+    except KuafuError as exc:
+        raise InvalidRequest(str(exc)) from None
     if not any(inst.name == "measure" for inst in circuit.instructions):
         raise InvalidRequest(f"the program measures nothing, so its counts would be empty; "
                              f"{NO_MEASUREMENT_HINT}", code="no_measurement")
@@ -193,30 +192,6 @@ def parse_program(text: str, max_qubits: int,
                              exc.column or None) from None
     except (KuafuError, ValueError, TypeError, RecursionError) as exc:
         raise InvalidRequest(f"invalid OpenQASM: {exc}") from None
-
-
-def check_fits(circuit: QuantumCircuit, device: Any, compile: bool) -> None:
-    """Refuse a circuit the chip cannot run: too wide, or (uncompiled) not native.
-
-    Raises:
-        InvalidRequest: naming the gate or qubits (by the chip's names) at fault.
-    """
-    check_width(circuit, device.name, device.num_qubits, True)
-    if compile:
-        return
-    allowed = set(device.native_gates) | ALWAYS_ALLOWED
-    for index, inst in enumerate(circuit.instructions):
-        if inst.name not in allowed:
-            raise InvalidRequest(
-                f"instruction {index + 1} ({inst.name}) is not native to {device.name} "
-                f"(native: {', '.join(sorted(device.native_gates))}); submit with compile on")
-        if len(inst.qubits) == 2 and inst.name not in ALWAYS_ALLOWED \
-                and not device.has_coupler(*inst.qubits):
-            a, b = (device.qubits[q] for q in inst.qubits)
-            raise InvalidRequest(
-                f"instruction {index + 1} ({inst.name} on {a} and {b}, q[{inst.qubits[0]}] "
-                f"and q[{inst.qubits[1]}]) needs a coupler {device.name} lacks; submit with "
-                "compile on")
 
 
 def run(qasm_text: str, backend: str, shots: int, compile: bool,
