@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..circuit import QuantumCircuit
+from ..compiler import check_circuit
 from ..devices import Device, DeviceStatus
 
 
@@ -148,6 +149,17 @@ class Backend(ABC):
             SimulationError: the circuit cannot be simulated as asked.
             ValueError: for a bad argument (shots < 1, unknown level).
         """
+
+    def check(self, circuit: QuantumCircuit, *, compile: bool = True) -> None:
+        """Raise unless this backend can run `circuit`: the one acceptance rule
+        (`kuafu.compiler.check_circuit` for this backend's chip), which the server applies
+        at submission and every `run` applies first.
+
+        Raises:
+            CompileError: naming the instruction no backend, or this chip uncompiled, runs.
+            CircuitTooWideError: the circuit has more qubits than the chip.
+        """
+        check_circuit(circuit, self.device, compile=compile)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import devices
 from ..circuit import Instruction, QuantumCircuit
-from ..compiler import check_circuit, compile
+from ..compiler import compile
 from ..devices import Device
 from ._execution import fresh_seed
 from .base import Backend, BackendResult, check_run_arguments
@@ -221,7 +221,7 @@ class EmulatedBackend(Backend):
         return prepared
 
     def _prepare(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
-        check_circuit(circuit, self._device, compile=compile_it)
+        self.check(circuit, compile=compile_it)
         if compile_it:
             compiled = compile(circuit, self._device, optimization_level=level,
                                seed=COMPILE_SEED)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..circuit import QuantumCircuit
-from ..compiler import check_circuit, compile
+from ..compiler import compile
 from ..devices import Device
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
@@ -101,7 +101,7 @@ class RemoteDevice(Backend):
             CompileError: the circuit does not fit or cannot be compiled for the chip.
         """
         start = time.perf_counter()
-        check_circuit(circuit, self._device, compile=compile)
+        self.check(circuit, compile=compile)
         if compile:
             out = _compile(circuit, self._device, optimization_level, seed)
             native, initial, final, stats = (out.circuit, dict(out.initial_mapping),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from ..circuit import QuantumCircuit
-from ..compiler import check_circuit
 from ._execution import fresh_seed, simulate_counts
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
@@ -21,10 +20,10 @@ class IdealSimulator(Backend):
         """Simulate `circuit` exactly; `compile` and `optimization_level` are ignored.
 
         Raises:
-            CompileError: for an opaque gate (`kuafu.compiler.check_circuit`).
+            CompileError: for an opaque gate (`Backend.check`).
         """
         check_run_arguments(shots, optimization_level)
-        check_circuit(circuit)
+        self.check(circuit)
         seed = fresh_seed(seed)
         start = time.perf_counter()
         details: dict = {}

@@ -1,8 +1,9 @@
 """Validation: does a circuit use only what the chip can run, where it can run it?
 
-`check_circuit` is the one acceptance rule of Kuafu: the server calls it on a submitted
-program, and every backend calls it before running (so a job the server accepts is a job
-its worker runs). `check_native` is its part for circuits run as written on a chip.
+`check_circuit` is the one acceptance rule of Kuafu, applied through `Backend.check`: by
+the server to a submitted program, and by every backend's run before anything else (so
+a job the server accepts is a job its worker runs). `check_native` is its part for
+circuits run as written on a chip.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def validate(text: str, backend_name: str, compile: bool,
     width = backend.num_qubits or DEFAULT_MAX_QUBITS
     circuit = parse_program(text, max(width, PARSE_MAX_QUBITS), max_operations)
     check_width(circuit, backend_name, width, device is not None)
-    check_runnable(circuit, device, compile)
+    check_runnable(circuit, backend, compile)
     if max_memory_bytes is not None:
         check_cost(circuit, backend, compile, shots, max_memory_bytes)
     return circuit
@@ -99,22 +99,19 @@ NO_MEASUREMENT_HINT = ("add measurements: `measure q -> c;` in OpenQASM, "
                        "`circuit.measure_all()` in Python")
 
 
-def check_runnable(circuit: QuantumCircuit, device: Any = None,
-                   compile: bool = True) -> None:
+def check_runnable(circuit: QuantumCircuit, backend: Any, compile: bool = True) -> None:
     """Refuse now what would only fail in a worker, or give nothing: no qubits, what the
-    backends refuse (`kuafu.compiler.check_circuit`, the rule every backend's run
-    applies: opaque gates; uncompiled, gates the chip lacks or pairs without a coupler),
-    no measurement (counts of no bits; the Sampler refuses it too).
+    backend refuses (`Backend.check`, the rule its run applies: opaque gates; uncompiled,
+    gates the chip lacks or pairs without a coupler), no measurement (counts of no
+    bits; the Sampler refuses it too).
 
     Raises:
         InvalidRequest: naming the problem.
     """
-    from ...compiler import check_circuit
-
     if circuit.num_qubits == 0:
         raise InvalidRequest("the program declares no qubits (qreg)")
     try:
-        check_circuit(circuit, device, compile=compile)
+        backend.check(circuit, compile=compile)
     except KuafuError as exc:
         raise InvalidRequest(str(exc)) from None
     if not any(inst.name == "measure" for inst in circuit.instructions):
