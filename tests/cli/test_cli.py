@@ -231,3 +231,30 @@ def test_admin_lists_disables_users_and_refuses_bad_names(cli_store, cli_live, m
 def test_serve_banner_names_the_console(cli_live):
     text = cli_live.log.read_text()
     assert f"{cli_live.url}/console" in text
+
+
+def test_jobs_of_a_group_in_order_under_its_summary(cli_env, cli_live):
+    """`kuafu jobs --group` shows a quafu-sdk job's tasks in their order, under what the
+    group is and how far it has come."""
+    import httpx
+
+    rx = ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nrx({{t}}) q[0];\n'
+          "measure q[0] -> c[0];\n")
+    made = httpx.post(f"{cli_live.url}/api/v1/jobs", headers={
+        "Authorization": f"Bearer {cli_env['KUAFU_TOKEN']}",
+        "User-Agent": "quafu-sdk/0.2.7"}, json={
+        "mode": "sweep", "target": "ScQ-P10-sim", "shots": 10, "template_qasm": rx,
+        "parameters": [{"name": "t", "unit": "rad"}], "points": [[0.0], [1.0], [2.0]]})
+    gid = made.json()["job_id"]
+    listed = json.loads(run("jobs", "--group", gid, "--json").output)
+    assert sorted(j["group_seq"] for j in listed) == [0, 1, 2]
+    for job in listed:
+        assert run("result", job["id"], "--json").exit_code == 0
+    out = run("jobs", "--group", gid)
+    assert out.exit_code == 0, out.output
+    assert f"Group {gid}: sweep on ScQ-P10-sim" in out.output
+    assert "done · 3 jobs: 3 done" in out.output
+    rows = [line for line in out.output.splitlines() if "ScQ-P10-sim" in line
+            and "│" in line]
+    assert [row.split("│")[6].strip() for row in rows] == ["0", "1", "2"]
+    assert "no jobs" in run("jobs", "--group", "nothing-here").output

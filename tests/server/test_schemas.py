@@ -21,6 +21,7 @@ MODELS = {
     "backend_summary.json": schemas.BackendSummary,
     "error_body.json": schemas.ErrorBody,
     "token_created.json": schemas.TokenCreated,
+    "group_public.json": schemas.GroupPublic,
 }
 
 

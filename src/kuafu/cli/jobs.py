@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import KuafuWarning
+from ..errors import APIError, KuafuWarning
 from ..schemas import JobStatus
 from ._common import client_options, echo_json, histogram, json_option, table, when
 
@@ -93,15 +93,38 @@ def _wait(job, said: str | None = None, announce: Sequence[str] = ()):
 @client_options
 def jobs_(client, status: str | None, backend: str | None, group: str | None,
           name: str | None, limit: int, as_json: bool) -> None:
-    """List your jobs, newest first."""
+    """List your jobs, newest first; with --group, the group's jobs in their order
+    under a line saying what the group is (a quafu-sdk job's mode and target) and how
+    far it has come."""
     items = list(client.jobs(status=status, backend=backend, group=group, name=name,
                              limit=limit, page_size=min(limit, 500)))
     if as_json:
         echo_json(items)
         return
-    table("Jobs", ["id", "status", "backend", "shots", "name", "group", "created", "queue"],
-          [[j.id, j.status, j.backend, j.shots, j.name, j.group,
+    title, last = "Jobs", ("group", lambda j: j.group)
+    if group is not None:
+        title = _group_title(client, group)
+        items.sort(key=lambda j: (j.group_seq is None, j.group_seq, j.created_at))
+        last = ("seq", lambda j: j.group_seq)
+    table(title, ["id", "status", "backend", "shots", "name", last[0], "created", "queue"],
+          [[j.id, j.status, j.backend, j.shots, j.name, last[1](j),
             j.created_at.strftime("%Y-%m-%d %H:%M:%S"), j.queue_position] for j in items])
+
+
+def _group_title(client, group_id: str) -> str:
+    """`Group qj…: sweep on ScQ-P10-sim · running · 4 jobs: 2 done, 1 running, 1
+    queued`; the bare id when no job of yours has it."""
+    try:
+        g = client.group(group_id)
+    except APIError as exc:
+        if exc.status != 404:
+            raise
+        return f"Group {group_id}: no jobs"
+    what = f"{g.mode} on {g.target}" + (f" ({g.name})" if g.name else "") if g.mode else ""
+    counts = ", ".join(f"{n} {s}" for s, n in g.counts.items() if n)
+    parts = [p for p in (what, str(g.status) + (", open" if g.open else ""),
+                         f"{g.total} jobs: {counts}") if p]
+    return f"Group {g.id}: " + " · ".join(parts)
 
 
 @click.command()

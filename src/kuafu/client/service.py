@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from ..schemas import (
     BackendDetail,
     BackendStatus,
     BackendSummary,
+    GroupPublic,
     JobCreate,
     JobCreated,
     JobList,
@@ -136,6 +138,17 @@ class Client:
             cursor = page.next_cursor
             if not cursor:
                 return
+
+    def group(self, group_id: str) -> GroupPublic:
+        """A group: its jobs counted by status and its status; a quafu-sdk job's id
+        (`qj...`) gives its mode, target and whether it is open too. Its jobs:
+        `jobs(group=group_id)`.
+
+        Raises:
+            APIError: 404 when none of your jobs has this group.
+        """
+        data = self._http.request("GET", f"/groups/{quote(group_id, safe='')}")
+        return GroupPublic.model_validate(data)
 
     def statuses(self, ids: Sequence[str]) -> list[JobStatusItem]:
         """Status of many jobs in one request."""

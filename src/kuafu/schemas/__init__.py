@@ -26,6 +26,8 @@ from .common import ErrorBody, Health, Metrics
 from .jobs import (
     BatchStatusRequest,
     CancelResponse,
+    GroupPublic,
+    GroupStatus,
     JobCreate,
     JobCreated,
     JobList,
@@ -46,6 +48,8 @@ __all__ = [
     "Calibration",
     "CancelResponse",
     "ErrorBody",
+    "GroupPublic",
+    "GroupStatus",
     "Health",
     "JobCreate",
     "JobCreated",

@@ -89,6 +89,8 @@ class JobPublic(BaseModel):
     priority: int
     name: str | None = None
     group: str | None = None
+    group_seq: int | None = Field(None, description="the job's place in a quafu-sdk job "
+                                  "(`group`), from 0: its task id is `<group>-<group_seq>`")
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -125,6 +127,39 @@ class JobList(BaseModel):
 
     items: list[JobPublic]
     next_cursor: str | None = None
+
+
+class GroupStatus(StrEnum):
+    """Where a group's jobs are: `done`, `partly_done`, `failed` and `cancelled` are
+    final (every job ended; `partly_done`: some done, the others failed or cancelled)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    PARTLY_DONE = "partly_done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class GroupPublic(BaseModel):
+    """A group as its owner sees it: the jobs submitted with this `group`.
+
+    A group is a label given at submission (`kuafu submit --group`, pyquafu's
+    `Task.send(group=...)`) or a quafu-sdk job (`qj...`, its tasks are the jobs): then
+    `mode`, `target`, `name` and `open` describe it and each job has its `group_seq`.
+    """
+
+    id: str
+    status: GroupStatus
+    counts: dict[JobStatus, int] = Field(description="jobs by status")
+    total: int
+    mode: str | None = Field(None, description="single, collection, sweep or iterative "
+                             "for a quafu-sdk job; None for a label")
+    target: str | None = Field(None, description="a quafu-sdk job's target")
+    name: str | None = None
+    open: bool = Field(False, description="an iterative quafu-sdk job still taking tasks")
+    created_at: datetime
+    closed_at: datetime | None = None
 
 
 class CancelResponse(BaseModel):

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from .routes import backends, health, jobs, tokens, users
+from .routes import backends, groups, health, jobs, tokens, users
 
 api_router = APIRouter()
-for module in (health, backends, jobs, tokens, users):
+for module in (health, backends, jobs, groups, tokens, users):
     api_router.include_router(module.router)

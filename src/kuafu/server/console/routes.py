@@ -19,8 +19,15 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ...schemas import BackendStatus, JobCreate, JobStatus
 from ..api.deps import PlatformDep, SessionDep
-from ..errors import Conflict, Forbidden, InvalidRequest, PayloadTooLarge, ServiceError
-from ..services import accounts, catalog, execution, jobs, metrics
+from ..errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+)
+from ..services import accounts, catalog, execution, groups, jobs, metrics
 from . import session as auth
 from .drawing import circuit_svg
 from .examples import EXAMPLES
@@ -222,6 +229,10 @@ def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, view
                           backend=backend or None, group=group or None, name=name or None,
                           limit=JOBS_PER_PAGE, cursor=cursor or None)
     filters = {"status": status, "backend": backend, "group": group, "name": name}
+    summary = None
+    if group:
+        with contextlib.suppress(NotFound):
+            summary = groups.get_group(session, viewer.user, group)
     query = {k: v for k, v in filters.items() if v}
     trail = [c for c in back.split(_TRAIL_SEP) if c][-_MAX_TRAIL:] if cursor else []
     next_url = (_jobs_url(query, page.next_cursor, [*trail, cursor or _FIRST])
@@ -233,7 +244,7 @@ def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, view
     live = any(not job.status.final for job in page.items)
     template = "_jobs_table.html" if is_live(request) else "jobs.html"
     return render(request, template, page=page, filters=filters, next_url=next_url,
-                  prev_url=prev_url,
+                  prev_url=prev_url, group=summary,
                   first_url="/console/jobs?" + urlencode(query) if cursor else None,
                   live=live, statuses=[s.value for s in JobStatus],
                   backends=execution.backend_names(),

@@ -222,7 +222,8 @@ def to_public(platform: Platform, session: Session | None, job: Any,
     return JobPublic(
         id=job.id, status=JobStatus(job.status), backend=job.backend, shots=job.shots,
         compile=job.compile, priority=job.priority, name=job.name, group=job.group,
-        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+        group_seq=getattr(job, "group_seq", None), created_at=job.created_at,
+        started_at=job.started_at, finished_at=job.finished_at,
         attempts=job.attempts, queue_position=position, estimated_start=estimated,
         notice=notice, error=job.error, qasm=job.qasm if include_qasm else None,
         result=JobResult.model_validate(job.result) if job.result else None)
