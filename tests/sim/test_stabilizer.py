@@ -78,6 +78,23 @@ def test_non_clifford_gates_are_refused():
         to_stim(qc, NoiseModel().with_gate_error(amplitude_damping(0.1)))
 
 
+def test_the_emulators_clifford_test_is_this_one():
+    """The emulator's own list (named Cliffords, rx/ry/rz/p/u1 at multiples of pi/2) was a
+    subset of this test's verdicts; it now asks this one."""
+    from kuafu.backends import is_clifford as emulator_is_clifford
+
+    for name in [*ONE_Q, *TWO_Q]:
+        qc = QuantumCircuit(2)
+        qc.append(name, [0, 1][:2 if name in TWO_Q else 1])
+        assert is_clifford(qc) and emulator_is_clifford(qc)
+    for name in ["rx", "ry", "rz", "p", "u1"]:
+        for angle, clifford in [(3 * math.pi / 2, True), (-math.pi, True),
+                                (math.pi / 2 + 1e-12, True), (0.3, False)]:
+            qc = QuantumCircuit(1)
+            qc.append(name, [0], [angle])
+            assert is_clifford(qc) is clifford is emulator_is_clifford(qc)
+
+
 def test_pauli_noise_feedback_and_readout_match_density_matrix():
     qc = QuantumCircuit(3, 3)
     qc.h(0)

@@ -44,25 +44,14 @@ by default; the shots are shared among them (`MPSOptions.max_trajectories`: unbi
 counts, stated in the result as `shots_per_trajectory`). At ScQ-P136's noise a 50-qubit
 chain draws about 20 errors a shot, so one trajectory per shot would cost minutes."""
 
-CLIFFORD_1Q = frozenset({"x", "y", "z", "h", "s", "sdg", "sx", "sxdg", "sy", "sydg", "id"})
-CLIFFORD_2Q = frozenset({"cx", "cz", "cy", "swap"})
-_ROTATIONS = frozenset({"rx", "ry", "rz", "p", "u1"})
 
+def is_clifford(circuit: QuantumCircuit) -> bool:
+    """Whether every gate is Clifford: `kuafu.sim.stabilizer.is_clifford` (any gate whose
+    matrix is a Clifford, rotations by multiples of pi/2 among them), imported on first
+    use like the rest of `kuafu.sim`."""
+    from ..sim.stabilizer import is_clifford as clifford
 
-def is_clifford(circuit: QuantumCircuit, atol: float = 1e-9) -> bool:
-    """Whether every gate is Clifford (rotations by multiples of pi/2 count)."""
-    import math
-
-    for inst in circuit.instructions:
-        name = inst.name
-        if name in CLIFFORD_1Q or name in CLIFFORD_2Q or not inst.is_gate:
-            continue
-        if name in _ROTATIONS and not inst.is_parameterized:
-            quarter = float(inst.params[0]) / (math.pi / 2)
-            if abs(quarter - round(quarter)) < atol:
-                continue
-        return False
-    return True
+    return clifford(circuit)
 
 
 class EmulatedBackend(Backend):
