@@ -95,3 +95,15 @@ def test_bad_arguments():
         backend.run(bell(), 10, optimization_level=7)
     with pytest.raises(CircuitTooWideError):
         backend.run(QuantumCircuit(11), 10)
+
+
+def test_a_result_prints_in_one_short_line():
+    qc = QuantumCircuit(6, 6)
+    for q in range(6):
+        qc.h(q)
+    qc.measure(list(range(6)), list(range(6)))
+    result = backends.get("ScQ-P10").run(qc, 2000, seed=3)
+    text = repr(result)
+    assert text == str(result) and "\n" not in text and len(text) < 200
+    assert text.startswith("<BackendResult ScQ-P10 shots=2000 method=")
+    assert f"… {len(result.counts) - 4} more}}>" in text and "OPENQASM" not in text

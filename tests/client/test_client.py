@@ -202,3 +202,14 @@ def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch):
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert any(d.startswith("matplotlib") for d in
                project["project"]["optional-dependencies"]["plot"])
+
+
+def test_a_result_prints_in_one_short_line():
+    from kuafu.schemas import JobResult
+
+    counts = {format(i, "05b"): 10 + i for i in range(32)}
+    data = JobResult(counts=counts, shots=sum(counts.values()), method="statevector",
+                     compiled_qasm="OPENQASM 2.0;\n" * 100)
+    text = repr(Result("f" * 32, data, backend="simulator"))
+    assert text == (f"<Result ffffffff simulator shots={data.shots} method=statevector "
+                    "counts={'11111': 41, '11110': 40, '11101': 39, '11100': 38, … 28 more}>")

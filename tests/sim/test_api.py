@@ -171,3 +171,13 @@ def test_expectation_of_bell_state():
     # 2q depolarizing(p) shrinks every non-identity Pauli expectation by 1 - p
     noisy = expectation(qc, "ZZ", noise=NoiseModel().with_gate_error(depolarizing(0.1, 2)))
     assert noisy == pytest.approx(0.9, abs=1e-12)
+
+
+def test_a_result_prints_in_one_short_line():
+    qc = QuantumCircuit(5, 5)
+    for q in range(5):
+        qc.h(q)
+    qc.measure(list(range(5)), list(range(5)))
+    result = simulate(qc, 1000, seed=3, method="statevector")
+    assert repr(result).startswith("<SimResult shots=1000 method=statevector seed=3 counts={")
+    assert repr(result).endswith(f"… {len(result.counts) - 4} more}}>")

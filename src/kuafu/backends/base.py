@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..circuit import QuantumCircuit
+from ..circuit.counts import counts_summary
 from ..compiler import check_circuit
 from ..devices import Device, DeviceStatus
 
@@ -74,6 +75,12 @@ class BackendResult:
     def probabilities(self) -> dict[str, float]:
         """Counts divided by shots."""
         return {k: v / self.shots for k, v in self.counts.items()}
+
+    def __repr__(self) -> str:
+        """One line: backend, shots, method and the most frequent outcomes (the compiled
+        program and every count stay in the fields)."""
+        return (f"<BackendResult {self.backend} shots={self.shots} method={self.method or '?'}"
+                f" counts={counts_summary(self.counts)}>")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (mapping keys become strings)."""

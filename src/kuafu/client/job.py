@@ -88,7 +88,7 @@ class Job:
                 bar.close()
         if info.status != JobStatus.DONE or info.result is None:
             raise JobFailedError(self.id, info.error or str(info.status))
-        return Result(self.id, info.result)
+        return Result(self.id, info.result, backend=info.backend)
 
     def __repr__(self) -> str:
         status = self._info.status if self._info else "?"

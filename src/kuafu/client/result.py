@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..circuit.counts import counts_summary
 from ..schemas import JobResult
 
 PLOT_HINT = ("plotting needs matplotlib, which is not installed: "
@@ -25,9 +26,10 @@ class Result:
     Bitstrings have classical bit 0 rightmost.
     """
 
-    def __init__(self, job_id: str, data: JobResult) -> None:
+    def __init__(self, job_id: str, data: JobResult, backend: str | None = None) -> None:
         self.job_id = job_id
         self.data = data
+        self.backend = backend
 
     @property
     def counts(self) -> dict[str, int]:
@@ -77,5 +79,6 @@ class Result:
         return ax
 
     def __repr__(self) -> str:
-        top = dict(sorted(self.counts.items(), key=lambda kv: -kv[1])[:4])
-        return f"<Result {self.job_id[:8]} shots={self.shots} top={top}>"
+        """One line: job, backend, shots, method and the most frequent outcomes."""
+        return (f"<Result {self.job_id[:8]} {self.backend or '?'} shots={self.shots}"
+                f" method={self.method or '?'} counts={counts_summary(self.data.counts)}>")

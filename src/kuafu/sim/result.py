@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..circuit.counts import counts_summary
 from .channels import ReadoutError
 
 
@@ -51,6 +52,11 @@ class SimResult:
     def probabilities(self) -> dict[str, float]:
         """counts / shots."""
         return {k: v / self.shots for k, v in self.counts.items()} if self.shots else {}
+
+    def __repr__(self) -> str:
+        """One line: shots, method, seed and the most frequent outcomes."""
+        return (f"<SimResult shots={self.shots} method={self.method} seed={self.seed}"
+                f" counts={counts_summary(self.counts)}>")
 
 
 def bits_to_strings(bits: np.ndarray) -> np.ndarray:
