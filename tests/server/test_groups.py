@@ -8,6 +8,8 @@ import pytest
 
 import kuafu
 from kuafu.errors import APIError
+from kuafu.schemas import JobStatus
+from kuafu.server.services.groups import group_status
 from kuafu.server.testing import create_user
 
 from .conftest import BELL
@@ -59,3 +61,20 @@ def test_a_quafu_sdk_job_is_a_group_to_the_native_client(live, token, store):
         with pytest.raises(APIError) as hidden:
             other.group(gid)
         assert hidden.value.status == 404 and list(other.jobs(group=gid)) == []
+
+
+@pytest.mark.parametrize(("queued", "running", "done", "failed", "cancelled", "open_", "want"), [
+    (2, 0, 0, 0, 0, False, "queued"),
+    (1, 0, 1, 0, 0, False, "running"),  # something ended, something waits
+    (0, 1, 0, 0, 0, False, "running"),
+    (0, 0, 3, 0, 0, False, "done"),
+    (0, 0, 2, 1, 0, False, "partly_done"),
+    (0, 0, 0, 1, 1, False, "failed"),
+    (0, 0, 0, 0, 2, False, "cancelled"),
+    (0, 0, 2, 0, 0, True, "running"),  # an open iterative job takes more tasks
+    (0, 0, 0, 0, 0, True, "queued"),
+])
+def test_group_status(queued, running, done, failed, cancelled, open_, want):
+    counts = {JobStatus.QUEUED: queued, JobStatus.RUNNING: running, JobStatus.DONE: done,
+              JobStatus.FAILED: failed, JobStatus.CANCELLED: cancelled}
+    assert group_status(counts, open_) == want

@@ -21,10 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import __version__
-from ...schemas import JobCreate, JobStatus
+from ...schemas import GroupStatus, JobCreate, JobStatus
 from ..errors import ServiceError
 from ..models import Job, JobGroup, User, utcnow
 from ..services import execution, jobs
+from ..services import groups as native_groups
 from ..services.platform import Platform
 from . import devices
 from .errors import SdkError, not_found, refusal
@@ -405,19 +406,16 @@ def tally(session: Session, group: JobGroup) -> dict[str, int]:
     return counts
 
 
+GROUP_STATUS = {GroupStatus.QUEUED: "Queued", GroupStatus.RUNNING: "Running",
+                GroupStatus.DONE: "Finished", GroupStatus.PARTLY_DONE: "PartiallyFinished",
+                GroupStatus.FAILED: "Failed", GroupStatus.CANCELLED: "Cancelled"}
+
+
 def group_status(counts: dict[str, int], open_: bool) -> str:
-    """Queued / Running / Finished / PartiallyFinished / Failed / Cancelled."""
-    total, pending = counts["total"], counts["queued"] + counts["running"]
-    ended = total - pending
-    if pending:
-        return "Queued" if not counts["running"] and not ended else "Running"
-    if open_:
-        return "Running" if total else "Queued"
-    if counts["finished"] == total:
-        return "Finished"
-    if counts["finished"]:
-        return "PartiallyFinished"
-    return "Cancelled" if counts["cancelled"] == total else "Failed"
+    """Queued / Running / Finished / PartiallyFinished / Failed / Cancelled: the native
+    group status (`services.groups.group_status`) in quafu-sdk's words."""
+    native = {s: counts[TASK_STATUS[s].lower()] for s in JobStatus}
+    return GROUP_STATUS[native_groups.group_status(native, open_)]
 
 
 def created(session: Session, group: JobGroup, task_ids: list[str]) -> dict[str, Any]:
