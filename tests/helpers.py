@@ -1,4 +1,4 @@
-"""Shared test helpers: random circuits and operator comparisons."""
+"""Shared test helpers: the Bell and GHZ programs, random circuits, operator comparisons."""
 
 from __future__ import annotations
 
@@ -7,6 +7,43 @@ import math
 import numpy as np
 
 from kuafu.circuit import GATES, QuantumCircuit
+
+BELL = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0],q[1];
+measure q -> c;
+"""
+"""The Bell program every service test submits: counts '00' and '11' only."""
+
+GHZ3 = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[3];
+creg c[3];
+h q[0];
+cx q[0],q[1];
+cx q[1],q[2];
+measure q -> c;
+"""
+"""Three-qubit GHZ program: counts '000' and '111' only."""
+
+
+def bell() -> QuantumCircuit:
+    """`BELL` as a circuit."""
+    return ghz(2)
+
+
+def ghz(num_qubits: int = 3) -> QuantumCircuit:
+    """H on qubit 0, a CX chain, every qubit measured into its own clbit (`GHZ3` for 3)."""
+    qc = QuantumCircuit(num_qubits, num_qubits)
+    qc.h(0)
+    for q in range(num_qubits - 1):
+        qc.cx(q, q + 1)
+    qc.measure(list(range(num_qubits)), list(range(num_qubits)))
+    return qc
+
 
 # Gates that Qiskit's OpenQASM 2 reader knows from qelib1.inc (sy/sydg are Quafu's own).
 QELIB1_GATES = sorted(name for name in GATES if name not in ("sy", "sydg"))

@@ -1,18 +1,11 @@
 import pytest
 
+from helpers import bell
 from kuafu import backends, devices
 from kuafu.backends import Backend, BackendResult, EmulatedBackend
 from kuafu.circuit import QuantumCircuit
 from kuafu.devices import DeviceStatus
 from kuafu.errors import CircuitTooWideError, CompileError
-
-
-def bell() -> QuantumCircuit:
-    qc = QuantumCircuit(2, 2)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure([0, 1], [0, 1])
-    return qc
 
 
 def test_registry_lists_builtins_and_every_device():

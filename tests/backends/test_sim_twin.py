@@ -4,18 +4,10 @@ import dataclasses
 
 import pytest
 
+from helpers import bell
 from kuafu import backends, devices
 from kuafu.backends import EmulatedBackend, RemoteDevice, SimTwin
-from kuafu.circuit import QuantumCircuit
 from kuafu.devices import DeviceStatus
-
-
-def bell() -> QuantumCircuit:
-    qc = QuantumCircuit(2, 2)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure([0, 1], [0, 1])
-    return qc
 
 
 def test_each_chip_has_a_twin_listed_after_the_chips():

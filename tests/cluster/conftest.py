@@ -19,28 +19,12 @@ from pathlib import Path
 
 import pytest
 
+# the test modules import these from here
+from helpers import BELL as BELL
+from helpers import GHZ3 as GHZ3
 from kuafu.server.testing import free_port
 
 DASK = str(Path(sys.executable).with_name("dask"))
-
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
-
-GHZ3 = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[3];
-creg c[3];
-h q[0];
-cx q[0],q[1];
-cx q[1],q[2];
-measure q -> c;
-"""
 
 
 class DaskCluster:

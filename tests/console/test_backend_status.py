@@ -6,14 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
+from helpers import BELL
 
 
 def _client(live, token: str) -> httpx.Client:

@@ -10,18 +10,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from helpers import BELL
 from kuafu.server.testing import LiveServer
 
 from .conftest import LAB_AGENT_TOKEN, LAB_BACKEND, LAB_SYSTEM_ID, live_server
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
 X_ON_0 = BELL.replace("h q[0];\ncx q[0],q[1];", "x q[0];")
 AGENT = {"api_token": LAB_AGENT_TOKEN}
 

@@ -13,16 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import BELL as BELL  # the test modules import it from here
 from kuafu.server.testing import LiveServer, create_user, store_url
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
 FINAL = ("done", "failed", "cancelled")
 
 

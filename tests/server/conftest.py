@@ -10,16 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers import BELL as BELL  # the test modules import it from here
 from kuafu.server.testing import LiveServer, create_user, store_url
-
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import random_circuit
+from helpers import bell, ghz, random_circuit
 from kuafu.circuit import GATES, ClassicalRegister, QuantumCircuit, QuantumRegister
 from kuafu.circuit.instruction import Condition
 from kuafu.errors import SimulationError
@@ -30,23 +30,6 @@ SHOTS = 4000
 ENGINES = [("statevector", "double"), ("statevector", "single"), ("density_matrix", "double"),
            ("trajectories", "double"), ("trajectories", "single"), ("stabilizer", "double"),
            ("mps", "double")]
-
-
-def bell() -> QuantumCircuit:
-    qc = QuantumCircuit(2, 2)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure([0, 1], [0, 1])
-    return qc
-
-
-def ghz(n: int = 4) -> QuantumCircuit:
-    qc = QuantumCircuit(n, n)
-    qc.h(0)
-    for q in range(n - 1):
-        qc.cx(q, q + 1)
-    qc.measure(list(range(n)), list(range(n)))
-    return qc
 
 
 def mid_circuit_measurement() -> QuantumCircuit:
