@@ -145,3 +145,22 @@ def test_jobs_are_paginated_and_filtered(console_live, console_store):
     named = client.get("/console/jobs?name=lonely").text
     assert named.count('<tr data-job="') == 1
     assert client.get("/console/jobs?backend=ScQ-P10").text.count('<tr data-job="') == 0
+
+
+def test_backends_table_shows_the_api_s_one_calibration_figure(console_live, alice):
+    """The console, the CLI and the API show one labelled figure per chip: the median
+    two-qubit fidelity (`schemas.calibration_figure`), with the same value."""
+    from kuafu.schemas import format_calibration_figure
+
+    browser = signed_in(console_live, alice)
+    html = browser.get("/console/backends").text
+    browser.close()
+    listed = httpx.get(f"{console_live.url}/api/v1/backends",
+                       headers={"Authorization": f"Bearer {alice}"}).json()
+    assert "Median 2q fidelity" in html
+    for backend in listed:
+        if backend["fidelity_2q_median"] is None:
+            continue
+        shown = format_calibration_figure(backend["fidelity_2q_median"])
+        row = html[html.index(f'data-backend="{backend["name"]}"'):]
+        assert shown in row[:row.index("</tr>")], backend["name"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from ...errors import KuafuError
-from ...schemas import BackendDetail, JobResult
+from ...schemas import BackendDetail, JobResult, calibration_figure
 from .drawing import CouplerView, QubitView, chip_svg, circuit_svg, counts_bars, histogram
 
 #: Most outcomes drawn as bars on a job page (the most frequent ones).
@@ -32,7 +32,7 @@ class Chip:
             return statistics.median(values) if values else None
 
         return {"fidelity_1q": median([q.fidelity_1q for q in self.qubits]),
-                "fidelity_2q": median([c.fidelity_2q for c in self.couplers]),
+                "fidelity_2q": calibration_figure(c.fidelity_2q for c in self.couplers),
                 "readout": median([q.readout_fidelity for q in self.qubits]),
                 "t1_us": median([q.t1_us for q in self.qubits]),
                 "t2_us": median([q.t2_us for q in self.qubits])}
