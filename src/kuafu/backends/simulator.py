@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from ..circuit import QuantumCircuit
 from ._execution import fresh_seed, simulate_counts
@@ -37,3 +38,16 @@ class IdealSimulator(Backend):
             method=method, timings={"compile": 0.0, "simulate": elapsed, "total": elapsed},
             seed=seed, metadata={"simulation": details} if details else {},
         )
+
+    def estimate(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
+                 optimization_level: int = 1, max_memory_bytes: int | None = None) -> Any:
+        """How a run would simulate `circuit` (the `kuafu.sim` plan), decided without
+        simulating; `compile` and `optimization_level` are ignored, as in `run`.
+
+        Raises:
+            CircuitTooCostlyError: no method fits the limits (with the estimate).
+        """
+        from ..sim.api import plan_simulation
+
+        check_run_arguments(shots, optimization_level)
+        return plan_simulation(circuit, shots, max_memory_bytes=max_memory_bytes)

@@ -126,9 +126,9 @@ CHEAP_QUBITS = 12
 def check_cost(circuit: QuantumCircuit, backend: Any, compile: bool, shots: int,
                max_memory_bytes: int) -> None:
     """Refuse at submission what the worker would refuse: a circuit no simulation method
-    runs within the limits. An emulated chip applies its own rule to the compiled circuit
-    (`EmulatedBackend.estimate`, the same decision its run makes) with the server's memory
-    limit; other simulators the rule of `kuafu.sim.plan_simulation`. Failures of other
+    runs within the limits. Every simulating backend answers through its `estimate` (an
+    emulated chip on the compiled circuit, the ideal simulator on the circuit as written:
+    the same decision its run makes) with the server's memory limit. Failures of other
     kinds (a circuit the compiler rejects) are left to the worker, which reports them.
 
     Raises:
@@ -141,14 +141,11 @@ def check_cost(circuit: QuantumCircuit, backend: Any, compile: bool, shots: int,
                for q in inst.qubits}
     if len(touched) <= CHEAP_QUBITS:
         return
-    estimate = getattr(backend, "estimate", None)
+    estimate = getattr(backend, "estimate", None)  # a real device has none: no cost rule
+    if estimate is None:
+        return
     try:
-        if estimate is not None:
-            estimate(circuit, shots, compile=compile, max_memory_bytes=max_memory_bytes)
-        elif getattr(backend, "device", None) is None:
-            from ...sim.api import plan_simulation
-
-            plan_simulation(circuit, shots, max_memory_bytes=max_memory_bytes)
+        estimate(circuit, shots, compile=compile, max_memory_bytes=max_memory_bytes)
     except CircuitTooCostlyError as exc:
         raise InvalidRequest(str(exc), code="circuit_too_costly") from None
     except KuafuError:
