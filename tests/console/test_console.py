@@ -70,10 +70,11 @@ def test_backends_and_the_136_qubit_chip(alice_page, console_live):
     page = alice_page
     page.goto(f"{console_live.url}/console/backends")
     rows = page.locator("#backends tbody tr")
-    assert rows.count() == 4
+    # the ideal simulator, the three chips and each chip's emulator twin (`<chip>-sim`)
+    assert rows.count() == 7
     assert page.locator("tr[data-backend='ScQ-P136'] .status").inner_text() == "online"
     shoot(page, "backends")
-    page.get_by_role("link", name="ScQ-P136").click()
+    page.get_by_role("link", name="ScQ-P136", exact=True).click()
     page.wait_for_url(re.compile(r"/console/backends/ScQ-P136$"))
     assert page.locator("svg.chip .qubit").count() == 136
     assert page.locator("svg.chip .coupler").count() == 247

@@ -279,7 +279,7 @@ def test_maintenance_reason_shows_where_a_chip_is_picked_and_waited_on(
             assert row.locator(".status").inner_text() == "maintenance"
             assert reason in row.locator(".status-reason").inner_text()
             assert page.locator("tr[data-backend='ScQ-P10'] .status-reason").count() == 0
-            page.get_by_role("link", name="ScQ-P18").click()
+            page.get_by_role("link", name="ScQ-P18", exact=True).click()
             assert reason in page.locator("#chip-status-notice").inner_text()
             page.goto(f"{console_live.url}/console/composer")
             assert page.locator("#backend-note").is_hidden()
