@@ -79,6 +79,25 @@ def equal_up_to_phase(a: np.ndarray, b: np.ndarray, atol: float = 1e-9) -> bool:
     return bool(np.allclose(a * phase, b, atol=atol)) and math.isclose(abs(phase), 1, abs_tol=1e-9)
 
 
+def random_layers(n: int, depth: int, seed: int = 0) -> QuantumCircuit:
+    """Layers of random U3 gates on every qubit and CX on a random pairing of all qubits,
+    every qubit measured: entangling fast, the case method choice must refuse when wide."""
+    rng = np.random.default_rng(seed)
+    qc = QuantumCircuit(n, n)
+    for _ in range(depth):
+        for q in range(n):
+            qc.u3(*(float(x) for x in rng.uniform(0, 2 * np.pi, 3)), q)
+        perm = rng.permutation(n)
+        for a, b in zip(perm[::2], perm[1::2], strict=True):
+            qc.cx(int(a), int(b))
+    qc.measure(list(range(n)), list(range(n)))
+    return qc
 
 
-
+def ones_fraction(counts: dict[str, int], n: int) -> np.ndarray:
+    """P(clbit c reads 1) for each of `n` clbits, from counts (clbit 0 rightmost)."""
+    total = sum(counts.values())
+    p = np.zeros(n)
+    for key, v in counts.items():
+        p += v * np.array([key[n - 1 - c] == "1" for c in range(n)])
+    return p / total

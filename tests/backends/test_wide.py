@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from helpers import ones_fraction, random_layers
 from kuafu import backends, devices
 from kuafu.backends import EmulatedBackend
 from kuafu.backends.emulator import chain_order
@@ -27,29 +28,6 @@ def qc40(pairs: bool = True, n: int = 40) -> QuantumCircuit:
         qc.rx(0.2, q)
     qc.measure(list(range(n)), list(range(n)))
     return qc
-
-
-def random_circuit(n: int, depth: int, seed: int = 0) -> QuantumCircuit:
-    """Layers of random single-qubit gates and CX on a random pairing of all qubits."""
-    rng = np.random.default_rng(seed)
-    qc = QuantumCircuit(n, n)
-    for _ in range(depth):
-        for q in range(n):
-            qc.u3(*(float(x) for x in rng.uniform(0, 2 * np.pi, 3)), q)
-        perm = rng.permutation(n)
-        for a, b in zip(perm[::2], perm[1::2], strict=True):
-            qc.cx(int(a), int(b))
-    qc.measure(list(range(n)), list(range(n)))
-    return qc
-
-
-def ones_fraction(counts: dict[str, int], n: int) -> np.ndarray:
-    """P(clbit c reads 1) for each c."""
-    total = sum(counts.values())
-    p = np.zeros(n)
-    for key, v in counts.items():
-        p += v * np.array([key[n - 1 - c] == "1" for c in range(n)])
-    return p / total
 
 
 def test_the_issue_example_runs_on_scq_p136_with_noise():
@@ -80,7 +58,7 @@ def test_a_connected_40_qubit_chain_runs_as_an_mps_with_noise():
 
 def test_a_deep_random_60_qubit_circuit_is_refused_fast_with_the_estimate():
     backend = backends.get("ScQ-P136")
-    circuit = random_circuit(60, 20)
+    circuit = random_layers(60, 20)
     start = time.perf_counter()
     with pytest.raises(CircuitTooCostlyError) as info:
         backend.run(circuit, shots=1000, seed=1)
@@ -100,7 +78,7 @@ def test_a_deep_random_60_qubit_circuit_is_refused_fast_with_the_estimate():
 
 def test_an_operator_bond_cap_answers_with_a_fidelity_estimate():
     backend = EmulatedBackend(devices.get("ScQ-P136"), noisy=False, max_bond_dimension=4)
-    circuit = random_circuit(30, 4, seed=5)
+    circuit = random_layers(30, 4, seed=5)
     result = backend.run(circuit, shots=200, seed=1)
     details = result.metadata["simulation"]
     assert result.method == "mps"

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from helpers import ones_fraction, random_layers
 from kuafu.circuit import QuantumCircuit
 from kuafu.errors import CircuitTooCostlyError, SimulationError
 from kuafu.sim import NoiseModel, depolarizing, readout_error, simulate
@@ -32,27 +33,6 @@ def chain(n: int, *, phases: bool = True) -> QuantumCircuit:
         qc.ry(0.2, q)
     qc.measure(list(range(n)), list(range(n)))
     return qc
-
-
-def random_circuit(n: int, depth: int, seed: int = 0) -> QuantumCircuit:
-    rng = np.random.default_rng(seed)
-    qc = QuantumCircuit(n, n)
-    for _ in range(depth):
-        for q in range(n):
-            qc.u3(*(float(x) for x in rng.uniform(0, 2 * np.pi, 3)), q)
-        perm = rng.permutation(n)
-        for a, b in zip(perm[::2], perm[1::2], strict=True):
-            qc.cx(int(a), int(b))
-    qc.measure(list(range(n)), list(range(n)))
-    return qc
-
-
-def ones_fraction(counts: dict[str, int], n: int) -> np.ndarray:
-    total = sum(counts.values())
-    p = np.zeros(n)
-    for key, v in counts.items():
-        p += v * np.array([key[n - 1 - c] == "1" for c in range(n)])
-    return p / total
 
 
 def test_a_wide_weakly_entangled_circuit_runs_as_an_exact_mps():
@@ -81,13 +61,13 @@ def test_stabilizer_and_dense_methods_keep_their_place():
     clifford.instructions = [i for i in clifford.instructions if i.name != "ry"]
     assert simulate(clifford, 100, seed=1).method == "stabilizer"
     assert simulate(clifford, 100, noise=PAULI, seed=1).method == "stabilizer"
-    assert simulate(random_circuit(8, 4), 100, seed=1).method == "statevector"
-    assert simulate(random_circuit(6, 3), 100, noise=PAULI, seed=1).method in (
+    assert simulate(random_layers(8, 4), 100, seed=1).method == "statevector"
+    assert simulate(random_layers(6, 3), 100, noise=PAULI, seed=1).method in (
         "density_matrix", "trajectories")
 
 
 def test_a_deep_random_60_qubit_circuit_is_refused_in_well_under_a_second():
-    circuit = random_circuit(60, 30)
+    circuit = random_layers(60, 30)
     start = time.perf_counter()
     with pytest.raises(CircuitTooCostlyError) as info:
         simulate(circuit, 1000, seed=1)
@@ -105,7 +85,7 @@ def test_a_deep_random_60_qubit_circuit_is_refused_in_well_under_a_second():
 
 def test_the_refusal_survives_pickling():
     with pytest.raises(CircuitTooCostlyError) as info:
-        simulate(random_circuit(40, 30), 10, seed=1)
+        simulate(random_layers(40, 30), 10, seed=1)
     copy = pickle.loads(pickle.dumps(info.value))
     assert str(copy) == str(info.value)
     assert (copy.num_qubits, copy.bond_dimension, copy.memory_bytes) == (
@@ -113,7 +93,7 @@ def test_the_refusal_survives_pickling():
 
 
 def test_a_bond_cap_answers_with_a_fidelity_estimate():
-    circuit = random_circuit(40, 8)
+    circuit = random_layers(40, 8)
     result = simulate(circuit, 100, seed=1, mps_options=MPSOptions(max_bond_dimension=8))
     assert result.method == "mps"
     assert result.metadata["max_bond"] <= 8
@@ -121,7 +101,7 @@ def test_a_bond_cap_answers_with_a_fidelity_estimate():
 
 
 def test_the_time_limit_refuses_what_would_run_too_long():
-    circuit = random_circuit(22, 12)
+    circuit = random_layers(22, 12)
     with pytest.raises(CircuitTooCostlyError, match=r"limits are .* and 1e-06 s"):
         simulate(circuit, 10, max_seconds=1e-6)
 
@@ -180,7 +160,7 @@ def test_parts_that_fit_alone_but_not_together_are_refused_with_the_total():
     circuit = QuantumCircuit(40, 40)
     for group in range(2):
         qs = list(range(20 * group, 20 * group + 20))
-        sub = random_circuit(20, 6, seed=group)
+        sub = random_layers(20, 6, seed=group)
         for inst in sub.instructions:
             if inst.name != "measure":
                 circuit.append(inst.name, [qs[q] for q in inst.qubits], list(inst.params))
