@@ -9,14 +9,15 @@ import pytest
 
 from kuafu import devices, qasm
 from kuafu.backends import RemoteDevice
-from kuafu.backends.remote import from_quafu_counts, parse_counts_text, to_quafu_counts
+from kuafu.backends.remote import parse_counts_text
+from kuafu.circuit.counts import from_quafu_counts, to_quafu_counts
 from kuafu.server.quafu import protocol
 
 
 def test_counts_become_quafus_measured_bits_lowest_leftmost():
     # three classical bits, bits 0 and 2 measured; Kuafu key "c2 c1 c0"
     counts = {"001": 7, "100": 3, "000": 1, "010": 4}
-    assert protocol.quafu_counts(counts, measured=[2, 0], num_clbits=3) == \
+    assert to_quafu_counts(counts, clbits=[2, 0]) == \
         {"10": 7, "01": 3, "00": 5}
 
 

@@ -11,7 +11,8 @@ which Kuafu accepts unchanged (docs/quafu.md):
 
 The circuit an agent receives is OpenQASM 2 already compiled for the chip (native gates,
 qubit i is physical qubit i); count keys in `res` put classical bit 0 LEFTMOST, as Quafu
-does (Kuafu's own keys put it rightmost; `from_quafu_counts` converts).
+does (Kuafu's own keys put it rightmost; `kuafu.circuit.counts.from_quafu_counts`
+converts).
 
 A `RemoteDevice` is registered like any backend, through an entry point in group
 `kuafu.backends` whose callable returns it. The server never calls `run` on it: its jobs
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..circuit import QuantumCircuit
+from ..circuit.counts import from_quafu_counts, to_quafu_counts
 from ..compiler import compile
 from ..devices import Device
 from .base import Backend, BackendResult, check_run_arguments
@@ -147,29 +149,6 @@ class RemoteDevice(Backend):
 
 def _compile(circuit: QuantumCircuit, device: Device, level: int, seed: int | None) -> Any:
     return compile(circuit, device, optimization_level=level, seed=seed)
-
-
-def from_quafu_counts(counts: Mapping[str, int], num_clbits: int) -> dict[str, int]:
-    """Counts keyed with classical bit 0 leftmost (Quafu) -> rightmost (Kuafu).
-
-    Raises:
-        ValueError: naming the first key that is not `num_clbits` characters of 0 and 1,
-            or a count that is not a non-negative integer.
-    """
-    out: dict[str, int] = {}
-    for key, value in counts.items():
-        if len(key) != num_clbits or set(key) - {"0", "1"}:
-            raise ValueError(f"count key {key!r} is not {num_clbits} characters of 0 and 1 "
-                             f"(one per classical bit, bit 0 leftmost)")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"count of {key!r} is {value!r}, not a non-negative integer")
-        out[key[::-1]] = out.get(key[::-1], 0) + value
-    return out
-
-
-def to_quafu_counts(counts: Mapping[str, int]) -> dict[str, int]:
-    """Counts keyed with classical bit 0 rightmost (Kuafu) -> leftmost (Quafu)."""
-    return {key[::-1]: int(value) for key, value in counts.items()}
 
 
 def parse_counts_text(text: str) -> dict[str, int]:

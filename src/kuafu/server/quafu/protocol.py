@@ -11,7 +11,8 @@ which `ExecResult` shows as words. An HTTP error status would reach the user onl
 Bit order: pyquafu keys `res` with one character per *measured* classical bit, the
 lowest-numbered bit LEFTMOST, and pairs position j of a key with the j-th `measure` of
 the compiled `openqasm` (in text order) when it computes observables. Kuafu keys counts
-with classical bit 0 rightmost over every classical bit; `quafu_counts` converts, and
+with classical bit 0 rightmost over every classical bit; `kuafu.circuit.counts.to_quafu_counts`
+converts (given the measured bits), and
 `measures_in_order` puts the compiled circuit's final measurements in the order of the
 submitted program's.
 """
@@ -57,18 +58,6 @@ def system_id(name: str, backend: Any) -> int:
     if name in QUAFU_SYSTEM_IDS:
         return QUAFU_SYSTEM_IDS[name]
     return 1000 + int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 1_000_000
-
-
-def quafu_counts(counts: Mapping[str, int], measured: Sequence[int],
-                 num_clbits: int) -> dict[str, int]:
-    """Kuafu counts (classical bit 0 rightmost, every bit) -> Quafu `res` (the measured
-    bits only, lowest leftmost)."""
-    order = sorted(set(measured))
-    out: dict[str, int] = {}
-    for key, value in counts.items():
-        short = "".join(key[num_clbits - 1 - c] for c in order)
-        out[short] = out.get(short, 0) + int(value)
-    return out
 
 
 def counts_text(counts: Mapping[str, int]) -> str:

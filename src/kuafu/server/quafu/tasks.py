@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ...circuit.counts import to_quafu_counts
 from ...schemas import JobCreate, JobStatus
 from ..errors import InvalidRequest, ServiceError
 from ..models import Job
@@ -96,7 +97,7 @@ def task_body(job: Job) -> dict[str, Any]:
         circuit = execution.parse_program(job.qasm, 1 << 20)
         order = [c for inst in circuit.instructions if inst.name == "measure"
                  for c in inst.clbits]
-        counts = protocol.quafu_counts(result["counts"], order, circuit.num_clbits)
+        counts = to_quafu_counts(result["counts"], order)
         body["res"] = body["raw"] = protocol.counts_text(counts)
         if result.get("compiled_qasm"):
             body["openqasm"] = protocol.measures_in_order(result["compiled_qasm"], order)
