@@ -6,7 +6,8 @@
   error per Clifford divided by the average number of pulses per Clifford.
 * `interleaved_rb_cz`: two-qubit Clifford sequences with and without a CZ after each
   Clifford; the CZ's average gate fidelity is 1 - (3/4)(1 - p_interleaved / p_reference).
-* `readout_calibration`: prepare |0> and |1> on every qubit at once and count.
+* `readout_calibration`: prepare |0> and |1> on every qubit at once and count (the
+  circuits of `kuafu.primitives.readout.measure`, reported as fidelities).
 
 They run through `Backend.run(..., compile=False)` on native, mapped circuits, so what is
 measured is exactly what the backend's noise does to the gates it is given. The
@@ -23,6 +24,7 @@ import numpy as np
 
 from ..circuit import Instruction, QuantumCircuit
 from ..compiler.synthesis import one_qubit_steps
+from ..primitives import readout
 from .base import Backend
 
 _H = np.array([[1, 1], [1, -1]], dtype=complex) / math.sqrt(2)
@@ -261,19 +263,11 @@ def _two_qubit_cliffords() -> list[_Clifford2q]:
 
 def readout_calibration(backend: Backend, qubits: Sequence[int], *, shots: int = 20000,
                         seed: int | None = None) -> dict[int, tuple[float, float]]:
-    """Measured (p(0|0), p(1|1)) of each physical qubit, all qubits at once."""
-    rng = np.random.default_rng(seed)
-    width = max(qubits) + 1
-    out: dict[int, list[float]] = {q: [0.0, 0.0] for q in qubits}
-    for state in (0, 1):
-        qc = QuantumCircuit(width, len(qubits))
-        for k, q in enumerate(qubits):
-            if state:
-                qc.x(q)
-            qc.measure(q, k)
-        counts = backend.run(qc, shots, compile=False, seed=int(rng.integers(2**31))).counts
-        for key, n in counts.items():
-            for k, q in enumerate(qubits):
-                if key[len(qubits) - 1 - k] == str(state):
-                    out[q][state] += n / shots
-    return {q: (v[0], v[1]) for q, v in out.items()}
+    """Measured (p(0|0), p(1|1)) of each physical qubit, all qubits at once.
+
+    The fidelities a chip's calibration publishes (`readout_p00`, `readout_p11`), from
+    the assignment errors `kuafu.primitives.readout.measure` finds (its |0> and |1>
+    circuits, run uncompiled): p(0|0) = 1 - p(1|0) and p(1|1) = 1 - p(0|1).
+    """
+    errors = readout.measure(backend, qubits, shots, seed=seed).errors
+    return {q: (1 - e0, 1 - e1) for q, (e0, e1) in errors.items()}
