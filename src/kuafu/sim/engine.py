@@ -5,8 +5,8 @@ Conventions: the state is little-endian (qubit k is bit k of the index, as Qiski
 
 How a circuit runs:
 
-1. `compile_program` splits the instructions into unitary segments (fused by `fusion.fuse`
-   and turned into kernel calls once), measurements, resets and conditioned gates.
+1. `compile_statevector` splits the instructions into unitary segments (fused by
+   `fusion.fuse` and turned into kernel calls once), measurements, resets and conditioned gates.
    Measurements that nothing later depends on (no later operation on their qubit, no later
    condition on their clbit) are *terminal*: they are taken out and sampled at the end.
 2. With only terminal measurements, the circuit runs once and all shots are sampled from the
@@ -333,8 +333,9 @@ _Step = _Gates | _Measure | _Reset | _Conditional
 
 
 @dataclass(frozen=True)
-class Program:
-    """A circuit prepared for the engine: kernel calls, random steps, terminal measurements."""
+class StatevectorProgram:
+    """A circuit prepared for the statevector engine: kernel calls, random steps, terminal
+    measurements (not `noise.Program`, the noisy engines' flat list of operations)."""
 
     num_qubits: int
     num_clbits: int
@@ -350,9 +351,9 @@ class Program:
         return any(not isinstance(s, _Gates) for s in self.steps)
 
 
-def compile_program(
+def compile_statevector(
     circuit: QuantumCircuit, *, precision: Precision = "double", fusion: Fusion = True
-) -> Program:
+) -> StatevectorProgram:
     """Prepare `circuit` for `run_statevector`: fuse its unitary segments, find the terminal
     measurements, drop resets of qubits still in |0> and identities."""
     dtype = _dtype(precision)
@@ -391,7 +392,8 @@ def compile_program(
             segment.append(inst)
     flush()
     terminal = tuple((insts[p].qubits[0], insts[p].clbits[0]) for p in sorted(terminal_at))
-    return Program(n, circuit.num_clbits, dtype, tuple(steps), terminal, counts[0], counts[1])
+    return StatevectorProgram(n, circuit.num_clbits, dtype, tuple(steps), terminal,
+                              counts[0], counts[1])
 
 
 def _calls(segment, fusion, n, precision, dtype, counts) -> tuple[KernelCall, ...]:
@@ -466,7 +468,7 @@ def final_state(
             (use `run_statevector`, which samples them).
         InsufficientMemoryError: when the state does not fit in memory.
     """
-    program = compile_program(circuit, precision=precision, fusion=fusion)
+    program = compile_statevector(circuit, precision=precision, fusion=fusion)
     if program.branching:
         raise SimulationError(
             "the circuit has mid-circuit measurements, resets or conditions; "
@@ -512,7 +514,7 @@ def run_statevector(
     rng = np.random.default_rng(seed)
     budget = memory_budget() if max_memory_bytes is None else max_memory_bytes
     t0 = time.perf_counter()
-    program = compile_program(circuit, precision=precision, fusion=fusion)
+    program = compile_statevector(circuit, precision=precision, fusion=fusion)
     t1 = time.perf_counter()
     runner = _Runner(program, rng, budget)
     leaves = runner.run(shots)
@@ -553,7 +555,7 @@ class _Branch:
 class _Runner:
     """Runs a program's branches depth first; see the module docstring."""
 
-    def __init__(self, program: Program, rng: np.random.Generator, budget: int) -> None:
+    def __init__(self, program: StatevectorProgram, rng: np.random.Generator, budget: int) -> None:
         self.program = program
         self.rng = rng
         self.budget = budget
