@@ -21,8 +21,6 @@ SRC = Path(kuafu.__file__).resolve().parent
 # Examples known not to run yet, in packages whose owners are changing them; the test
 # fails (strict xfail) once they run, so that the entry is deleted with the fix.
 BROKEN = {
-    "kuafu.backends": "uses `qc` without defining it; prints a result that depends on the "
-                      "emulator",
     "kuafu.client": "needs a live server (KUAFU_URL): write it without prompts",
 }
 # Packages without `__all__`, and why.

@@ -3,8 +3,13 @@
     >>> from kuafu import backends
     >>> backends.available()
     ['simulator', 'ScQ-P10', 'ScQ-P18', 'ScQ-P136', 'ScQ-P10-sim', 'ScQ-P18-sim', 'ScQ-P136-sim']
+    >>> from kuafu import QuantumCircuit
+    >>> qc = QuantumCircuit(2, 2)
+    >>> _ = qc.h(0), qc.cx(0, 1), qc.measure([0, 1], [0, 1])
     >>> result = backends.get("ScQ-P18").run(qc, shots=1000, seed=7)
-    >>> result.counts, result.initial_mapping, result.compiled_qasm
+    >>> sum(result.counts.values()), sorted(result.counts, key=result.counts.get)[-2:] in (
+    ...     ["00", "11"], ["11", "00"])
+    (1000, True)
 
 Count keys put classical bit 0 rightmost. Backends are found through entry points in
 group `kuafu.backends` (Kuafu's own are registered the same way, see `registry`); a
