@@ -101,3 +101,18 @@ def ones_fraction(counts: dict[str, int], n: int) -> np.ndarray:
     for key, v in counts.items():
         p += v * np.array([key[n - 1 - c] == "1" for c in range(n)])
     return p / total
+
+
+def teleport(qc: QuantumCircuit) -> QuantumCircuit:
+    """Append the teleportation of qubit 0 onto qubit 2 (qubit 1 the Bell partner): the
+    Bell pair, the Bell measurement into clbits 0 and 1, and the X and Z corrections
+    conditioned on them. What prepares qubit 0 and what follows is the caller's."""
+    qc.h(1)
+    qc.cx(1, 2)
+    qc.cx(0, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    qc.measure(1, 1)
+    qc.x(2).c_if(1, 1)
+    qc.z(2).c_if(0, 1)
+    return qc

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import bell, ghz, random_circuit
+from helpers import bell, ghz, random_circuit, teleport
 from kuafu.circuit import GATES, ClassicalRegister, QuantumCircuit, QuantumRegister
 from kuafu.circuit.instruction import Condition
 from kuafu.errors import SimulationError
@@ -57,14 +57,7 @@ def teleportation() -> QuantumCircuit:
     """Teleports ry(0.7)|0>: bit 2 reads 1 with probability sin^2(0.35)."""
     qc = QuantumCircuit(3, 3)
     qc.ry(0.7, 0)
-    qc.h(1)
-    qc.cx(1, 2)
-    qc.cx(0, 1)
-    qc.h(0)
-    qc.measure(0, 0)
-    qc.measure(1, 1)
-    qc.append("x", [2], condition=Condition((1,), 1))
-    qc.append("z", [2], condition=Condition((0,), 1))
+    teleport(qc)
     qc.measure(2, 2)
     return qc
 
@@ -73,14 +66,7 @@ def clifford_teleportation() -> QuantumCircuit:
     """Teleportation of |+> with Pauli corrections on single bits: stim runs it."""
     qc = QuantumCircuit(3, 3)
     qc.h(0)
-    qc.h(1)
-    qc.cx(1, 2)
-    qc.cx(0, 1)
-    qc.h(0)
-    qc.measure(0, 0)
-    qc.measure(1, 1)
-    qc.append("x", [2], condition=Condition((1,), 1))
-    qc.append("z", [2], condition=Condition((0,), 1))
+    teleport(qc)
     qc.h(2)
     qc.measure(2, 2)
     return qc

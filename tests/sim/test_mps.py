@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from helpers import teleport
 from kuafu.circuit import QuantumCircuit
 from kuafu.sim import (
     NoiseModel,
@@ -221,14 +222,7 @@ def teleport_like() -> QuantumCircuit:
     qc = QuantumCircuit(3, 3)
     qc.ry(1.1, 0)
     qc.rz(0.4, 0)
-    qc.h(1)
-    qc.cx(1, 2)
-    qc.cx(0, 1)
-    qc.h(0)
-    qc.measure(0, 0)
-    qc.measure(1, 1)
-    qc.x(2).c_if(1, 1)
-    qc.z(2).c_if(0, 1)
+    teleport(qc)
     qc.reset(0)
     qc.h(0)
     qc.cx(0, 1)
