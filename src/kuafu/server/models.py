@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -57,6 +58,14 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # identity (issue 17, migration 0010): console sign-in by password or OpenID Connect
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True,
+                                              index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # argon2id
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)  # self sign-up
+    oidc_subject: Mapped[str | None] = mapped_column(String(500), nullable=True, unique=True,
+                                                     index=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -73,6 +82,8 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "api" (made by its user or an admin) or "oauth" (a quafu-sdk browser-login grant)
+    kind: Mapped[str] = mapped_column(String(16), default="api")
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -85,6 +96,7 @@ class Job(Base):
         Index("ix_jobs_user_created", "user_id", "created_at"),
         Index("ix_jobs_user_status", "user_id", "status"),  # the queued-jobs quota
         Index("ix_jobs_status", "status"),
+        Index("ix_jobs_project_created", "project_id", "created_at"),  # allocations
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -110,6 +122,12 @@ class Job(Base):
     # API says of it (parameter values, iteration, name, classical bits)
     group_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     task_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # projects (issue 17, migration 0011): the project charged, what it is charged in
+    # emulated chip-seconds (services/charges.py), the chip session it ran in
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), nullable=True)
+    chip_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class JobGroup(Base):
@@ -203,7 +221,9 @@ class ConsoleSession(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    # the API token a token sign-in used; None for a password or OpenID Connect sign-in
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id",
+                                                            ondelete="CASCADE"), nullable=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -221,3 +241,155 @@ class DailyUsage(Base):
                                          primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     shots: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# ----- identity (issue 17): one-time account links, audit log --------------------------
+class AccountLink(Base):
+    """A one-time link an administrator hands out: an invitation (`kind` "invite": whoever
+    opens it picks a name and password) or a password reset (`kind` "reset", for
+    `user_id`). The link's secret is stored as SHA-256 only; a link works once, until
+    `expires_at`."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                                nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                   nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what accepting the invitation also does, e.g. {"project": 3, "role": "member"}
+    # (project owners' invitations, issue 17's projects half)
+    grants: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEvent(Base):
+    """One line of the audit log (`services/audit.py`): who did what to what, and when.
+    The actor's name is kept beside the id so the line still reads after the user goes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),
+                      Index("ix_audit_events_action_at", "action", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                 nullable=True, index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+# ----- projects (issue 17): allocations, chip sessions, reservations, webhooks ----------
+class Project(Base):
+    """Whom jobs are charged to: a course, a research group, or a user's personal project
+    (`personal`, named `~user`). Allocations are per rolling 28 days (None: unlimited);
+    `backends` None: every backend."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    personal: Mapped[bool] = mapped_column(Boolean, default=False)
+    shots_allocation: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seconds_allocation: Mapped[float | None] = mapped_column(Float, nullable=True)
+    backends: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectMember(Base):
+    """A user's place in a project: `owner` or `member`; `is_default`: the project their
+    jobs are charged to when they name none (one per user)."""
+
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChipSession(Base):
+    """A user's session on one chip (`services/chip_sessions.py`): while `open`, its jobs
+    run ahead of the general queue; it ends by close, idle timeout or length."""
+
+    __tablename__ = "chip_sessions"
+    __table_args__ = (Index("ix_chip_sessions_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    backend: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
+    max_seconds: Mapped[float] = mapped_column(Float)
+    idle_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Reservation(Base):
+    """An administrator's booking of a chip for a project from `starts_at` to `ends_at`:
+    then only that project's jobs run there."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (Index("ix_reservations_backend_ends", "backend", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    backend: Mapped[str] = mapped_column(String(64))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Webhook(Base):
+    """Where to POST a user's (or a project's) events, signed with HMAC-SHA256 under
+    `secret` (which the server must keep to sign; shown to its owner once)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, and how its delivery went (retried with backoff)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"),
+                                            index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
