@@ -95,8 +95,14 @@ class EmulatedBackend(Backend):
         return self._device
 
     def run(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
-            seed: int | None = None, optimization_level: int = 1) -> BackendResult:
+            seed: int | None = None, optimization_level: int = 1,
+            noise_device: Device | None = None) -> BackendResult:
         """Compile (optionally), emulate with the chip's noise, and count (see `Backend.run`).
+
+        `noise_device` is the chip as it is at the moment of the run (its calibration
+        drifted since it was published, `kuafu.devices.drift`): the circuit is compiled
+        for the published calibration (this backend's device) and simulated with the
+        noise of that moment. Default: the backend's device.
 
         Compilation is seeded with `COMPILE_SEED`, not the run's seed, so the same circuit
         always compiles to the same native circuit: that is what lets the result be
@@ -108,7 +114,7 @@ class EmulatedBackend(Backend):
         start = time.perf_counter()
         prepared = self._prepared(circuit, compile, optimization_level)
         compiled_at = time.perf_counter()
-        result = self._simulate(prepared, shots, seed)
+        result = self._simulate(prepared, shots, seed, noise_device or self._device)
         done = time.perf_counter()
         names = self._device.qubits
         return BackendResult(
@@ -157,7 +163,8 @@ class EmulatedBackend(Backend):
         noise = self._noise(prepared) if self.noisy else None
         return plan_simulation(prepared.small, shots, noise=noise, **limits)
 
-    def _simulate(self, prepared: _Prepared, shots: int, seed: int) -> SimResult:
+    def _simulate(self, prepared: _Prepared, shots: int, seed: int,
+                  noise_device: Device) -> SimResult:
         """Noisy Clifford circuits on stim with the twirled noise when stim can express
         them (it cannot condition a gate's noise on a classical bit); everything else
         with the full noise on the method `kuafu.sim` chooses within the limits."""
@@ -167,18 +174,20 @@ class EmulatedBackend(Backend):
             from ..sim.stabilizer import NotStabilizerError
 
             try:
-                return simulate(prepared.small, shots, noise=self._noise(prepared, pauli=True),
+                return simulate(prepared.small, shots,
+                                noise=self._noise(prepared, pauli=True, device=noise_device),
                                 seed=seed, method="stabilizer")
             except NotStabilizerError:
                 pass
-        noise = self._noise(prepared) if self.noisy else None
+        noise = self._noise(prepared, device=noise_device) if self.noisy else None
         return simulate(prepared.small, shots, noise=noise, seed=seed,
                         **self._limits(prepared))
 
-    def _noise(self, prepared: _Prepared, *, pauli: bool = False):
+    def _noise(self, prepared: _Prepared, *, pauli: bool = False,
+               device: Device | None = None):
         from ..sim.device_noise import noise_model_from_device
 
-        return noise_model_from_device(self._device, prepared.active, pauli=pauli)
+        return noise_model_from_device(device or self._device, prepared.active, pauli=pauli)
 
     def _limits(self, prepared: _Prepared) -> dict[str, Any]:
         """The cost limits and MPS options of `simulate` for this chip and circuit."""

@@ -85,6 +85,8 @@ def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int 
     """
     if optimization_level not in (0, 1, 2, 3):
         raise ValueError(f"optimization_level must be 0..3, got {optimization_level!r}")
+    if device.has_unusable:
+        return _compile_around_unusable(circuit, device, optimization_level, seed)
     if circuit.num_qubits > device.num_qubits:
         raise CircuitTooWideError(
             f"circuit has {circuit.num_qubits} qubits; {device.name} has {device.num_qubits}")
@@ -108,3 +110,27 @@ def compile(circuit: QuantumCircuit, device: Device, *, optimization_level: int 
         **{k: v for k, v in context.stats.items() if not k.startswith("_")},
     }
     return CompiledCircuit(out, device, initial, final, stats)
+
+
+def _compile_around_unusable(circuit: QuantumCircuit, device: Device, level: int,
+                             seed: int | None) -> CompiledCircuit:
+    """Compile on the chip without its unusable qubits and couplers (so layout and
+    routing never touch them), then name the chip's own qubits again."""
+    from ..circuit import Instruction, QuantumRegister
+
+    part, keep = device.usable_part()
+    if circuit.num_qubits > part.num_qubits:
+        raise CircuitTooWideError(
+            f"circuit has {circuit.num_qubits} qubits; {device.name} has "
+            f"{part.num_qubits} usable qubits ({device.num_qubits - part.num_qubits} "
+            "marked unusable)")
+    inner = compile(circuit, part, optimization_level=level, seed=seed)
+    out = QuantumCircuit(QuantumRegister("q", device.num_qubits), *inner.circuit.cregs,
+                         name=inner.circuit.name)
+    for inst in inner.circuit.instructions:
+        out.instructions.append(Instruction(inst.name, tuple(keep[q] for q in inst.qubits),
+                                            inst.clbits, inst.params, inst.condition))
+    stats = {**inner.stats, "unusable_qubits": sorted(device.unusable_qubits),
+             "unusable_couplers": [list(c) for c in sorted(device.unusable_couplers)]}
+    return CompiledCircuit(out, device, {v: keep[p] for v, p in inner.initial_mapping.items()},
+                           {v: keep[p] for v, p in inner.final_mapping.items()}, stats)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -92,6 +92,9 @@ class Device:
         calibrated_at: when the calibration was taken (UTC).
         description: free text for people.
         coordinates: optional (row, column) of each qubit, for drawing the lattice.
+        unusable_qubits: qubit indices an operator marked unusable (the compiler
+            places nothing on them).
+        unusable_couplers: couplers an operator marked unusable (no CZ on them).
     """
 
     name: str
@@ -105,9 +108,15 @@ class Device:
     calibrated_at: datetime | None = None
     description: str = ""
     coordinates: tuple[tuple[int, int], ...] | None = field(default=None, repr=False)
+    unusable_qubits: frozenset[int] = frozenset()
+    unusable_couplers: frozenset[tuple[int, int]] = frozenset()
 
     def __post_init__(self) -> None:
         n = len(self.qubits)
+        if any(not 0 <= q < n for q in self.unusable_qubits):
+            raise ValueError(f"{self.name}: unusable qubit out of range")
+        if not set(self.unusable_couplers) <= set(self.couplers):
+            raise ValueError(f"{self.name}: unusable coupler that the chip lacks")
         if len(set(self.qubits)) != n:
             raise ValueError(f"{self.name}: duplicate qubit names")
         if len(self.qubit_calibration) != n:
@@ -183,6 +192,47 @@ class Device:
         dist.setflags(write=False)
         return dist
 
+    @property
+    def has_unusable(self) -> bool:
+        """Whether an operator marked any qubit or coupler unusable."""
+        return bool(self.unusable_qubits or self.unusable_couplers)
+
+    def with_unusable(self, qubits: Iterable[int | str] = (),
+                      couplers: Iterable[tuple[int | str, int | str]] = ()) -> Device:
+        """This chip with these qubits and couplers marked unusable (replacing any
+        earlier marks).
+
+        Raises:
+            ValueError: an unknown qubit or a pair without a coupler.
+        """
+        qs = frozenset(self.index(q) for q in qubits)
+        cs = set()
+        for a, b in couplers:
+            i, j = sorted((self.index(a), self.index(b)))
+            if not self.has_coupler(i, j):
+                raise ValueError(f"{self.name} has no coupler "
+                                 f"{self.qubits[i]}-{self.qubits[j]}")
+            cs.add((i, j))
+        return replace(self, unusable_qubits=qs, unusable_couplers=frozenset(cs))
+
+    def usable_part(self) -> tuple[Device, tuple[int, ...]]:
+        """The chip without its unusable qubits and couplers, renumbered, and the
+        physical index of each of its qubits: the compiler works on it."""
+        keep = tuple(q for q in range(self.num_qubits) if q not in self.unusable_qubits)
+        new = {q: i for i, q in enumerate(keep)}
+        pairs = tuple((new[a], new[b]) for a, b in self.couplers
+                      if a in new and b in new and (a, b) not in self.unusable_couplers)
+        part = replace(
+            self, qubits=tuple(self.qubits[q] for q in keep), couplers=pairs,
+            qubit_calibration=tuple(self.qubit_calibration[q] for q in keep),
+            coupler_calibration=MappingProxyType({
+                (new[a], new[b]): c for (a, b), c in self.coupler_calibration.items()
+                if (new.get(a), new.get(b)) in set(pairs)}),
+            coordinates=(tuple(self.coordinates[q] for q in keep)
+                         if self.coordinates is not None else None),
+            unusable_qubits=frozenset(), unusable_couplers=frozenset())
+        return part, keep
+
     # ----- calibration -----------------------------------------------------------------
     def coupler_fidelity(self, a: int, b: int) -> float:
         """The calibrated CZ fidelity of the coupler between `a` and `b`."""
@@ -257,6 +307,10 @@ class Device:
         }
         if self.coordinates is not None:
             out["coordinates"] = {names[i]: list(rc) for i, rc in enumerate(self.coordinates)}
+        if self.has_unusable:
+            out["unusable"] = {
+                "qubits": [names[q] for q in sorted(self.unusable_qubits)],
+                "couplers": [[names[a], names[b]] for a, b in sorted(self.unusable_couplers)]}
         return out
 
     def __repr__(self) -> str:
@@ -287,6 +341,9 @@ def _parse(data: Mapping[str, Any]) -> Device:
     couplers = tuple(sorted(tuple(sorted((idx(a), idx(b)))) for a, b in data["couplers"]))
     stamp = data.get("calibrated_at")
     coords = data.get("coordinates")
+    unusable = data.get("unusable") or {}
+    bad_q = frozenset(idx(q) for q in unusable.get("qubits", ()))
+    bad_c = frozenset(tuple(sorted((idx(a), idx(b)))) for a, b in unusable.get("couplers", ()))
     return Device(
         name=name,
         qubits=qubits,
@@ -299,6 +356,8 @@ def _parse(data: Mapping[str, Any]) -> Device:
         calibrated_at=datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None,
         description=str(data.get("description", "")),
         coordinates=(tuple(tuple(coords[q]) for q in qubits) if coords else None),
+        unusable_qubits=bad_q,
+        unusable_couplers=bad_c,  # type: ignore[arg-type]
     )
 
 
