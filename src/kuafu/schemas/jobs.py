@@ -40,6 +40,8 @@ class JobCreate(BaseModel):
     name: str | None = Field(None, max_length=200)
     group: str | None = Field(None, max_length=200)
     seed: int | None = Field(None, ge=0, description="seed of the sampler, for reproducible runs")
+    project: str | None = Field(None, max_length=80, description="the project charged "
+                                "(one of yours); None: your default project")
 
 
 class JobCreated(BaseModel):
@@ -105,6 +107,7 @@ class JobPublic(BaseModel):
     error: str | None = None
     qasm: str | None = None
     result: JobResult | None = None
+    project: str | None = Field(None, description="the project the job is charged to")
 
 
 class JobStatusItem(BaseModel):
@@ -117,6 +120,8 @@ class JobStatusItem(BaseModel):
 
 
 class BatchStatusRequest(BaseModel):
+    """The ids of jobs whose status to read in one request."""
+
     model_config = ConfigDict(extra="forbid")
 
     ids: list[str] = Field(max_length=1000)

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from .routes import backends, groups, health, jobs, tokens, users
+from .routes import admin, backends, groups, health, jobs, projects, tokens, users
 
 api_router = APIRouter()
-for module in (health, backends, jobs, groups, tokens, users):
+for module in (health, backends, jobs, groups, tokens, users, projects, admin):
     api_router.include_router(module.router)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from .apidocs import install_api_docs
+from .identity import router as identity_router
 from .pages import STATIC
 from .routes import router
 
@@ -24,6 +25,7 @@ def install(app: FastAPI) -> None:
     The static files come first: the console's last route answers every other
     `/console/...` address with a "not found" page."""
     app.mount("/console/static", StaticFiles(directory=str(STATIC)), name="console-static")
+    app.include_router(identity_router)  # before the console's catch-all "not found"
     app.include_router(router)
     app.add_api_route("/", lambda: RedirectResponse("/console/", status_code=303),
                       include_in_schema=False)

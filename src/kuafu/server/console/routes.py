@@ -67,34 +67,6 @@ def home() -> RedirectResponse:
     return see_other("/console/backends")
 
 
-@router.get("/login")
-def login_form(request: Request, next: str = "", why: str = "") -> HTMLResponse:
-    """The sign-in form, saying why it is shown when a session ended (`why`); it sets
-    the double-submit cookie its CSRF field must match."""
-    csrf = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or auth.new_login_csrf()
-    response = render(request, "login.html", login_csrf=csrf, next=_safe_next(next),
-                      why=auth.SIGNED_OUT_BECAUSE.get(why))
-    auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, 3600)
-    return response
-
-
-@router.post("/login")
-def login(request: Request, session: SessionDep, token: Annotated[str, Form()] = "",
-          csrf_token: CsrfField = None, next: Annotated[str, Form()] = "") -> HTMLResponse:
-    auth.check_login_csrf(request, csrf_token)
-    try:
-        _viewer, secret = auth.sign_in(session, token)
-    except ServiceError as exc:
-        return render(request, "login.html", status=exc.status, error=exc.message,
-                      login_csrf=csrf_token, next=_safe_next(next))
-    session.commit()
-    response = see_other(_safe_next(next) or "/console/backends")
-    auth.set_cookie(request, response, auth.SESSION_COOKIE, secret,
-                    auth.SESSION_HOURS * 3600)
-    auth.clear_cookie(response, auth.LOGIN_CSRF_COOKIE)
-    return response
-
-
 def _safe_next(target: str) -> str:
     """Only a console path may follow sign-in (no open redirect to another site)."""
     ok = target.startswith("/console/") and not target.startswith("/console//") \
@@ -347,7 +319,9 @@ def account_page(request: Request, session: SessionDep, platform: PlatformDep,
     session.commit()
     return _account(request, session, platform, viewer, new_token=flash.get("new_token"),
                     new_token_name=flash.get("new_token_name"),
-                    notice=flash.get("notice"))
+                    notice=flash.get("notice"),
+                    password_notice=flash.get("password_notice"),  # console/identity.py
+                    password_error=flash.get("password_error"))
 
 
 class _TokenForm(BaseModel):

@@ -1,11 +1,14 @@
 """Signing in to the console, its session cookie, and CSRF protection.
 
-A user signs in with one of their API tokens. The server then stores a session row
-(`ConsoleSession`): the cookie holds a random secret whose SHA-256 is in the row, so a
-stolen database reveals no usable cookie. The cookie is `HttpOnly` (no script reads it),
-`SameSite=Lax` (other sites' forms do not carry it) and `Secure` over HTTPS. A session
-ends when the user signs out, after `SESSION_HOURS`, or as soon as the token it was
-opened with is revoked or expires.
+A user signs in with a user name or e-mail and a password (`services.identity`), with an
+OpenID Connect provider the operator set up, or with one of their API tokens. The server
+then stores a session row (`ConsoleSession`): the cookie holds a random secret whose
+SHA-256 is in the row, so a stolen database reveals no usable cookie. Every sign-in
+makes a new secret and ends the session the browser's old cookie named, if any (no
+session fixation). The cookie is `HttpOnly` (no script reads it), `SameSite=Lax` (other
+sites' forms do not carry it) and `Secure` over HTTPS. A session ends when the user
+signs out, after `SESSION_HOURS`, when their password changes, or, for a token sign-in,
+as soon as the token it was opened with is revoked or expires.
 
 Flash: a page that changes something answers with a redirect (POST-redirect-GET), so a
 reload does not repeat it; what the next page must show once (a token just created) is
@@ -70,7 +73,7 @@ class Viewer:
 
     user: User
     session_id: int
-    token_id: int
+    token_id: int | None  # the API token of a token sign-in
     csrf_token: str
 
     @property
@@ -78,25 +81,38 @@ class Viewer:
         return self.user.is_admin
 
 
-def sign_in(session: Session, token: str) -> tuple[Viewer, str]:
+def sign_in(session: Session, token: str, request: Request | None = None
+            ) -> tuple[Viewer, str]:
     """Open a session for the owner of `token`; returns it and the cookie's secret.
 
     Raises:
         Unauthenticated: the token is missing, unknown, revoked or expired, saying which.
     """
     user, api_token = accounts.authenticate(session, token.strip())
+    return open_session(session, user, request, api_token)
+
+
+def open_session(session: Session, user: User, request: Request | None = None,
+                 api_token: ApiToken | None = None) -> tuple[Viewer, str]:
+    """A new session for `user` (signed in by whatever means), with a fresh secret; the
+    session the request's old cookie named ends (rotation at sign-in)."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + timedelta(hours=SESSION_HOURS)
-    if api_token.expires_at is not None:
+    if api_token is not None and api_token.expires_at is not None:
         expires = min(expires, api_token.expires_at)
+    old = request.cookies.get(SESSION_COOKIE) if request is not None else None
+    if old:
+        session.execute(delete(ConsoleSession).where(
+            ConsoleSession.secret_hash == security.hash_token(old)))
     row = ConsoleSession(secret_hash=security.hash_token(secret), user_id=user.id,
-                         token_id=api_token.id, csrf_token=secrets.token_urlsafe(32),
-                         created_at=now, expires_at=expires)
+                         token_id=api_token.id if api_token is not None else None,
+                         csrf_token=secrets.token_urlsafe(32), created_at=now,
+                         expires_at=expires)
     session.add(row)
     session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
     session.flush()
-    return Viewer(user, row.id, api_token.id, row.csrf_token), secret
+    return Viewer(user, row.id, row.token_id, row.csrf_token), secret
 
 
 def viewer_of(session: Session, request: Request) -> Viewer:
@@ -111,7 +127,7 @@ def viewer_of(session: Session, request: Request) -> Viewer:
     row = session.execute(
         select(ConsoleSession, User, ApiToken)
         .join(User, ConsoleSession.user_id == User.id)
-        .join(ApiToken, ConsoleSession.token_id == ApiToken.id)
+        .outerjoin(ApiToken, ConsoleSession.token_id == ApiToken.id)
         .where(ConsoleSession.secret_hash == security.hash_token(secret))).first()
     if row is None:
         raise SignInRequired("your session has ended; please sign in again", "ended")
@@ -119,10 +135,13 @@ def viewer_of(session: Session, request: Request) -> Viewer:
     now = utcnow()
     if console_session.expires_at <= now:
         raise SignInRequired("your session expired; please sign in again", "expired")
-    if token.revoked_at is not None:
+    if token is not None and token.revoked_at is not None:
         raise SignInRequired(f"the token {token.prefix}… this session used was revoked",
                              "revoked")
-    return Viewer(user, console_session.id, token.id, console_session.csrf_token)
+    if user.disabled_at is not None or user.pending_approval:
+        raise SignInRequired("your account is not active; please sign in again", "ended")
+    return Viewer(user, console_session.id, console_session.token_id,
+                  console_session.csrf_token)
 
 
 def new_login_csrf() -> str:

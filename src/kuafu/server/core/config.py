@@ -45,3 +45,27 @@ class Settings(BaseSettings):
                                   description="simulation memory a job may need; more is refused")
     max_run_seconds: float = Field(600.0, gt=0,
                                    description="run time after which a job is stopped and failed")
+    # identity (issue 17; docs/operating.md)
+    self_signup: bool = Field(False, description="let people ask for an account on the "
+                              "sign-in page; an administrator approves each one")
+    public_url: str | None = Field(None, description="the server's address as users reach "
+                                   "it, e.g. https://kuafu.lab.example; the CLI's invitation "
+                                   "and reset links start with it")
+    link_days: float = Field(7.0, gt=0, le=90, description="how long an invitation or a "
+                             "password reset link works")
+    sign_in_burst: int = Field(5, ge=1, description="sign-in tries per account name before "
+                               "the throttle")
+    sign_in_every: float = Field(60.0, gt=0, description="seconds per further try per account")
+    sign_in_address_burst: int = Field(30, ge=1, description="sign-in tries per client "
+                                       "address before the throttle")
+    sign_in_address_every: float = Field(10.0, gt=0,
+                                         description="seconds per further try per address")
+    oidc_issuer: str | None = Field(None, description="OpenID Connect provider (its issuer "
+                                    "URL); unset: no single sign-on")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str = Field("single sign-on", description="the sign-in button says "
+                           "'Sign in with <oidc_name>'")
+    oidc_auto_approve: bool = Field(False, description="new people signing in with the "
+                                    "provider get an account at once; otherwise it waits "
+                                    "for an administrator's approval")

@@ -175,7 +175,7 @@ def exchange(session: Session, form: dict[str, str]) -> dict[str, Any]:
     if user is None or user.disabled_at is not None:
         raise OAuthError("invalid_grant", "the account is disabled")
     token, secret = accounts.create_token(session, user, token_name(row.device_name),
-                                          expires_in_days=LOGIN_DAYS)
+                                          expires_in_days=LOGIN_DAYS, kind="oauth")
     session.commit()
     return {"access_token": secret, "token_type": "Bearer",
             "expires_in": LOGIN_DAYS * 86400, "expires_at": token.expires_at.isoformat(),

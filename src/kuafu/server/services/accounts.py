@@ -14,6 +14,7 @@ from ...schemas import USER_NAME_PATTERN
 from ..core import security
 from ..errors import Conflict, InvalidRequest, NotFound, Unauthenticated
 from ..models import ApiToken, ConsoleSession, User, utcnow
+from .audit import record_event
 
 _USER_NAME = re.compile(USER_NAME_PATTERN)
 
@@ -43,6 +44,9 @@ def create_user(session: Session, name: str, admin: bool = False) -> User:
     user = User(name=name, is_admin=admin, created_at=utcnow())
     session.add(user)
     session.flush()
+    from .projects import ensure_personal  # the user's personal project (issue 17)
+
+    ensure_personal(session, user)
     return user
 
 
@@ -57,7 +61,8 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
-def set_disabled(session: Session, name: str, disabled: bool = True) -> User:
+def set_disabled(session: Session, name: str, disabled: bool = True,
+                 actor: User | None = None) -> User:
     """Disable user `name` (their tokens are refused, their console sessions end; their
     jobs and tokens stay, so enabling them again restores access), or enable them.
 
@@ -72,23 +77,35 @@ def set_disabled(session: Session, name: str, disabled: bool = True) -> User:
                                        .where(ApiToken.user_id == user.id)))
         event.listen(session, "after_commit",
                      lambda _s: [RECENT.forget(d) for d in digests], once=True)
-    elif not disabled:
+        record_event(session, actor_id=actor.id if actor else None, action="user.disable",
+                     subject=f"user {user.name}")
+    elif not disabled and user.disabled_at is not None:
         user.disabled_at = None
+        record_event(session, actor_id=actor.id if actor else None, action="user.enable",
+                     subject=f"user {user.name}")
     session.flush()
     return user
 
 
 def create_token(session: Session, user: User, name: str = "default",
-                 expires_in_days: float | None = None) -> tuple[ApiToken, str]:
-    """A new token for `user`: the row, and the secret (to show once, never stored)."""
+                 expires_in_days: float | None = None, *, kind: str = "api",
+                 actor: User | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`: the row, and the secret (to show once, never stored).
+    `kind` "oauth" marks an SDK's browser-login grant; `actor` is who made it, when not
+    the user (an administrator). The audit log gets the token's prefix, not the token."""
     secret = security.new_token()
     now = utcnow()
     token = ApiToken(
         user_id=user.id, name=name, token_hash=security.hash_token(secret),
-        prefix=security.display_prefix(secret), created_at=now,
+        prefix=security.display_prefix(secret), created_at=now, kind=kind,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
     session.add(token)
     session.flush()
+    record_event(session, actor_id=(actor or user).id, action="token.create",
+                 subject=f"user {user.name}",
+                 details={"token": token.id, "name": name, "prefix": token.prefix,
+                          "kind": kind, "expires_at": token.expires_at.isoformat()
+                          if token.expires_at else None})
     return token, secret
 
 
@@ -104,6 +121,10 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
         raise NotFound(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        record_event(session, actor_id=user.id, action="token.revoke",
+                     subject=f"user {user.name}",
+                     details={"token": token.id, "name": token.name, "prefix": token.prefix,
+                              "kind": token.kind})
         digest = token.token_hash
         event.listen(session, "after_commit", lambda _s: RECENT.forget(digest), once=True)
     return token

@@ -20,6 +20,7 @@ from ...schemas import (
 )
 from ..models import BackendStatusOverride, Job, User, utcnow
 from . import execution
+from .audit import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,10 @@ def set_backend_status(session: Session, name: str, status: BackendStatus, by: U
     override.updated_by = by if isinstance(by, str) else by.name
     override.updated_at = utcnow()
     session.flush()
+    record_event(session, actor_id=by.id if isinstance(by, User) else None,
+                 action="backend.status", subject=f"backend {name}",
+                 details={"status": override.status, "reason": reason, "by": override.updated_by,
+                          "until": override.until.isoformat() if override.until else None})
     logger.info("backend_status backend=%s status=%s by=%s until=%s reason=%r", name,
                 override.status, override.updated_by,
                 override.until.isoformat() if override.until else "-", reason or "")

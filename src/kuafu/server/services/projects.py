@@ -60,6 +60,23 @@ def ensure_personal(session: Session, user: User) -> Project:
 
 
 # ----- reading -------------------------------------------------------------------------
+_NAMES: dict[int, str] = {}
+"""Project names by id (a name never changes), for the wire form of every job."""
+
+
+def name_of(session: Session | None, project_id: int | None) -> str | None:
+    """The name of project `project_id` (None when it has none, or when unknown and no
+    session can look it up)."""
+    if project_id is None:
+        return None
+    name = _NAMES.get(project_id)
+    if name is None and session is not None:
+        name = session.scalar(select(Project.name).where(Project.id == project_id))
+        if name is not None:
+            _NAMES[project_id] = name
+    return name
+
+
 def get_project(session: Session, name: str) -> Project:
     project = session.scalar(select(Project).where(Project.name == name)) \
         if isinstance(name, str) and len(name) <= 80 else None
@@ -343,6 +360,7 @@ def charge(session: Session, user: User, name: str | None, backend: str, shots: 
         QuotaExceeded: beyond the allocation (code `allocation_exceeded`).
     """
     project = resolve(session, user, name)
+    _NAMES[project.id] = project.name
     result = Charge(project, len(seconds), shots * len(seconds), sum(seconds),
                     usage(session, project.id))
     if (refusal := result.refusal(backend)) is not None:

@@ -27,24 +27,25 @@ def list_users(session: SessionDep, _admin: AdminUser) -> list[UserPublic]:
 
 @router.post("/{name}/tokens", status_code=201)
 def create_token_for(name: str, body: TokenCreate, session: SessionDep,
-                     _admin: AdminUser) -> TokenCreated:
+                     admin: AdminUser) -> TokenCreated:
     user = accounts.get_user(session, name)
-    token, secret = accounts.create_token(session, user, body.name, body.expires_in_days)
+    token, secret = accounts.create_token(session, user, body.name, body.expires_in_days,
+                                          actor=admin)
     session.commit()
     return TokenCreated(**token_public(token).model_dump(), token=secret)
 
 
 @router.post("/{name}/disable")
-def disable_user(name: str, session: SessionDep, _admin: AdminUser) -> UserPublic:
+def disable_user(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
     """Refuse the user's tokens and end their console sessions from now on (their jobs
     stay); `enable` undoes it."""
-    user = accounts.set_disabled(session, name, True)
+    user = accounts.set_disabled(session, name, True, actor=admin)
     session.commit()
     return user_public(user)
 
 
 @router.post("/{name}/enable")
-def enable_user(name: str, session: SessionDep, _admin: AdminUser) -> UserPublic:
-    user = accounts.set_disabled(session, name, False)
+def enable_user(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
+    user = accounts.set_disabled(session, name, False, actor=admin)
     session.commit()
     return user_public(user)

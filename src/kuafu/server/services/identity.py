@@ -1,0 +1,375 @@
+"""People's accounts: passwords (argon2id), sign-in with its throttle, invitations,
+self sign-up and its approval, one-time password reset links, roles.
+
+Sign-in answers the same ("wrong user name, e-mail or password") whether the account is
+unknown, has no password, or the password is wrong, and takes about as long: an unknown
+account's attempt verifies the password against a dummy argon2 hash. Attempts are
+throttled per account name and per client address with token buckets
+(`api.limits.TokenBuckets`: a burst, then one try per interval), keyed by what was typed,
+so the throttle too answers alike for accounts that exist and those that do not.
+
+One-time links (`AccountLink`) carry 256 random bits; the store keeps their SHA-256.
+A link that is unknown, used or expired is refused with one message, so a link cannot be
+probed for which of these it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..api.limits import TokenBuckets
+from ..core import security
+from ..errors import Conflict, Forbidden, InvalidRequest, NotFound, QuotaExceeded, Unauthenticated
+from ..models import AccountLink, ConsoleSession, User, utcnow
+from . import accounts
+from .audit import record_event
+
+logger = logging.getLogger("kuafu.identity")
+
+WRONG_CREDENTIALS = "wrong user name, e-mail or password"
+BAD_LINK = "this link is unknown, used already or expired; ask an administrator for a new one"
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+LINK_KINDS = ("invite", "reset")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_HASHER = PasswordHasher()  # argon2id, RFC 9106's low-memory profile (64 MiB, t=3, p=4)
+
+
+# ----- passwords --------------------------------------------------------------------------
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _HASHER.hash("kuafu: a password nobody has")
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether `password` is `user`'s; an unknown user, or one without a password, costs
+    one argon2 verification too (no timing difference tells them apart). A hash made with
+    weaker parameters than today's is upgraded in place."""
+    stored = user.password_hash if user is not None else None
+    try:
+        _HASHER.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if stored is None:
+        return False
+    if _HASHER.check_needs_rehash(stored):
+        user.password_hash = _HASHER.hash(password)
+    return True
+
+
+def check_password_rules(password: str, name: str | None = None) -> str:
+    """`password` if it is acceptable: 10 to 1024 characters, not the user's name.
+
+    Raises:
+        InvalidRequest: saying which rule it breaks.
+    """
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidRequest(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidRequest(f"a password has at most {MAX_PASSWORD} characters")
+    if name and password.strip().lower() == name.lower():
+        raise InvalidRequest("a password must not be the user name")
+    return password
+
+
+def normalise_email(email: str | None) -> str | None:
+    """`email` trimmed and lower-cased (None for an empty one).
+
+    Raises:
+        InvalidRequest: not an address.
+    """
+    if email is None or not email.strip():
+        return None
+    email = email.strip().lower()
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise InvalidRequest(f"{email[:100]!r} is not an e-mail address")
+    return email
+
+
+def set_password(session: Session, user: User, password: str,
+                 keep_session_id: int | None = None) -> None:
+    """Give `user` a new password and end their console sessions but `keep_session_id`
+    (a stolen session must not outlive the password change)."""
+    check_password_rules(password, user.name)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    ended = delete(ConsoleSession).where(ConsoleSession.user_id == user.id)
+    if keep_session_id is not None:
+        ended = ended.where(ConsoleSession.id != keep_session_id)
+    session.execute(ended)
+    session.flush()
+
+
+def change_password(session: Session, user: User, current: str, new: str,
+                    keep_session_id: int | None = None) -> None:
+    """The user's own change: the current password must be right (when they have one).
+
+    Raises:
+        Forbidden: the current password is wrong.
+        InvalidRequest: the new one breaks a rule.
+    """
+    if user.password_hash is not None and not verify_password(user, current):
+        raise Forbidden("the current password is wrong")
+    set_password(session, user, new, keep_session_id)
+    record_event(session, actor_id=user.id, action="password.change", subject=_who(user))
+
+
+# ----- sign-in ----------------------------------------------------------------------------
+@dataclass
+class SignInThrottle:
+    """Token buckets for sign-in attempts: per account (what was typed, lower-cased) and
+    per client address. Defaults: 5 tries, then one a minute, per account; 30 tries, then
+    one every 10 s, per address. In memory: one server, one set."""
+
+    account_burst: int = 5
+    account_every: float = 60.0
+    address_burst: int = 30
+    address_every: float = 10.0
+
+    def __post_init__(self) -> None:
+        self.accounts = TokenBuckets(1.0 / self.account_every, self.account_burst)
+        self.addresses = TokenBuckets(1.0 / self.address_every, self.address_burst)
+
+    def take(self, login: str, address: str | None) -> float:
+        """Spend one attempt; 0 when allowed, else seconds until one is due."""
+        wait_account = self.accounts.take(b"a:" + login.strip().lower().encode()[:300])
+        wait_address = self.addresses.take(b"i:" + (address or "?").encode())
+        return max(wait_account, wait_address)
+
+
+def find_login(session: Session, login: str) -> User | None:
+    """The user whose name, or e-mail (any case), is `login`."""
+    login = login.strip()
+    if not login or len(login) > 254:
+        return None
+    return session.scalar(select(User).where(or_(User.name == login,
+                                                 User.email == login.lower())))
+
+
+def password_sign_in(session: Session, login: str, password: str, address: str | None,
+                     throttle: SignInThrottle) -> User:
+    """The user `login` (a name or an e-mail) and `password` identify.
+
+    Raises:
+        QuotaExceeded: too many attempts for this account or from this address (429).
+        Unauthenticated: wrong name, e-mail or password, one message for all.
+        Forbidden: the password is right but the account is disabled or awaits approval.
+    """
+    wait = throttle.take(login, address)
+    if wait > 0:
+        record_event(session, actor_id=None, action="sign_in.throttled",
+                     subject=f"login {login.strip()[:100]!r}", details={"address": address})
+        raise QuotaExceeded(f"too many sign-in attempts; try again in {int(wait) + 1} s")
+    user = find_login(session, login)
+    if not verify_password(user, password[:MAX_PASSWORD]):
+        record_event(session, actor_id=None, action="sign_in.failed",
+                     subject=f"login {login.strip()[:100]!r}", details={"address": address})
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    if user.pending_approval:
+        raise Forbidden("your account waits for an administrator's approval")
+    if user.disabled_at is not None:
+        raise Forbidden("your account is disabled; ask an administrator")
+    return user
+
+
+# ----- one-time links ---------------------------------------------------------------------
+def create_link(session: Session, kind: str, actor: User | None, *, user: User | None = None,
+                email: str | None = None, is_admin: bool = False, days: float = 7.0,
+                grants: dict | None = None) -> str:
+    """A one-time link's secret (the caller builds the URL: `/console/invite/<secret>` or
+    `/console/reset/<secret>`); only its hash is stored.
+
+    Args:
+        kind: "invite" (a new account) or "reset" (a new password for `user`).
+        actor: who issues it (None: the operator's command line).
+        email: an invitation's address, filled in for the invitee.
+        is_admin: an invitation to an administrator's account.
+        days: how long it works (at most 90).
+        grants: what accepting an invitation also gives, e.g. a project's membership
+            {"project": 3, "role": "member"} (a project owner's invitation).
+    """
+    if kind not in LINK_KINDS:
+        raise ValueError(f"kind must be one of {LINK_KINDS}")
+    if not 0 < days <= 90:
+        raise InvalidRequest(f"a link lasts more than 0 and at most 90 days, not {days}")
+    if kind == "reset" and user is None:
+        raise ValueError("a reset link needs its user")
+    secret = security.new_token()
+    now = utcnow()
+    link = AccountLink(kind=kind, secret_hash=security.hash_token(secret),
+                       user_id=user.id if user is not None else None,
+                       created_by=actor.id if actor is not None else None,
+                       email=normalise_email(email), is_admin=is_admin, grants=grants,
+                       created_at=now, expires_at=now + timedelta(days=days))
+    session.add(link)
+    session.flush()
+    if kind == "invite":
+        record_event(session, actor_id=actor.id if actor else None, action="invitation.create",
+                     subject=f"invitation {link.id}",
+                     details={"email": link.email, "admin": is_admin, "days": days,
+                              **({"grants": grants} if grants else {})})
+    else:
+        record_event(session, actor_id=actor.id if actor else None,
+                     action="password.reset_link", subject=_who(user), details={"days": days})
+    return secret
+
+
+def open_link(session: Session, kind: str, secret: str) -> AccountLink:
+    """The unused, unexpired link of `kind` whose secret this is.
+
+    Raises:
+        NotFound: one message for unknown, used and expired links.
+    """
+    link = session.scalar(select(AccountLink).where(
+        AccountLink.secret_hash == security.hash_token(secret or ""),
+        AccountLink.kind == kind))
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        raise NotFound(BAD_LINK)
+    return link
+
+
+def accept_invitation(session: Session, secret: str, name: str, email: str | None,
+                      password: str) -> User:
+    """Create the invitee's account (an invitation's e-mail, when it names one, is kept).
+
+    Raises:
+        NotFound: the link does not work.
+        InvalidRequest: a bad name, e-mail or password.
+        Conflict: the name or e-mail is taken.
+    """
+    link = open_link(session, "invite", secret)
+    email = link.email or normalise_email(email)
+    check_password_rules(password, name)
+    user = _new_account(session, name, email, password, admin=link.is_admin)
+    link.used_at = utcnow()
+    link.user_id = user.id
+    record_event(session, actor_id=user.id, action="invitation.accept", subject=_who(user),
+                 details={"invitation": link.id, "admin": link.is_admin})
+    if link.grants:
+        _apply_grants(session, user, link.grants)
+    return user
+
+
+def _apply_grants(session: Session, user: User, grants: dict) -> None:
+    """What an invitation gives besides the account: the projects service's
+    `accept_invitation_grants(session, user, grants)` when it has one."""
+    from importlib import import_module
+
+    try:
+        hook = import_module("kuafu.server.services.projects").accept_invitation_grants
+    except (ImportError, AttributeError):
+        logger.warning("invitation grants %r ignored: no projects service", grants)
+        return
+    hook(session, user, grants)
+
+
+def reset_password(session: Session, secret: str, password: str) -> User:
+    """Set a new password with a reset link; every console session of the user ends.
+
+    Raises:
+        NotFound: the link does not work.
+        InvalidRequest: the password breaks a rule.
+    """
+    link = open_link(session, "reset", secret)
+    user = session.get(User, link.user_id)
+    if user is None:
+        raise NotFound(BAD_LINK)
+    set_password(session, user, password)
+    link.used_at = utcnow()
+    record_event(session, actor_id=user.id, action="password.reset", subject=_who(user),
+                 details={"link": link.id})
+    return user
+
+
+# ----- self sign-up, approval, roles ------------------------------------------------------
+def sign_up(session: Session, name: str, email: str | None, password: str) -> User | None:
+    """Ask for an account (self sign-up): the account waits for an administrator's
+    approval. A name or e-mail that is taken creates nothing and says nothing (the caller
+    answers alike either way, so sign-up tells nobody which accounts exist).
+
+    Raises:
+        InvalidRequest: a bad name, e-mail or password.
+    """
+    accounts.check_user_name(name)
+    email = normalise_email(email)
+    check_password_rules(password, name)
+    taken = session.scalar(select(func.count()).select_from(User).where(
+        or_(User.name == name, User.email == email) if email else User.name == name))
+    if taken:
+        hash_password(password)  # the same work as a new account
+        return None
+    user = _new_account(session, name, email, password, pending=True)
+    record_event(session, actor_id=user.id, action="signup.request", subject=_who(user),
+                 details={"email": email})
+    return user
+
+
+def approve(session: Session, name: str, actor: User | None) -> User:
+    """Let a self-signed-up user in.
+
+    Raises:
+        NotFound: no such user.
+        Conflict: they do not wait for approval.
+    """
+    user = accounts.get_user(session, name)
+    if not user.pending_approval:
+        raise Conflict(f"user {name!r} does not wait for approval")
+    user.pending_approval = False
+    record_event(session, actor_id=actor.id if actor else None, action="signup.approve",
+                 subject=_who(user))
+    session.flush()
+    return user
+
+
+def list_pending(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.pending_approval.is_(True))
+                                .order_by(User.id)))
+
+
+def set_role(session: Session, name: str, admin: bool, actor: User | None) -> User:
+    """Make user `name` an administrator or take the role away.
+
+    Raises:
+        NotFound: no such user.
+        Conflict: an administrator taking their own role (someone must be left).
+    """
+    user = accounts.get_user(session, name)
+    if actor is not None and actor.id == user.id and not admin:
+        raise Conflict("you cannot take away your own administrator role; "
+                       "ask another administrator")
+    if user.is_admin != admin:
+        user.is_admin = admin
+        record_event(session, actor_id=actor.id if actor else None, action="user.role",
+                     subject=_who(user), details={"admin": admin})
+    session.flush()
+    return user
+
+
+def _new_account(session: Session, name: str, email: str | None, password: str,
+                 admin: bool = False, pending: bool = False) -> User:
+    if email and session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("that e-mail address belongs to another account")
+    user = accounts.create_user(session, name, admin)
+    user.email = email
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.pending_approval = pending
+    session.flush()
+    return user
+
+
+def _who(user: User | None) -> str:
+    return f"user {user.name}" if user is not None else "user ?"
