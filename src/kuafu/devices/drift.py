@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -165,7 +166,7 @@ def _calibration_at(base: Device, seed: int, cal: datetime, at: datetime,
                     params: DriftParameters) -> Device:
     n = base.num_qubits
     epoch = _minutes(cal)
-    fresh = np.random.default_rng([seed, 1, epoch])
+    fresh = np.random.default_rng([seed, _chip(base), 1, epoch])
     spread = params.recalibration_spread
     spread_q = fresh.lognormal(0.0, spread, size=(n, 3))
     bad_q = fresh.random(n) < params.bad_qubit_probability
@@ -204,14 +205,16 @@ def _t1_t2(base: Device, seed: int, at: datetime,
     minutes = _minutes(at)
     day, into = divmod(minutes, 24 * 60)
     w = into / (24 * 60)
-    knot0 = np.random.default_rng([seed, 2, day]).normal(0.0, params.wander_sigma, (n, 2))
-    knot1 = np.random.default_rng([seed, 2, day + 1]).normal(0.0, params.wander_sigma, (n, 2))
+    chip = _chip(base)
+    knot0 = np.random.default_rng([seed, chip, 2, day]).normal(0, params.wander_sigma, (n, 2))
+    knot1 = np.random.default_rng([seed, chip, 2, day + 1]).normal(0, params.wander_sigma,
+                                                                   (n, 2))
     wander = np.exp((1 - w) * knot0 + w * knot1)
     block_min = int(params.tls_block_hours * 60)
     block, inside = divmod(minutes, block_min)
-    tls = _tls(seed, block, n, params)
-    prev = _tls(seed, block - 1, n, params)
-    switch = np.random.default_rng([seed, 4, block]).integers(0, block_min, size=n)
+    tls = _tls([seed, chip, 3, block], n, params)
+    prev = _tls([seed, chip, 3, block - 1], n, params)
+    switch = np.random.default_rng([seed, chip, 4, block]).integers(0, block_min, size=n)
     factor = np.where(inside >= switch, tls, prev)
     t1s, t2s = [], []
     for q, c in enumerate(base.qubit_calibration):
@@ -223,9 +226,9 @@ def _t1_t2(base: Device, seed: int, at: datetime,
     return t1s, t2s
 
 
-def _tls(seed: int, block: int, n: int, params: DriftParameters) -> np.ndarray:
+def _tls(key: list[int], n: int, params: DriftParameters) -> np.ndarray:
     """T1 factor of each qubit's TLS in a block (1 where there is none)."""
-    rng = np.random.default_rng([seed, 3, block])
+    rng = np.random.default_rng(key)
     present = rng.random(n) < params.tls_probability
     low, high = params.tls_t1_factor
     return np.where(present, rng.uniform(low, high, n), 1.0)
@@ -305,6 +308,11 @@ def digest(device: Device) -> str:
     """A short digest of a device's calibration figures (compares two calibrations)."""
     data = device.to_dict()["calibration"]
     return hashlib.sha256(repr(data).encode()).hexdigest()[:12]
+
+
+def _chip(device: Device) -> int:
+    """A number of the chip's name, so that two chips on one seed drift apart."""
+    return zlib.crc32(device.name.encode())
 
 
 def _utc(moment: datetime) -> datetime:

@@ -97,6 +97,10 @@ class Job(Base):
         Index("ix_jobs_user_status", "user_id", "status"),  # the queued-jobs quota
         Index("ix_jobs_status", "status"),
         Index("ix_jobs_project_created", "project_id", "created_at"),  # allocations
+        # job data (issue 18): the filters of a user's job list
+        Index("ix_jobs_user_backend_created", "user_id", "backend", "created_at"),
+        Index("ix_jobs_user_name", "user_id", "name"),
+        Index("ix_jobs_finished", "finished_at"),  # retention
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -128,6 +132,15 @@ class Job(Base):
         ForeignKey("projects.id", ondelete="SET NULL"), nullable=True)
     chip_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # job data (issue 18, migration 0012): tags (also in `job_tags`, indexed) and free
+    # metadata given at submission; a replay's original and the calibration point it is
+    # pinned to; deletion and retention (the row stays as the ledger, the payload goes)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    replay_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    calibration_pin: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    payload_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class JobGroup(Base):
@@ -186,6 +199,12 @@ class CalibrationSnapshot(Base):
     calibrated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # a recalibration of the drifting chip (issue 18): `scheduled` or `admin`, when its
+    # window began (the chip is `calibrating` until `calibrated_at`), who asked for it;
+    # None for the snapshots quafu-sdk's API records of the data file's calibration
+    source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    requested_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class SchedulerLease(Base):
@@ -393,3 +412,29 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# ----- job data and calibration (issue 18, migration 0012) ---------------------------
+
+class JobTag(Base):
+    """One tag of one job: the tag filter reads this table through its index."""
+
+    __tablename__ = "job_tags"
+    __table_args__ = (Index("ix_job_tags_tag_job", "tag", "job_id"),)
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ChipFault(Base):
+    """A qubit (`Q3`) or coupler (`Q3-Q4`) an administrator marked unusable: the compiler
+    places nothing on it and the chip drawing shows it, until the mark is removed."""
+
+    __tablename__ = "chip_faults"
+
+    chip: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
