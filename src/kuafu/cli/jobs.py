@@ -21,13 +21,17 @@ from ._common import client_options, echo_json, histogram, json_option, table, w
 @click.option("--priority", default=0, type=click.IntRange(0, 9))
 @click.option("--name", default=None)
 @click.option("--group", default=None)
+@click.option("--project", default=None, help="the project charged (default: your "
+              "default project; `kuafu projects list`)")
+@click.option("--session", "session_id", default=None,
+              help="a chip session of yours (`kuafu sessions open`)")
 @click.option("--wait", is_flag=True, help="wait for the results and print them (the ids "
               "are printed first, on stderr: Ctrl-C stops waiting, not the jobs)")
 @json_option
 @client_options
 def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bool,
-           priority: int, name: str | None, group: str | None, wait: bool,
-           as_json: bool) -> None:
+           priority: int, name: str | None, group: str | None, project: str | None,
+           session_id: str | None, wait: bool, as_json: bool) -> None:
     """Submit FILE.qasm (several files make one batch) and print the job ids.
 
     A chip in maintenance accepts jobs and keeps them queued: this says so, with the
@@ -35,7 +39,7 @@ def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bo
     """
     programs = [Path(f).read_text() for f in files]
     options = dict(backend=backend, shots=shots, compile=compile, priority=priority,
-                   name=name, group=group)
+                   name=name, group=group, project=project, session=session_id)
     with warnings.catch_warnings():  # the notice is said below, once, in the CLI's words
         warnings.simplefilter("ignore", KuafuWarning)
         jobs = (client.submit_batch(programs, **options) if len(programs) > 1

@@ -11,6 +11,7 @@ from .backends import backends
 from .demo import demo
 from .jobs import cancel, jobs_, result, submit
 from .login import login, logout, whoami
+from .projects import projects
 from .serve import serve
 from .token import token
 
@@ -40,5 +41,5 @@ def main() -> None:
 
 
 for command in (demo, serve, login, whoami, logout, backends, submit, jobs_, result,
-                cancel, admin, token):
+                cancel, admin, token, projects):
     main.add_command(command)

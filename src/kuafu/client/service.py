@@ -32,10 +32,11 @@ from ..schemas import (
 from . import config
 from ._http import HttpClient
 from .job import Job
+from .projects import ProjectsMixin
 from .serializer import to_qasm
 
 
-class Client:
+class Client(ProjectsMixin):
     """A connection to a Kuafu server.
 
     Args:
@@ -58,6 +59,7 @@ class Client:
 
     # ----- backends --------------------------------------------------------------------
     def backends(self) -> list[BackendSummary]:
+        """Every backend the server offers, with its status and queue."""
         return [BackendSummary.model_validate(b) for b in self._http.request("GET", "/backends")]
 
     def backend(self, name: str) -> BackendDetail:
@@ -68,12 +70,16 @@ class Client:
     def submit(self, program: QuantumCircuit | str, backend: str, shots: int = 1000, *,
                compile: bool = True, priority: int = 0, name: str | None = None,
                group: str | None = None, seed: int | None = None,
-               idempotency_key: str | None = None) -> Job:
+               idempotency_key: str | None = None, project: str | None = None,
+               session: str | None = None) -> Job:
         """Send one circuit (or OpenQASM 2 text) to run; returns its `Job` at once.
 
         A fresh idempotency key is sent unless given, so a retry after a lost answer
         never makes a second job. When the chip is in maintenance the job is accepted
         and waits: `job.notice` says so (with the reason), also as a `KuafuWarning`.
+        `project` names the project charged (default: your default project);
+        `session` a chip session of yours (`open_session`), whose jobs run ahead of the
+        general queue.
 
         Raises:
             InvalidJobError: an option the server would refuse (shots < 1, priority
@@ -81,13 +87,14 @@ class Client:
             APIError: the server refused the job (`code`, `line` and `column` say where).
         """
         created = self._submit(to_qasm(program), backend, shots, compile, priority, name,
-                               group, seed, idempotency_key)
+                               group, seed, idempotency_key, project, session)
         return Job(self, created.ids[0], notice=created.notice)
 
     def submit_batch(self, programs: Sequence[QuantumCircuit | str], backend: str,
                      shots: int = 1000, *, compile: bool = True, priority: int = 0,
                      name: str | None = None, group: str | None = None,
-                     seed: int | None = None, idempotency_key: str | None = None) -> list[Job]:
+                     seed: int | None = None, idempotency_key: str | None = None,
+                     project: str | None = None, session: str | None = None) -> list[Job]:
         """Send many circuits in one request (all accepted or none); one `Job` each.
 
         Raises:
@@ -95,15 +102,17 @@ class Client:
                 `#2`, ... in the order given).
         """
         created = self._submit([to_qasm(p) for p in programs], backend, shots, compile,
-                               priority, name, group, seed, idempotency_key)
+                               priority, name, group, seed, idempotency_key, project, session)
         return [Job(self, i, notice=created.notice) for i in created.ids]
 
     def _submit(self, qasm: str | list[str], backend: str, shots: int, compile: bool,
                 priority: int, name: str | None, group: str | None, seed: int | None,
-                key: str | None) -> JobCreated:
+                key: str | None, project: str | None = None,
+                session: str | None = None) -> JobCreated:
         try:
             body = JobCreate(qasm=qasm, backend=backend, shots=shots, compile=compile,
-                             priority=priority, name=name, group=group, seed=seed)
+                             priority=priority, name=name, group=group, seed=seed,
+                             project=project, session=session)
         except ValidationError as exc:
             raise InvalidJobError(_describe(exc)) from None
         data = self._http.request(
@@ -157,22 +166,27 @@ class Client:
 
     # ----- accounts ----------------------------------------------------------------------
     def me(self) -> UserPublic:
+        """The user this client's token belongs to."""
         return UserPublic.model_validate(self._http.request("GET", "/me"))
 
     def create_token(self, name: str = "default",
                      expires_in_days: float | None = None) -> TokenCreated:
+        """A new API token of yours; its secret (`.token`) is shown this once."""
         data = self._http.request("POST", "/tokens", json={
             "name": name, "expires_in_days": expires_in_days})
         return TokenCreated.model_validate(data)
 
     def tokens(self) -> list[TokenPublic]:
+        """Your API tokens (never their secrets)."""
         return [TokenPublic.model_validate(t) for t in self._http.request("GET", "/tokens")]
 
     def revoke_token(self, token_id: int) -> TokenPublic:
+        """Revoke one of your tokens by id; it stops working at once."""
         return TokenPublic.model_validate(self._http.request("DELETE", f"/tokens/{token_id}"))
 
     # ----- administrators ----------------------------------------------------------------
     def users(self) -> list[UserPublic]:
+        """Every user (administrators only)."""
         return [UserPublic.model_validate(u) for u in self._http.request("GET", "/users")]
 
     def disable_user(self, name: str) -> UserPublic:
@@ -190,13 +204,16 @@ class Client:
             self._http.request("PUT", f"/backends/{name}/status", json=body))
 
     def health(self) -> dict[str, Any]:
+        """The server's health: status, version, store."""
         return self._http.request("GET", "/health")
 
     def metrics(self) -> dict[str, Any]:
+        """The server's counters and gauges as JSON (`GET /api/v1/metrics`)."""
         return self._http.request("GET", "/metrics")
 
     # ----- life cycle --------------------------------------------------------------------
     def close(self) -> None:
+        """Close the connection pool (`with Client() as c:` does it for you)."""
         self._http.close()
 
     def __enter__(self) -> Client:

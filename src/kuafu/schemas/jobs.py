@@ -42,6 +42,9 @@ class JobCreate(BaseModel):
     seed: int | None = Field(None, ge=0, description="seed of the sampler, for reproducible runs")
     project: str | None = Field(None, max_length=80, description="the project charged "
                                 "(one of yours); None: your default project")
+    session: str | None = Field(None, max_length=32, description="a chip session of yours "
+                                "(POST /sessions): the job runs in it, ahead of the queue, "
+                                "charged to the session's project")
 
 
 class JobCreated(BaseModel):
