@@ -5,7 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-fast lint bench
+.PHONY: demo test test-fast lint bench docs
+
+# the documentation site, strict: a broken link or reference, an undocumented public
+# function or setting fails it (docs/hooks.py); written into src/kuafu/server/site/,
+# which `kuafu serve` serves at /docs
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +23,7 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(PIP) install -e '.[test]'
 	$(BIN)/ruff check src tests benchmarks
+	$(MKDOCS)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-pyquafu.sh
@@ -29,6 +35,10 @@ test-fast: $(BIN)/python
 
 lint: $(BIN)/python
 	$(BIN)/ruff check src tests benchmarks
+
+docs: $(BIN)/python
+	$(PIP) install -e '.[docs]'
+	$(MKDOCS)
 
 bench: $(BIN)/python
 	$(PIP) install -e '.[test]'

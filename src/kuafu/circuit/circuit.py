@@ -226,87 +226,144 @@ class QuantumCircuit:
         return self._broadcast("delay", (float(duration) * DELAY_UNITS[unit],), qubit)
 
     # ----- gates (qelib1.inc and Quafu) ------------------------------------------------
-    def id(self, q: QubitSpec) -> InstructionSet: return self._broadcast("id", (), q)
+    def id(self, q: QubitSpec) -> InstructionSet:
+        """Identity (an idle slot) on `q`."""
+        return self._broadcast("id", (), q)
     def u0(self, gamma: Angle, q: QubitSpec) -> InstructionSet:
+        """OpenQASM 2's `u0(gamma)`: an idle of `gamma` single-qubit gate lengths on `q`."""
         return self._broadcast("u0", (gamma,), q)
     def u1(self, lam: Angle, q: QubitSpec) -> InstructionSet:
+        """Phase `u1(lam)` = diag(1, e^{i lam}) on `q` (the same gate as `p`)."""
         return self._broadcast("u1", (lam,), q)
     def p(self, lam: Angle, q: QubitSpec) -> InstructionSet:
+        """Phase `p(lam)` = diag(1, e^{i lam}) on `q`."""
         return self._broadcast("p", (lam,), q)
     def u2(self, phi: Angle, lam: Angle, q: QubitSpec) -> InstructionSet:
+        """`u2(phi, lam)` = `u3(pi/2, phi, lam)` on `q`."""
         return self._broadcast("u2", (phi, lam), q)
     def u3(self, theta: Angle, phi: Angle, lam: Angle, q: QubitSpec) -> InstructionSet:
+        """The general single-qubit rotation `u3(theta, phi, lam)` on `q`."""
         return self._broadcast("u3", (theta, phi, lam), q)
     def u(self, theta: Angle, phi: Angle, lam: Angle, q: QubitSpec) -> InstructionSet:
+        """OpenQASM's `U(theta, phi, lam)` (the same matrix as `u3`) on `q`."""
         return self._broadcast("u", (theta, phi, lam), q)
-    def x(self, q: QubitSpec) -> InstructionSet: return self._broadcast("x", (), q)
-    def y(self, q: QubitSpec) -> InstructionSet: return self._broadcast("y", (), q)
-    def z(self, q: QubitSpec) -> InstructionSet: return self._broadcast("z", (), q)
-    def h(self, q: QubitSpec) -> InstructionSet: return self._broadcast("h", (), q)
-    def s(self, q: QubitSpec) -> InstructionSet: return self._broadcast("s", (), q)
-    def sdg(self, q: QubitSpec) -> InstructionSet: return self._broadcast("sdg", (), q)
-    def t(self, q: QubitSpec) -> InstructionSet: return self._broadcast("t", (), q)
-    def tdg(self, q: QubitSpec) -> InstructionSet: return self._broadcast("tdg", (), q)
-    def sx(self, q: QubitSpec) -> InstructionSet: return self._broadcast("sx", (), q)
-    def sxdg(self, q: QubitSpec) -> InstructionSet: return self._broadcast("sxdg", (), q)
-    def sy(self, q: QubitSpec) -> InstructionSet: return self._broadcast("sy", (), q)
-    def sydg(self, q: QubitSpec) -> InstructionSet: return self._broadcast("sydg", (), q)
+    def x(self, q: QubitSpec) -> InstructionSet:
+        """Pauli X (NOT) on `q`."""
+        return self._broadcast("x", (), q)
+    def y(self, q: QubitSpec) -> InstructionSet:
+        """Pauli Y on `q`."""
+        return self._broadcast("y", (), q)
+    def z(self, q: QubitSpec) -> InstructionSet:
+        """Pauli Z on `q`."""
+        return self._broadcast("z", (), q)
+    def h(self, q: QubitSpec) -> InstructionSet:
+        """Hadamard on `q`."""
+        return self._broadcast("h", (), q)
+    def s(self, q: QubitSpec) -> InstructionSet:
+        """S = sqrt(Z) on `q`."""
+        return self._broadcast("s", (), q)
+    def sdg(self, q: QubitSpec) -> InstructionSet:
+        """S-dagger on `q`."""
+        return self._broadcast("sdg", (), q)
+    def t(self, q: QubitSpec) -> InstructionSet:
+        """T = sqrt(S) on `q`."""
+        return self._broadcast("t", (), q)
+    def tdg(self, q: QubitSpec) -> InstructionSet:
+        """T-dagger on `q`."""
+        return self._broadcast("tdg", (), q)
+    def sx(self, q: QubitSpec) -> InstructionSet:
+        """sqrt(X) on `q`."""
+        return self._broadcast("sx", (), q)
+    def sxdg(self, q: QubitSpec) -> InstructionSet:
+        """sqrt(X)-dagger on `q`."""
+        return self._broadcast("sxdg", (), q)
+    def sy(self, q: QubitSpec) -> InstructionSet:
+        """sqrt(Y) on `q` (Quafu's gate)."""
+        return self._broadcast("sy", (), q)
+    def sydg(self, q: QubitSpec) -> InstructionSet:
+        """sqrt(Y)-dagger on `q` (Quafu's gate)."""
+        return self._broadcast("sydg", (), q)
     def rx(self, theta: Angle, q: QubitSpec) -> InstructionSet:
+        """Rotation exp(-i theta X / 2) on `q`."""
         return self._broadcast("rx", (theta,), q)
     def ry(self, theta: Angle, q: QubitSpec) -> InstructionSet:
+        """Rotation exp(-i theta Y / 2) on `q`."""
         return self._broadcast("ry", (theta,), q)
     def rz(self, phi: Angle, q: QubitSpec) -> InstructionSet:
+        """Rotation exp(-i phi Z / 2) on `q`."""
         return self._broadcast("rz", (phi,), q)
     def cx(self, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled-X (CNOT), control `c`, target `t`; `cnot` is the same method."""
         return self._broadcast("cx", (), c, t)
     cnot = cx
     def cy(self, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled-Y, control `c`, target `t`."""
         return self._broadcast("cy", (), c, t)
     def cz(self, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled-Z on `c` and `t` (symmetric)."""
         return self._broadcast("cz", (), c, t)
     def ch(self, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled-Hadamard, control `c`, target `t`."""
         return self._broadcast("ch", (), c, t)
     def swap(self, a: QubitSpec, b: QubitSpec) -> InstructionSet:
+        """Exchange the states of `a` and `b`."""
         return self._broadcast("swap", (), a, b)
     def crx(self, theta: Angle, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled `rx(theta)`, control `c`, target `t`."""
         return self._broadcast("crx", (theta,), c, t)
     def cry(self, theta: Angle, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled `ry(theta)`, control `c`, target `t`."""
         return self._broadcast("cry", (theta,), c, t)
     def crz(self, theta: Angle, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled `rz(theta)`, control `c`, target `t`."""
         return self._broadcast("crz", (theta,), c, t)
     def cu1(self, lam: Angle, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled phase `cu1(lam)` (the same gate as `cp`)."""
         return self._broadcast("cu1", (lam,), c, t)
     def cp(self, lam: Angle, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled phase `cp(lam)`: e^{i lam} on |11>."""
         return self._broadcast("cp", (lam,), c, t)
     def cu3(self, theta: Angle, phi: Angle, lam: Angle, c: QubitSpec, t: QubitSpec
             ) -> InstructionSet:
+        """Controlled `u3(theta, phi, lam)`, control `c`, target `t`."""
         return self._broadcast("cu3", (theta, phi, lam), c, t)
     def cu(self, theta: Angle, phi: Angle, lam: Angle, gamma: Angle, c: QubitSpec,
            t: QubitSpec) -> InstructionSet:
+        """Controlled `U(theta, phi, lam)` with global phase `gamma` on the target."""
         return self._broadcast("cu", (theta, phi, lam, gamma), c, t)
     def csx(self, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Controlled sqrt(X), control `c`, target `t`."""
         return self._broadcast("csx", (), c, t)
     def rxx(self, theta: Angle, a: QubitSpec, b: QubitSpec) -> InstructionSet:
+        """Two-qubit rotation exp(-i theta X⊗X / 2) on `a` and `b`."""
         return self._broadcast("rxx", (theta,), a, b)
     def rzz(self, theta: Angle, a: QubitSpec, b: QubitSpec) -> InstructionSet:
+        """Two-qubit rotation exp(-i theta Z⊗Z / 2) on `a` and `b`."""
         return self._broadcast("rzz", (theta,), a, b)
     def ccx(self, a: QubitSpec, b: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Toffoli: X on `t` when `a` and `b` are both 1; `toffoli` is the same method."""
         return self._broadcast("ccx", (), a, b, t)
     toffoli = ccx
     def cswap(self, c: QubitSpec, a: QubitSpec, b: QubitSpec) -> InstructionSet:
+        """Fredkin: swap `a` and `b` when `c` is 1; `fredkin` is the same method."""
         return self._broadcast("cswap", (), c, a, b)
     fredkin = cswap
     def rccx(self, a: QubitSpec, b: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Relative-phase Toffoli (qelib1.inc's `rccx`)."""
         return self._broadcast("rccx", (), a, b, t)
     def rc3x(self, a: QubitSpec, b: QubitSpec, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Relative-phase triply-controlled X (qelib1.inc's `rc3x`)."""
         return self._broadcast("rc3x", (), a, b, c, t)
     def c3x(self, a: QubitSpec, b: QubitSpec, c: QubitSpec, t: QubitSpec) -> InstructionSet:
+        """Triply-controlled X, target `t`."""
         return self._broadcast("c3x", (), a, b, c, t)
     def c3sqrtx(self, a: QubitSpec, b: QubitSpec, c: QubitSpec, t: QubitSpec
                 ) -> InstructionSet:
+        """Triply-controlled sqrt(X), target `t`."""
         return self._broadcast("c3sqrtx", (), a, b, c, t)
     def c4x(self, a: QubitSpec, b: QubitSpec, c: QubitSpec, d: QubitSpec, t: QubitSpec
             ) -> InstructionSet:
+        """Quadruply-controlled X, target `t`."""
         return self._broadcast("c4x", (), a, b, c, d, t)
 
     # ----- whole-circuit operations ----------------------------------------------------

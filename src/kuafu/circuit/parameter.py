@@ -131,6 +131,7 @@ class Parameter(ParameterExpression):
         return frozenset((self,))
 
     def bind(self, values: Mapping[Parameter, float]) -> ParameterValue:
+        """Its value in `values`, else itself (still free)."""
         if self in values:
             value = float(values[self])
             if not math.isfinite(value):
@@ -139,6 +140,7 @@ class Parameter(ParameterExpression):
         return self
 
     def to_qasm(self) -> str:
+        """Its name, as OpenQASM writes a free parameter."""
         return self.name
 
     def __repr__(self) -> str:

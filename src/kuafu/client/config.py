@@ -20,6 +20,7 @@ def config_path() -> Path:
 
 
 def load_config() -> dict[str, str]:
+    """The url and token `kuafu login` saved (`config_path()`); empty when none."""
     path = config_path()
     try:
         data = json.loads(path.read_text())

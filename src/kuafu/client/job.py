@@ -44,6 +44,7 @@ class Job:
         return self._info
 
     def status(self) -> JobStatus:
+        """The job's status now (one request)."""
         return self.info().status
 
     def cancel(self) -> CancelResponse:

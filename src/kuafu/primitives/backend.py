@@ -30,7 +30,9 @@ from ..circuit import QuantumCircuit
 class CountsBackend(Protocol):
     """Anything that runs a circuit and returns an object with `counts`."""
 
-    def run(self, circuit: QuantumCircuit, shots: int = ..., **options: Any) -> Any: ...
+    def run(self, circuit: QuantumCircuit, shots: int = ..., **options: Any) -> Any:
+        """Run `circuit` for `shots`; the answer has `.counts`."""
+        ...
 
 
 @dataclass(frozen=True)

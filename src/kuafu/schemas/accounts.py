@@ -11,6 +11,8 @@ USER_NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 class UserCreate(BaseModel):
+    """A new user (administrators only)."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=64, pattern=USER_NAME_PATTERN,
@@ -19,6 +21,8 @@ class UserCreate(BaseModel):
 
 
 class UserPublic(BaseModel):
+    """A user as the API shows it."""
+
     id: int
     name: str
     admin: bool
@@ -27,6 +31,8 @@ class UserPublic(BaseModel):
 
 
 class TokenCreate(BaseModel):
+    """A request for a new API token."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field("default", max_length=100)

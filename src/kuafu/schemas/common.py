@@ -16,6 +16,8 @@ class ErrorBody(BaseModel):
 
 
 class Health(BaseModel):
+    """The answer of `GET /api/v1/health`."""
+
     status: str
     version: str
     database: str

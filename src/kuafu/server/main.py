@@ -13,6 +13,7 @@ from . import console
 from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
+from .docsite import install_docs
 from .quafu import quafu_router
 from .quafu_sdk import oauth_pages, sdk_router
 from .services.platform import Platform
@@ -49,5 +50,6 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(oauth_pages)  # quafu-sdk's browser login; before the console's catch-all
     console.install(app)
     console.install_api_docs(app, f"{API_PREFIX}/docs")
+    install_docs(app, settings.docs_dir)  # the documentation site: /docs/
     app.include_router(quafu_router)  # pyquafu and Quafu device agents: /qbackend/
     return app

@@ -289,7 +289,7 @@ class ReadoutError:
     """Classical assignment error of one measured qubit.
 
     Attributes:
-        matrix: 2x2, matrix[true][read] = probability of reading `read` when the qubit is
+        matrix: 2x2, `matrix[true][read]` = probability of reading `read` when the qubit is
             in `true`; rows sum to 1.
     """
 

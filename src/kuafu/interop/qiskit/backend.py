@@ -164,6 +164,7 @@ class KuafuJob(JobV1):
         self._remote: list[Any] | None = None
 
     def submit(self) -> None:  # run() submits already
+        """Not needed: `KuafuBackend.run` has submitted the job already."""
         raise NotImplementedError("KuafuBackend.run submits the job")
 
     def result(self, timeout: float | None = None) -> Result:
@@ -180,6 +181,7 @@ class KuafuJob(JobV1):
             "results": experiments})
 
     def status(self) -> JobStatus:
+        """Qiskit's `JobStatus` of the Kuafu job."""
         if self._results is not None:
             return JobStatus.DONE
         states = {str(job.status()) for job in self._remote or []}

@@ -20,23 +20,30 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KUAFU_", extra="ignore")
 
-    database_url: str = Field(default_factory=default_database_url)
+    database_url: str = Field(default_factory=default_database_url, description=(
+        "the store: a SQLAlchemy URL, sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"))
     workers: int = Field(2, ge=1, description="processes of the local executor")
     prefetch: int = Field(2, ge=1, description="jobs handed to the executor per worker")
     cluster: str | None = Field(None, description="Dask scheduler address, e.g. "
                                 "tcp://10.0.0.5:8786; unset: a local process pool")
     cluster_connect_timeout: float = Field(10.0, gt=0, description="seconds to wait for "
                                            "the Dask scheduler when the server starts")
-    max_shots: int = Field(100_000, ge=1)
-    max_qasm_bytes: int = Field(1_000_000, ge=1)
+    max_shots: int = Field(100_000, ge=1, description="shots one circuit may ask for")
+    max_qasm_bytes: int = Field(1_000_000, ge=1, description="size of one OpenQASM program")
     max_operations: int = Field(200_000, ge=1, description="after expanding gate definitions")
-    max_batch: int = Field(1000, ge=1)
-    max_queued_per_user: int = Field(10_000, ge=1)
-    max_shots_per_day: int = Field(100_000_000, ge=1)
+    max_batch: int = Field(1000, ge=1, description="circuits in one batch or group request")
+    max_queued_per_user: int = Field(10_000, ge=1,
+                                     description="jobs one user may have waiting at once")
+    max_shots_per_day: int = Field(100_000_000, ge=1,
+                                   description="shots one user may submit per UTC day")
     max_attempts: int = Field(3, ge=1, description="runs of a job whose worker keeps dying")
-    long_poll_max: float = Field(30.0, ge=0)
+    long_poll_max: float = Field(30.0, ge=0, description="longest wait, in seconds, a "
+                                 "client may ask of `GET /jobs/{id}?wait=`")
     worker_delay: float = Field(0.0, ge=0, description="fault-injection tests: sleep per job")
-    log_level: str = "info"
+    log_level: str = Field("info", description="critical, error, warning, info or debug")
+    docs_dir: Path | None = Field(None, description="the built documentation site served "
+                                  "at /docs; unset: the one `make docs` builds into the "
+                                  "package (docs/operator/install.md)")
     # reliability and security (docs/reliability.md)
     rate_limit: float = Field(1000.0, ge=0, description="requests per second per token; 0: off")
     rate_limit_burst: int = Field(2000, ge=1, description="requests a token may make at once")
