@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from kuafu.server.executor import DaskExecutorHandle, Task, WorkerLostError, is_worker_lost
+from kuafu.server.dask_executor import DaskExecutorHandle
+from kuafu.server.executor import Task, WorkerLostError, is_worker_lost
 
 from .conftest import BELL, DaskCluster
 

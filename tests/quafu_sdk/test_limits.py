@@ -55,7 +55,7 @@ def test_recorded_calibration_outlives_the_chips_current_one(sdk_python, small, 
            "couplers": [], "grid": {"rows": 1, "cols": 10}, "measured": None}
     db = Database(small.database_url)
     try:
-        with db.session() as session:
+        with db.transaction() as session:
             session.add(CalibrationSnapshot(id=old["id"], chip="ScQ-P10", data=old))
     finally:
         db.engine.dispose()

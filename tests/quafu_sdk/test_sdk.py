@@ -359,7 +359,7 @@ def test_revoked_and_legacy_keys(sdk_python, stack, tmp_path):
     legacy = "kf_" + "L" * 43
     db = Database(stack.database_url)
     try:
-        with db.session() as session:
+        with db.transaction() as session:
             user = session.query(User).filter(User.is_admin.is_(False)).first()
             session.add(ApiToken(user_id=user.id, name="legacy", prefix=legacy[:9],
                                  token_hash=hashlib.sha256(legacy.encode()).hexdigest(),

@@ -20,15 +20,15 @@ from .conftest import BELL
 
 
 def _run_jobs(platform: Platform, token: str, n: int) -> list[dict]:
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         user, _ = accounts.authenticate(session, token)
     body = JobCreate(qasm=[BELL] * n, backend="ScQ-P10", shots=100)
-    with platform.db.sessions() as session:
+    with platform.db.session_factory() as session:
         ids, _ = jobs.submit(platform, session, user, body)
     platform.scheduler.wake()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        with platform.db.session() as session:
+        with platform.db.transaction() as session:
             rows = [session.get(Job, i) for i in ids]
             if all(r.status == "done" for r in rows):
                 return [r.result for r in rows]

@@ -29,7 +29,7 @@ def _store(database: str | None) -> Iterator:
     db = Database(database or Settings().database_url)
     try:
         db.migrate()
-        with db.session() as session:
+        with db.transaction() as session:
             yield session
     finally:
         db.dispose()

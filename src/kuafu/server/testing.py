@@ -121,7 +121,7 @@ def create_user(database_url: str, name: str | None = None, admin: bool = False,
     db = Database(database_url)
     try:
         db.migrate()
-        with db.session() as session:
+        with db.transaction() as session:
             user = accounts.create_user(session, name or f"user-{uuid.uuid4().hex[:8]}", admin)
             _row, secret = accounts.create_token(session, user, "test", expires_in_days)
     finally:

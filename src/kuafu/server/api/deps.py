@@ -28,7 +28,7 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 def get_session(platform: PlatformDep) -> Iterator[Session]:
     """A session for the request, committed at its end (routes that must see their
     writes committed before answering call `session.commit()` themselves)."""
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         yield session
 
 
@@ -54,7 +54,7 @@ async def get_current_user(request: Request, platform: PlatformDep,
 
 def _look_up(platform: Platform, secret: str | None) -> User:
     generation = accounts.RECENT.generation()
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         user, token = accounts.authenticate(session, secret)
     accounts.RECENT.remember(token, user, generation)
     return user

@@ -72,12 +72,19 @@ def migrate(engine: Engine) -> None:
 
 
 class Database:
-    """An engine and its session factory; one per server process."""
+    """An engine and its sessions; one per server process.
+
+    Two ways to a session, named for who commits: `transaction()`, committed at the end
+    of its block (rolled back on error), and `session_factory()`, whose owner commits
+    (a service that must commit at a precise moment, `jobs.submit_job`, or a reader).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        """A plain session (`with db.session_factory() as s:`): nothing is committed
+        unless its owner commits; closing it rolls back the rest."""
         self._write_lock = threading.Lock() if self.url.startswith("sqlite") else None
 
     def writing(self) -> threading.Lock | nullcontext:
@@ -93,10 +100,11 @@ class Database:
         return self._write_lock if self._write_lock is not None else nullcontext()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error; the code inside
-        may commit on its own too (`jobs.submit` commits under `writing`)."""
-        with self.sessions() as session:
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed when the block ends, rolled back if it
+        raises; the code inside may commit earlier too (`jobs.submit` commits under
+        `writing`)."""
+        with self.session_factory() as session:
             try:
                 yield session
                 session.commit()

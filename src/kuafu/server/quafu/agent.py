@@ -4,28 +4,26 @@ chip and posts the counts back (see `kuafu.backends.remote` and docs/quafu.md).
     GET  /qbackend/scq_task/?system_id=N   the next job, claimed for the agent, or null
     POST /qbackend/scq_result/             task_id, status, res, raw, measure, server
 
-A job is claimed exactly as the scheduler claims one (a conditional UPDATE from
-`queued` to `running` that counts the attempt), and its outcome is written only while
-it is still `running` with that attempt, so a result for a job cancelled meanwhile, or
-posted twice, changes nothing.
+A job is claimed and its outcome written by `services.lifecycle`, as the scheduler's
+are: the claim is a conditional UPDATE from `queued` to `running` that counts the
+attempt, and the outcome is written only while the job is still `running` with that
+attempt, so a result for a job cancelled meanwhile, or posted twice, changes nothing.
 """
 
 from __future__ import annotations
 
 import hmac
-import random
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, update
 
 from ...backends.remote import parse_counts_text
 from ...schemas import JobStatus
 from ..errors import Conflict, InvalidRequest, NotFound, Unauthenticated
-from ..models import Job, utcnow
-from ..services import execution
+from ..models import Job
+from ..services import execution, lifecycle
 from ..services.platform import Platform
 
 router = APIRouter(prefix="/qbackend", tags=["quafu agent"], include_in_schema=False)
@@ -76,27 +74,16 @@ def _fetch(platform: Platform, request: Request, system_id: int) -> dict[str, An
 
 
 def _claim_next(platform: Platform, backend: str) -> Job | None:
-    """Claim the first queued job of `backend` (priority, then arrival); its seed is
-    fixed now so that the result is reported with the same compiled circuit."""
-    with platform.db.session() as session:
-        for _ in range(5):  # another agent may claim the same job first
-            job_id = session.scalar(
-                select(Job.id).where(Job.backend == backend, Job.status == JobStatus.QUEUED)
-                .order_by(Job.priority.desc(), Job.created_at, Job.id).limit(1))
-            if job_id is None:
-                return None
-            claimed = session.execute(
-                update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-                .values(status=JobStatus.RUNNING, started_at=utcnow(),
-                        attempts=Job.attempts + 1,
-                        seed=func.coalesce(Job.seed, random.randrange(2**31 - 1)))
-                .execution_options(synchronize_session=False)).rowcount
-            if claimed:
-                session.flush()
-                job = session.get(Job, job_id, populate_existing=True)
-                session.expunge(job)
-                return job
-    return None
+    """Claim the first queued job of `backend` (`lifecycle.claim_next`, which fixes its
+    seed so that the result is reported with the same compiled circuit)."""
+    with platform.db.transaction() as session:
+        job_id = lifecycle.claim_next(session, backend)
+        if job_id is None:
+            return None
+        session.flush()
+        job = session.get(Job, job_id, populate_existing=True)
+        session.expunge(job)
+        return job
 
 
 @router.post("/scq_result/")
@@ -112,7 +99,7 @@ async def post_result(request: Request) -> JSONResponse:
 
 def _record(platform: Platform, request: Request, form: dict[str, str]) -> dict[str, Any]:
     task_id = form.get("task_id", "")
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         job = session.get(Job, task_id) if 0 < len(task_id) <= 32 else None
     if job is None:
         raise NotFound(f"no task {task_id!r}")
@@ -146,12 +133,8 @@ def _record(platform: Platform, request: Request, form: dict[str, str]) -> dict[
 
 def _finish(platform: Platform, job: Job, *, result: dict[str, Any] | None = None,
             error: str | None = None) -> bool:
-    """Write a claimed job's outcome if it is still the same running attempt."""
-    with platform.db.session() as session:
-        return bool(session.execute(
-            update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING,
-                              Job.attempts == job.attempts)
-            .values(status=JobStatus.DONE if result is not None else JobStatus.FAILED,
-                    result=result, error=error, finished_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount)
-
+    """Write a claimed job's outcome (`lifecycle.record`) if it is still the same
+    running attempt; returns whether it was written."""
+    outcome = lifecycle.Outcome(job.id, job.attempts, result=result, error=error)
+    with platform.db.transaction() as session:
+        return bool(lifecycle.record(session, [outcome], platform.settings.max_attempts))

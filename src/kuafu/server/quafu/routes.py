@@ -39,7 +39,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _user(platform: Platform, request: Request) -> User:
     token = request.headers.get("api_token") or request.headers.get("api-token")
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         try:
             user, _row = accounts.authenticate(session, token)
         except ServiceError as exc:
@@ -72,7 +72,7 @@ async def get_backends(request: Request) -> dict[str, Any]:
 
 def _list_backends(platform: Platform, request: Request) -> dict[str, Any]:
     _user(platform, request)
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         summaries = catalog.list_backends(session)
     data = []
     for summary in summaries:
@@ -173,7 +173,7 @@ async def _send(request: Request, wait: bool) -> dict[str, Any]:
 def _submit(platform: Platform, request: Request, form: dict[str, str]) -> str:
     user = _user(platform, request)
     body = job_request(form, _backends_by_id())
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         try:
             ids, _ = jobs.submit(platform, session, user, body)
         except ServiceError as exc:
@@ -194,7 +194,7 @@ async def _wait_for_end(platform: Platform, job_id: str, seconds: float) -> None
 
 
 def _read(platform: Platform, job_id: str) -> Job:
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         job = session.get(Job, job_id)
         session.expunge(job)
     return job
@@ -215,7 +215,7 @@ async def recall(request: Request) -> dict[str, Any]:
 
 def _recall(platform: Platform, request: Request, task_id: str) -> dict[str, Any]:
     user = _user(platform, request)
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         try:
             job = jobs.get_job(session, user, task_id)
         except ServiceError as exc:

@@ -59,7 +59,7 @@ async def _run(request: Request, work, *args: Any, auth: bool = True) -> dict[st
     platform = _platform(request)
 
     def call() -> dict[str, Any]:
-        with platform.db.session() as session:
+        with platform.db.transaction() as session:
             if auth:
                 return work(platform, session, _user(session, request), *args)
             return work(platform, session, *args)

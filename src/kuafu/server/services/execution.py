@@ -1,19 +1,28 @@
-"""Every call the server makes into the quantum core, in one place.
+"""What the services ask of the quantum core: is a program acceptable, and the programs
+and results of chips served by a device agent.
 
-The server validates programs, describes chips and (in worker processes) runs jobs
-through the functions here, so a change in `kuafu.backends`, `kuafu.devices` or
-`kuafu.qasm` is a change in this module only.
+With `core.quantum` (backends by name, calibration, a job's run, which the workers
+need too and re-exported here), these are every call the server makes into the
+quantum core, so a change in `kuafu.backends`, `kuafu.devices` or `kuafu.qasm` is a
+change in these two modules only.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from typing import Any
 
 from ...circuit import QuantumCircuit
 from ...errors import KuafuError, QasmError
-from ..errors import InvalidRequest, NotFound
+from ..core.quantum import (  # noqa: F401  (re-exported: the services' one import)
+    agent_systems,
+    backend_names,
+    backend_status,
+    calibration_snapshot,
+    device_of,
+    get_backend,
+    result_record,
+)
+from ..errors import InvalidRequest
 
 #: Widest circuit accepted by a backend with no chip (an ideal simulator).
 DEFAULT_MAX_QUBITS = 32
@@ -22,41 +31,6 @@ DEFAULT_MAX_OPERATIONS = 200_000
 #: Most qubits a program may declare to be read at all; whether it fits a backend is
 #: checked after parsing, so that the refusal names the chip and its size.
 PARSE_MAX_QUBITS = 4096
-
-
-@functools.lru_cache(maxsize=1)
-def _backend_names() -> tuple[str, ...]:
-    from ... import backends
-
-    return tuple(backends.available())
-
-
-def backend_names() -> list[str]:
-    """Names of the backends, looked up once per process (a chip added as a data file
-    or plug-in appears after a restart)."""
-    return list(_backend_names())
-
-
-@functools.lru_cache(maxsize=64)
-def get_backend(name: str) -> Any:
-    """The backend object called `name` (kept: backends hold no job state).
-
-    Raises:
-        NotFound: naming the backends that exist.
-    """
-    from ... import backends
-
-    if not isinstance(name, str) or len(name) > 64:
-        raise NotFound("unknown backend")
-    try:
-        return backends.get(name)
-    except (KeyError, ValueError, LookupError):
-        raise NotFound(f"unknown backend {name!r}; available: "
-                       f"{', '.join(backend_names())}") from None
-
-
-def device_of(name: str) -> Any:
-    return get_backend(name).device
 
 
 def validate(text: str, backend_name: str, compile: bool,
@@ -152,23 +126,6 @@ def check_cost(circuit: QuantumCircuit, backend: Any, compile: bool, shots: int,
         return
 
 
-def backend_status(backend_name: str) -> str:
-    return str(get_backend(backend_name).status().status)
-
-
-@functools.cache
-def _calibration_digest(name: str, when: Any) -> str:
-    device = device_of(name)
-    return hashlib.sha256(repr(device.to_dict()["calibration"]).encode()).hexdigest()[:12]
-
-
-def calibration_snapshot(device: Any) -> dict[str, Any]:
-    """Id and time of the calibration a device holds now, recorded with each result."""
-    when = getattr(device, "calibrated_at", None)
-    digest = _calibration_digest(device.name, when)
-    return {"id": f"{device.name}-{digest}", "time": when.isoformat() if when else None}
-
-
 def parse_program(text: str, max_qubits: int,
                   max_operations: int = DEFAULT_MAX_OPERATIONS) -> QuantumCircuit:
     """Parse OpenQASM 2 text within bounds (qubits, operations after expansion).
@@ -188,58 +145,7 @@ def parse_program(text: str, max_qubits: int,
         raise InvalidRequest(f"invalid OpenQASM: {exc}") from None
 
 
-def run(qasm_text: str, backend: str, shots: int, compile: bool,
-        seed: int | None) -> dict[str, Any]:
-    """Run one job (in a worker process) and return its result as plain JSON data."""
-    circuit = _parsed(qasm_text)
-    target = get_backend(backend)
-    out = target.run(circuit, shots, compile=compile, seed=seed)
-    return _result_dict(out, target.device, shots)
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed(qasm_text: str) -> QuantumCircuit:
-    """The circuit of a program a worker ran before (users resubmit the same few
-    programs; nothing downstream changes a circuit it is given)."""
-    from ... import qasm
-
-    return qasm.loads(qasm_text)
-
-
-def _result_dict(out: Any, device: Any, shots: int) -> dict[str, Any]:
-    data = out.to_dict()
-    return {
-        "counts": {str(k): int(v) for k, v in data["counts"].items()},
-        "shots": shots,
-        "compiled_qasm": data.get("compiled_qasm"),
-        "mapping": {str(k): int(v) for k, v in data.get("initial_mapping", {}).items()},
-        "final_mapping": {str(k): int(v) for k, v in data.get("final_mapping", {}).items()},
-        "method": data.get("method") or None,
-        "method_details": dict(data.get("metadata", {}).get("simulation") or {}),
-        "durations": {str(k): float(v) for k, v in data.get("timings", {}).items()},
-        "seed": data.get("seed"),
-        "calibration": calibration_snapshot(device) if device is not None else None,
-    }
-
-
 # ----- chips served by a device agent (kuafu.backends.remote, docs/quafu.md) ------------
-
-@functools.lru_cache(maxsize=1)
-def agent_systems() -> dict[int, str]:
-    """system_id -> name of each backend whose jobs a polling device agent runs; the
-    scheduler leaves their jobs in the queue for the agent."""
-    from ...backends import RemoteDevice
-
-    found: dict[int, str] = {}
-    for name in backend_names():
-        try:
-            backend = get_backend(name)
-        except Exception:  # a broken plug-in is reported where it is listed
-            continue
-        if isinstance(backend, RemoteDevice):
-            found[backend.system_id] = name
-    return found
-
 
 def prepare_for_agent(qasm_text: str, backend: str, compile: bool,
                       seed: int | None) -> tuple[str, int]:
@@ -264,4 +170,4 @@ def finish_from_agent(qasm_text: str, backend: str, shots: int, compile: bool,
     target = get_backend(backend)
     prepared = target.prepare(qasm.loads(qasm_text), compile=compile, seed=seed)
     out = target.finish(prepared, counts, shots=shots, seed=seed)
-    return _result_dict(out, target.device, shots)
+    return result_record(out, target.device, shots)

@@ -1,4 +1,5 @@
-"""The job lifecycle as the API sees it: submit, read, list, cancel.
+"""Jobs as the API sees them: submit, read, list, cancel (each status change is
+written by `lifecycle`).
 
 Every function takes the session of the request and acts only on the caller's jobs:
 another user's job is `NotFound`, exactly like a job that does not exist.
@@ -17,7 +18,7 @@ from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,7 @@ from ...schemas import (
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import BackendStatusOverride, DailyUsage, Job, User, utcnow
-from . import catalog, execution
+from . import catalog, execution, lifecycle
 from .platform import Platform
 
 BIG_PROGRAM_BYTES = 64_000
@@ -96,16 +97,16 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
     rows = [{"id": uuid.uuid4().hex, "user_id": user.id, "backend": body.backend,
              "qasm": text, "shots": body.shots, "compile": body.compile,
              "priority": body.priority, "seed": body.seed, "name": body.name,
-             "job_group": body.group, "status": JobStatus.QUEUED.value,
+             "job_group": body.group,
              "idempotency_key": keys[i] if keys else None, "request_hash": request_hash,
-             "created_at": now + timedelta(microseconds=i), "attempts": 0}
+             "created_at": now + timedelta(microseconds=i)}
             for i, text in enumerate(programs)]
     # what the session wrote before (a token's last use) is committed first: a
     # transaction holding the store's write lock must not queue for `writing`
     session.commit()
     try:
         with platform.db.writing():
-            session.execute(_INSERT_JOB, rows)
+            lifecycle.queue(session, rows)
             count_shots(session, user.id, now.date(), body.shots * len(programs))
             session.commit()
     except IntegrityError:  # the same key raced in from a concurrent request
@@ -115,10 +116,6 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
             raise
         return JobCreated(ids=replay, replayed=True, notice=notice)
     return JobCreated(ids=[row["id"] for row in rows], replayed=False, notice=notice)
-
-
-_INSERT_JOB = insert(Job.__table__)
-"""Core, not the ORM's unit of work: a submission never needs the Job objects."""
 
 
 def _keys(key: str | None, body: JobCreate, n: int) -> list[str]:
@@ -406,10 +403,7 @@ def cancel(platform: Platform, session: Session, user: User, job_id: str) -> Can
     started = status == JobStatus.RUNNING or platform.scheduler.started(job.id)
     reason = "cancelled by the user" + (" while running" if started else " before it started")
     with platform.db.writing():
-        changed = session.execute(
-            update(Job).where(Job.id == job.id, Job.status == status.value)
-            .values(status=JobStatus.CANCELLED, finished_at=utcnow(), error=reason)
-            .execution_options(synchronize_session=False)).rowcount
+        changed = lifecycle.cancel(session, job.id, status, reason)
         if changed:
             session.commit()
     if not changed:  # it moved on meanwhile (started, or finished): look again

@@ -46,7 +46,7 @@ class Lease:
             if self._try():
                 return
             if time.monotonic() >= deadline:
-                with self.db.sessions() as session:
+                with self.db.session_factory() as session:
                     holder = session.scalar(select(SchedulerLease.owner))
                 raise LeaseHeld(f"another Kuafu server ({holder}) is scheduling jobs from "
                                 "this store; stop it, or give this one another --database")

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from ..core.config import Settings
 from ..core.db import Database
-from ..executor import DaskExecutorHandle, ExecutorHandle, make_handle
+from ..dask_executor import DaskExecutorHandle
+from ..executor import ExecutorHandle, make_handle
 from .events import JobEvents
 from .scheduler import Scheduler
 

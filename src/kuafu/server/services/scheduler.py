@@ -6,13 +6,13 @@ behind every other user's (k - running)-th), then arrival. Backends take turns.
 
 The job's row is the truth. The scheduler hands the executor a few jobs more than it
 has workers (`capacity`), so that a worker never waits for the next pass; those stay
-`queued` in the store until a worker starts one. Then the job is claimed by a
-conditional UPDATE (queued -> running, attempts + 1), batched with the outcomes of the
-pass, so a job shows `running` only once it runs, at no extra write per job. A job
-cancelled before its claim is not claimed, and its worker is stopped. An outcome is
-written only if the row is still `running` with the same attempt number, so a late
-answer from a worker that was given up on, or a job cancelled meanwhile, changes
-nothing.
+`queued` in the store until a worker starts one. Then the job is claimed
+(`lifecycle.claim`: queued -> running, attempts + 1), batched with the outcomes of the
+pass (`lifecycle.record`), so a job shows `running` only once it runs, at no extra
+write per job. A job cancelled before its claim is not claimed, and its worker is
+stopped. An outcome is written only if the row is still `running` with the same
+attempt number, so a late answer from a worker that was given up on, or a job
+cancelled meanwhile, changes nothing. Every status change is `lifecycle`'s.
 """
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select
 
 from ...schemas import JobStatus
 from ..core.config import Settings
 from ..core.db import Database
 from ..executor import ExecutorHandle, Task, is_worker_lost
 from ..models import BackendStatusOverride, Job, utcnow
-from . import execution
+from . import execution, lifecycle
 from .events import JobEvents
 from .lease import Lease
+from .lifecycle import Outcome
 
 logger = logging.getLogger(__name__)
 jobs_table = Job.__table__
@@ -77,15 +77,6 @@ class _Started:
     job_id: str
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    job_id: str
-    attempt: int
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    lost: bool = False
-
-
 class Scheduler:
     """Runs queued jobs from the store on an executor until stopped."""
 
@@ -97,7 +88,7 @@ class Scheduler:
         self.events = events or JobEvents()
         self._in_flight: dict[str, _Flight] = {}
         # starts and outcomes, in the order they happened (a job's start comes first)
-        self._events: queue.SimpleQueue[_Started | _Outcome] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[_Started | Outcome] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kuafu-scheduler", daemon=True)
@@ -141,11 +132,8 @@ class Scheduler:
         if not ids:
             return
         try:
-            with self.db.session() as session:
-                n = session.execute(
-                    update(Job).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
-                    .values(status=JobStatus.QUEUED, started_at=None,
-                            attempts=Job.attempts - 1)).rowcount
+            with self.db.transaction() as session:
+                n = lifecycle.requeue_running(session, ids)
             logger.info("stopping: %d running job(s) requeued", n)
         except Exception:  # they will be requeued on the next start anyway
             logger.warning("could not requeue running jobs at shut-down", exc_info=True)
@@ -155,22 +143,10 @@ class Scheduler:
         self._wake.set()
 
     def recover(self) -> int:
-        """Requeue jobs left `running` by a server that stopped; returns how many.
-
-        Each such job already counted an attempt; one that has used them all is
-        failed with the reason rather than retried forever.
-        """
-        limit = self.settings.max_attempts
-        with self.db.session() as session:
-            failed = session.execute(
-                update(Job).where(Job.status == JobStatus.RUNNING, Job.attempts >= limit)
-                .values(status=JobStatus.FAILED, finished_at=utcnow(),
-                        error=f"the server stopped while the job ran, {limit} times")
-            ).rowcount
-            requeued = session.execute(
-                update(Job).where(Job.status == JobStatus.RUNNING)
-                .values(status=JobStatus.QUEUED, started_at=None)
-            ).rowcount
+        """Requeue jobs left `running` by a server that stopped (`lifecycle.recover`);
+        returns how many."""
+        with self.db.transaction() as session:
+            requeued, failed = lifecycle.recover(session, self.settings.max_attempts)
         if requeued or failed:
             logger.warning("recovery: %d job(s) requeued, %d failed", requeued, failed)
         return requeued
@@ -253,14 +229,14 @@ class Scheduler:
 
     def _on_done(self, job_id: str, attempt: int, future) -> None:
         if future.cancelled():
-            outcome = _Outcome(job_id, attempt, error="cancelled before it started")
+            outcome = Outcome(job_id, attempt, error="cancelled before it started")
         elif (exc := future.exception()) is not None:
             if is_worker_lost(exc):
-                outcome = _Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True)
+                outcome = Outcome(job_id, attempt, error=f"worker lost: {exc}", lost=True)
             else:
-                outcome = _Outcome(job_id, attempt, error=f"{type(exc).__name__}: {exc}")
+                outcome = Outcome(job_id, attempt, error=f"{type(exc).__name__}: {exc}")
         else:
-            outcome = _Outcome(job_id, attempt, result=future.result())
+            outcome = Outcome(job_id, attempt, result=future.result())
         self._events.put(outcome)
         self._wake.set()
 
@@ -268,7 +244,7 @@ class Scheduler:
         """Claim the jobs that workers started and write the outcomes that arrived, in
         one transaction; if the store refuses (away, read-only), they are kept and
         written on a later pass, and their jobs keep their slots."""
-        events: list[_Started | _Outcome] = []
+        events: list[_Started | Outcome] = []
         while True:
             try:
                 events.append(self._events.get_nowait())
@@ -277,7 +253,7 @@ class Scheduler:
         if not events:
             return
         starts = [e.job_id for e in events if isinstance(e, _Started)]
-        outcomes = [e for e in events if isinstance(e, _Outcome)]
+        outcomes = [e for e in events if isinstance(e, Outcome)]
         try:
             claimed, ended = self._record(starts, outcomes)
         except Exception:
@@ -302,34 +278,17 @@ class Scheduler:
         self.events.notify([o.job_id for o in outcomes], ended={r.id: r for r in ended})
 
     def _record(self, starts: list[str],
-                outcomes: list[_Outcome]) -> tuple[set[str], list[Any]]:
-        """Claim the started jobs, then write the outcomes; returns the ids claimed and
-        the rows of the jobs that ended (every column but the program), which long
-        polls waiting on them answer with."""
+                outcomes: list[Outcome]) -> tuple[set[str], list[Any]]:
+        """Claim the started jobs, then write the outcomes, in one transaction; returns
+        the ids claimed and the rows of the jobs that ended (`lifecycle.record`)."""
         now = utcnow()
-        rows = [self._outcome_row(o, now) for o in outcomes]
-        finals = [r for r in rows if r["b_status"] != JobStatus.QUEUED.value]
-        retries = [{"b_id": r["b_id"], "b_attempt": r["b_attempt"], "b_error": r["b_error"]}
-                   for r in rows if r["b_status"] == JobStatus.QUEUED.value]
-        ended = []
         with self.db.writing(), self.db.engine.begin() as conn:
-            claimed: set[str] = set()
-            if starts:
-                if conn.dialect.name == "postgresql" and not rows:
-                    # a claim lost in a crash of PostgreSQL leaves its job queued, and
-                    # the job runs again (its outcome finds no running row): no need to
-                    # wait for the disk, which costs a pass ~3.5 ms here
-                    conn.execute(_CLAIM_WITHOUT_FLUSH)
-                claimed = set(conn.execute(_CLAIM, {"ids": starts, "now": now}).scalars())
-            for row in finals:  # one by one: an UPDATE of many rows returns none
-                if (written := conn.execute(_FINISH, row).first()) is not None:
-                    ended.append(written)
-            if retries:
-                conn.execute(_REQUEUE, retries)
+            claimed = lifecycle.claim(conn, starts, now, durable=bool(outcomes))
+            ended = lifecycle.record(conn, outcomes, self.settings.max_attempts, now)
         return claimed, ended
 
     def _enforce_run_time(self) -> None:
-        """The backstop of the workers' own run-time limit (`executor._time_limit`): a
+        """The backstop of the workers' own run-time limit (`worker.time_limit`): a
         job running long past the limit (in a Dask worker thread, which no signal
         reaches, or stuck in one C call) is failed with the reason, then stopped (a
         local worker is killed and replaced)."""
@@ -344,30 +303,12 @@ class Scheduler:
             logger.error("job %s: running for %.0f s, over the run-time limit of %g s; "
                          "stopping it", job_id, seconds, limit)
             # queued before the stop's own outcome, so it is the one written
-            self._events.put(_Outcome(job_id, flight.attempt, error=(
+            self._events.put(Outcome(job_id, flight.attempt, error=(
                 f"RunTimeExceeded: stopped by the scheduler after {seconds:.0f} s"
                 f", past the run-time limit of {limit:g} s")))
             self.executor.stop(flight.future)
         if stuck:
             self._wake.set()
-
-    def _outcome_row(self, o: _Outcome, now: datetime) -> dict[str, Any]:
-        row = {"b_id": o.job_id, "b_attempt": o.attempt, "b_result": o.result,
-               "b_error": o.error, "b_finished": now}
-        if o.result is not None:
-            row["b_status"] = JobStatus.DONE.value
-        elif o.lost and o.attempt < self.settings.max_attempts:
-            row.update(b_status=JobStatus.QUEUED.value,
-                       b_error=f"{o.error} (attempt {o.attempt} of "
-                               f"{self.settings.max_attempts}); requeued")
-            logger.warning("job %s: %s; requeued", o.job_id, o.error)
-        elif o.lost:
-            row.update(b_status=JobStatus.FAILED.value,
-                       b_error=f"the worker process died on each of {o.attempt} attempts "
-                               f"(last: {o.error})")
-        else:
-            row["b_status"] = JobStatus.FAILED.value
-        return row
 
     def _dispatch(self) -> None:
         free = self.capacity - len(self._in_flight)
@@ -385,7 +326,7 @@ class Scheduler:
                     task, on_start=lambda j=task.job_id: self._on_start(j))
             except Exception as exc:  # still queued in the store: a later pass retries
                 logger.exception("could not hand job %s to the executor", task.job_id)
-                self._events.put(_Outcome(task.job_id, task.attempt, lost=True,
+                self._events.put(Outcome(task.job_id, task.attempt, lost=True,
                                           error=f"executor refused the job: {exc}"))
                 self._wake.set()
                 continue
@@ -430,30 +371,6 @@ class Scheduler:
         return [(Task(r.id, r.attempts + 1, r.qasm, r.backend, r.shots, r.compile, r.seed,
                       delay, r.priority, limit), r.user_id)
                 for i in ids if (r := by_id.get(i)) is not None]
-
-
-_CLAIM_WITHOUT_FLUSH = text("SET LOCAL synchronous_commit TO OFF")
-
-_STILL_RUNNING = and_(jobs_table.c.id == bindparam("b_id"),
-                      jobs_table.c.status == JobStatus.RUNNING.value,
-                      jobs_table.c.attempts == bindparam("b_attempt"))
-_FINISH = (update(jobs_table).where(_STILL_RUNNING)
-           .values(status=bindparam("b_status"), result=bindparam("b_result"),
-                   error=bindparam("b_error"), finished_at=bindparam("b_finished"))
-           .returning(*(c.label("group") if c.name == "job_group" else c
-                        for c in jobs_table.c if c.name != "qasm")))
-"""An outcome, written only if the job still runs that attempt; returns the row as a
-`Job` reads (`group`), so `jobs.to_public` can answer with it."""
-_REQUEUE = (update(jobs_table).where(_STILL_RUNNING)
-            .values(status=JobStatus.QUEUED.value, error=bindparam("b_error"),
-                    started_at=None))
-_CLAIM = (update(jobs_table)
-          .where(jobs_table.c.id.in_(bindparam("ids", expanding=True)),
-                 jobs_table.c.status == JobStatus.QUEUED.value)
-          .values(status=JobStatus.RUNNING.value, started_at=bindparam("now"),
-                  attempts=jobs_table.c.attempts + 1)
-          .returning(jobs_table.c.id))
-"""queued -> running for the started jobs still queued, counting the attempt."""
 
 
 def _pick_statement(agent_served: list[str]) -> Any:

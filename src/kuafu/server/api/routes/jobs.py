@@ -54,7 +54,7 @@ def _submit(platform: Platform, user: User, body: JobCreate,
             idempotency_key: str | None) -> JobCreated:
     """The whole submission in one trip to the thread pool (a session per hop costs more
     than the statements of a small job)."""
-    with platform.db.sessions() as session:
+    with platform.db.session_factory() as session:
         return jobs.submit_job(platform, session, user, body, idempotency_key)
 
 
@@ -78,7 +78,7 @@ def batch_status(body: BatchStatusRequest, platform: PlatformDep, session: Sessi
 
 
 def _read(platform: Platform, user: User, job_id: str, include_qasm: bool) -> JobPublic:
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         job = jobs.get_job(session, user, job_id)
         return jobs.to_public(platform, session, job, include_qasm)
 
@@ -86,7 +86,7 @@ def _read(platform: Platform, user: User, job_id: str, include_qasm: bool) -> Jo
 def _read_if_final(platform: Platform, user: User, job_id: str,
                    include_qasm: bool) -> JobPublic | None:
     """The job if it has ended, else None (and no queue position computed for nothing)."""
-    with platform.db.session() as session:
+    with platform.db.transaction() as session:
         job = jobs.get_job(session, user, job_id)
         if not JobStatus(job.status).final:
             return None
