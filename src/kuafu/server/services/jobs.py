@@ -34,7 +34,7 @@ from ...schemas import (
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import BackendStatusOverride, DailyUsage, Job, User, utcnow
-from . import catalog, execution, lifecycle
+from . import catalog, charges, execution, lifecycle, projects
 from .platform import Platform
 
 BIG_PROGRAM_BYTES = 64_000
@@ -83,23 +83,28 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
             raise Conflict(f"{info.describe()} and takes no jobs; choose another backend "
                            "(`kuafu backends` lists them)", code="backend_offline")
         notice = info.waiting_notice()
+    seconds = []  # each job's charge in emulated chip-seconds (issue 17)
     for index, text in enumerate(programs):
         try:
             with _BIG_PROGRAMS if len(text) > BIG_PROGRAM_BYTES else nullcontext():
-                execution.validate(text, body.backend, body.compile,
-                                   platform.settings.max_operations,
-                                   platform.settings.max_memory_bytes, shots=body.shots)
+                circuit = execution.validate(text, body.backend, body.compile,
+                                             platform.settings.max_operations,
+                                             platform.settings.max_memory_bytes,
+                                             shots=body.shots)
         except InvalidRequest as exc:
             if len(programs) > 1:
                 exc.message = f"program #{index + 1} of {len(programs)}: {exc.message}"
             raise
+        seconds.append(charges.chip_seconds(circuit, body.backend, body.shots))
+    charge = projects.charge(session, user, body.project, body.backend, body.shots, seconds)
     now = utcnow()
     rows = [{"id": uuid.uuid4().hex, "user_id": user.id, "backend": body.backend,
              "qasm": text, "shots": body.shots, "compile": body.compile,
              "priority": body.priority, "seed": body.seed, "name": body.name,
              "job_group": body.group,
              "idempotency_key": keys[i] if keys else None, "request_hash": request_hash,
-             "created_at": now + timedelta(microseconds=i)}
+             "created_at": now + timedelta(microseconds=i),
+             "project_id": charge.project.id, "chip_seconds": seconds[i]}
             for i, text in enumerate(programs)]
     # what the session wrote before (a token's last use) is committed first: a
     # transaction holding the store's write lock must not queue for `writing`
@@ -222,6 +227,7 @@ def to_public(platform: Platform, session: Session | None, job: Any,
         group_seq=getattr(job, "group_seq", None), created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at,
         attempts=job.attempts, queue_position=position, estimated_start=estimated,
+        project=projects.name_of(session, getattr(job, "project_id", None)),
         notice=notice, error=job.error, qasm=job.qasm if include_qasm else None,
         result=JobResult.model_validate(job.result) if job.result else None)
 

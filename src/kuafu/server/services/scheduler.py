@@ -1,8 +1,11 @@
 """The scheduler: picks queued jobs, runs them on the executor, records the outcome.
 
-One thread per server. Its order, within each backend's queue: priority first
-(higher first), then fair share between users (a user's k-th waiting job ranks
-behind every other user's (k - running)-th), then arrival. Backends take turns.
+One thread per server. Its order on each backend (`picking`): a reservation in force
+gives the chip to its project alone; jobs of open chip sessions first; then fair share
+between projects (`fairshare`: recent usage against allocation, decayed), and inside a
+project priority (higher first), then fair share between its members (a user's k-th
+waiting job ranks behind every other user's (k - running)-th), then arrival. Backends
+take turns.
 
 The job's row is the truth. The scheduler hands the executor a few jobs more than it
 has workers (`capacity`), so that a worker never waits for the next pass; those stay
@@ -33,8 +36,9 @@ from ..core.config import Settings
 from ..core.db import Database
 from ..executor import ExecutorHandle, Task, is_worker_lost
 from ..models import BackendStatusOverride, Job, utcnow
-from . import execution, lifecycle
+from . import execution, lifecycle, picking
 from .events import JobEvents
+from .fairshare import FairShare
 from .lease import Lease
 from .lifecycle import Outcome
 
@@ -95,6 +99,8 @@ class Scheduler:
         self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=50))
         self._worker_times: deque[float] = deque(maxlen=50)  # every backend's
         self._turn = itertools.count()
+        self.fair_share = FairShare()  # projects' decayed usage (issue 17)
+        self.rules = picking.Rules()  # sessions and reservations in force
         self.lease = Lease(db)
         # chips whose device agent fetches their jobs itself (docs/quafu.md)
         self._agent_served = list(execution.agent_systems().values())
@@ -114,6 +120,8 @@ class Scheduler:
         self.lease.acquire()
         self._renewed = time.monotonic()
         self.recover()
+        with self.db.engine.connect() as conn:
+            self.fair_share.load(conn, utcnow())
         self.executor.warm(wait=120)
         self._thread.start()
 
@@ -335,31 +343,24 @@ class Scheduler:
                 lambda f, j=task.job_id, a=task.attempt: self._on_done(j, a, f))
 
     def _pick(self, free: int) -> list[str]:
-        """Ids of up to `free` jobs to run next, in scheduling order."""
+        """Ids of up to `free` jobs to run next, in scheduling order (`picking.pick`)."""
         running = Counter(f.user_id for f in list(self._in_flight.values()))
         with self.db.engine.connect() as conn:
             rows = conn.execute(self._pick_statement,
                                 {"free": free, "reserved": list(self._in_flight)}).all()
-        queues: dict[str, list[Any]] = defaultdict(list)
-        for row in rows:
-            queues[row.backend].append(row)
-        for rows_of in queues.values():
-            rows_of.sort(key=lambda r: (-r.priority, running[r.user_id] + r.rank,
-                                        r.created_at, r.id))
-        order = sorted(queues)
-        if order:
-            shift = next(self._turn) % len(order)
-            order = order[shift:] + order[:shift]
-        picked: list[str] = []
-        iters = [iter(queues[b]) for b in order]
-        while iters and len(picked) < free:
-            for it in list(iters):
-                row = next(it, None)
-                if row is None:
-                    iters.remove(it)
-                elif len(picked) < free:
-                    picked.append(row.id)
-        return picked
+            unknown = any(r.project_id not in self.fair_share.shares for r in rows)
+            due = (picking.load_rules(conn, self.rules, self.fair_share)
+                   if unknown or self.rules.stale(time.monotonic()) else [])
+        if due:
+            with self.db.writing(), self.db.engine.begin() as conn:
+                picking.close_sessions(conn, due, utcnow())
+        return picking.pick(rows, free, running, self.fair_share, self.rules,
+                            next(self._turn))
+
+    def rules_changed(self) -> None:
+        """A session or reservation changed: look again at the next pass."""
+        self.rules.changed()
+        self.wake()
 
     def _tasks(self, ids: list[str]) -> list[tuple[Task, int]]:
         """The picked jobs, read (still queued) as the attempt they are about to run."""
@@ -374,16 +375,18 @@ class Scheduler:
 
 
 def _pick_statement(agent_served: list[str]) -> Any:
-    """Each user's first `free` queued jobs per backend, in their own order (priority,
-    then arrival), with that rank; held backends, agent-served ones and the jobs
-    already handed to the executor (`reserved`) left out."""
+    """Each user's first `free` queued jobs per backend, in their own order (in a chip
+    session first, then priority, then arrival), with that rank; held backends,
+    agent-served ones and the jobs already handed to the executor (`reserved`) left
+    out."""
     jobs = jobs_table.c
     held = select(BackendStatusOverride.backend).where(  # maintenance or offline
         BackendStatusOverride.status != "online")
     rank = func.row_number().over(partition_by=(jobs.backend, jobs.user_id),
-                                  order_by=(jobs.priority.desc(), jobs.created_at, jobs.id))
+                                  order_by=(jobs.session_id.is_(None), jobs.priority.desc(),
+                                            jobs.created_at, jobs.id))
     inner = (select(jobs.id, jobs.backend, jobs.user_id, jobs.priority, jobs.created_at,
-                    rank.label("rank"))
+                    jobs.project_id, jobs.chip_seconds, jobs.session_id, rank.label("rank"))
              .where(jobs.status == JobStatus.QUEUED.value, jobs.backend.not_in(held),
                     jobs.backend.not_in(agent_served),
                     jobs.id.not_in(bindparam("reserved", expanding=True)))

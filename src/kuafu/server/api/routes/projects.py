@@ -77,7 +77,7 @@ def update_project(name: str, body: ProjectUpdate, platform: PlatformDep,
     project = projects.visible_project(session, user, name)
     projects.update_project(session, user, project, body.model_dump(include=body.model_fields_set))
     session.commit()
-    platform.scheduler.wake()
+    platform.scheduler.rules_changed()  # the shares follow the allocations
     return _public(platform, session, project, user, detail=True)
 
 
