@@ -69,8 +69,10 @@ class Settings(BaseSettings):
                                          description="seconds per further try per address")
     oidc_issuer: str | None = Field(None, description="OpenID Connect provider (its issuer "
                                     "URL); unset: no single sign-on")
-    oidc_client_id: str | None = None
-    oidc_client_secret: str | None = None
+    oidc_client_id: str | None = Field(None, description="the client id Kuafu has at the "
+                                       "OpenID Connect provider")
+    oidc_client_secret: str | None = Field(None, description="its client secret (set it in "
+                                           "the environment, never on a command line)")
     oidc_name: str = Field("single sign-on", description="the sign-in button says "
                            "'Sign in with <oidc_name>'")
     oidc_auto_approve: bool = Field(False, description="new people signing in with the "
