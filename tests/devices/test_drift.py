@@ -42,7 +42,7 @@ def test_same_time_and_seed_same_calibration_in_a_fresh_computation():
 def test_snapshot_is_the_calibration_at_its_own_time_and_has_a_stable_id():
     base = devices.get("ScQ-P10")
     snap = drift.snapshot(base, seed=3, calibrated_at=T0)
-    assert snap.id == "ScQ-P10-20261201T0600Z-s3"
+    assert snap.id == "ScQ-P10-20261201T060000Z-s3"
     assert drift.parse_snapshot_id(snap.id) == ("ScQ-P10", T0, 3)
     assert figures(snap.device) == figures(
         drift.calibration_at(base, seed=3, calibrated_at=T0, at=T0))

@@ -19,7 +19,7 @@ regular ones.
     >>> t0 = datetime(2026, 12, 1, 6, tzinfo=UTC)
     >>> snap = drift.snapshot(base, seed=1, calibrated_at=t0)
     >>> snap.id
-    'ScQ-P10-20261201T0600Z-s1'
+    'ScQ-P10-20261201T060000Z-s1'
     >>> later = drift.calibration_at(base, seed=1, calibrated_at=t0,
     ...                              at=datetime(2026, 12, 1, 20, tzinfo=UTC))
     >>> later.coupler_fidelity(0, 1) <= snap.device.coupler_fidelity(0, 1)
@@ -92,7 +92,7 @@ class Snapshot:
     """A published calibration: what a recalibration measured, immutable.
 
     Attributes:
-        id: `<chip>-<YYYYMMDDTHHMMZ>-s<seed>`, unique per chip, time and seed.
+        id: `<chip>-<YYYYMMDDTHHMMSSZ>-s<seed>`, unique per chip, time and seed.
         chip: the chip's name.
         calibrated_at: when the calibration finished (UTC).
         seed: the drift seed of the timeline it belongs to.
@@ -113,7 +113,7 @@ class Snapshot:
 
 def snapshot_id(chip: str, calibrated_at: datetime, seed: int) -> str:
     """The id of the snapshot a chip's recalibration at `calibrated_at` publishes."""
-    return f"{chip}-{_utc(calibrated_at):%Y%m%dT%H%MZ}-s{seed}"
+    return f"{chip}-{_utc(calibrated_at):%Y%m%dT%H%M%SZ}-s{seed}"
 
 
 def parse_snapshot_id(value: str) -> tuple[str, datetime, int]:
@@ -126,17 +126,17 @@ def parse_snapshot_id(value: str) -> tuple[str, datetime, int]:
         chip, stamp, seed = value.rsplit("-", 2)
         if not seed.startswith("s"):
             raise ValueError
-        when = datetime.strptime(stamp, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        when = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         return chip, when, int(seed[1:])
     except ValueError:
         raise ValueError(f"{value!r} is not a calibration snapshot id "
-                         "(<chip>-<YYYYMMDDTHHMMZ>-s<seed>)") from None
+                         "(<chip>-<YYYYMMDDTHHMMSSZ>-s<seed>)") from None
 
 
 def snapshot(base: Device, *, seed: int, calibrated_at: datetime,
              params: DriftParameters = DEFAULT) -> Snapshot:
     """The snapshot a recalibration of `base`'s chip at `calibrated_at` publishes."""
-    when = _floor(calibrated_at)
+    when = _second(calibrated_at)
     device = calibration_at(base, seed=seed, calibrated_at=when, at=when, params=params)
     return Snapshot(snapshot_id(base.name, when, seed), base.name, when, seed, device)
 
@@ -144,7 +144,7 @@ def snapshot(base: Device, *, seed: int, calibrated_at: datetime,
 def calibration_at(base: Device, *, seed: int, calibrated_at: datetime, at: datetime,
                    params: DriftParameters = DEFAULT) -> Device:
     """The chip's true calibration at `at` (to the minute), the last recalibration having
-    finished at `calibrated_at`: the noise a job running then sees.
+    finished at `calibrated_at` (to the second): the noise a job running then sees.
 
     At `at == calibrated_at` it is the published snapshot; afterwards T1/T2 follow their
     telegraph jumps and wander, and the errors creep up. A moment before
@@ -157,15 +157,15 @@ def calibration_at(base: Device, *, seed: int, calibrated_at: datetime, at: date
         at: the moment asked for.
         params: the drift model's parameters.
     """
-    return _calibration_at(base, int(seed), _floor(calibrated_at),
-                           max(_floor(at), _floor(calibrated_at)), params)
+    cal = _second(calibrated_at)
+    return _calibration_at(base, int(seed), cal, max(_floor(at), cal), params)
 
 
 @lru_cache(maxsize=512)
 def _calibration_at(base: Device, seed: int, cal: datetime, at: datetime,
                     params: DriftParameters) -> Device:
     n = base.num_qubits
-    epoch = _minutes(cal)
+    epoch = int(cal.timestamp())
     fresh = np.random.default_rng([seed, _chip(base), 1, epoch])
     spread = params.recalibration_spread
     spread_q = fresh.lognormal(0.0, spread, size=(n, 3))
@@ -317,6 +317,10 @@ def _chip(device: Device) -> int:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _second(moment: datetime) -> datetime:
+    return _utc(moment).replace(microsecond=0)
 
 
 def _floor(moment: datetime) -> datetime:

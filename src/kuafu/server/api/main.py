@@ -2,8 +2,18 @@
 
 from fastapi import APIRouter
 
-from .routes import admin, backends, groups, health, jobs, projects, tokens, users
+from .routes import (
+    admin,
+    backends,
+    calibration,
+    groups,
+    health,
+    jobs,
+    projects,
+    tokens,
+    users,
+)
 
 api_router = APIRouter()
-for module in (health, backends, jobs, groups, tokens, users, projects, admin):
+for module in (health, backends, calibration, jobs, groups, tokens, users, projects, admin):
     api_router.include_router(module.router)

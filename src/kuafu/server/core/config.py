@@ -52,6 +52,19 @@ class Settings(BaseSettings):
                                   description="simulation memory a job may need; more is refused")
     max_run_seconds: float = Field(600.0, gt=0,
                                    description="run time after which a job is stopped and failed")
+    # calibration and job data (issue 18; docs/devices.md)
+    calibration_drift: bool = Field(True, description="the emulated chips drift between "
+                                    "recalibrations (kuafu.devices.drift); off: each keeps "
+                                    "its data file's calibration")
+    calibration_seed: int = Field(1, ge=0, description="seed of the chips' drift timelines")
+    recalibrate_daily_at: str | None = Field(None, pattern=r"^\d{1,2}:\d{2}$", description=(
+        "recalibrate every chip daily at HH:MM UTC, e.g. 06:00; unset: only when an "
+        "administrator asks (`kuafu admin recalibrate CHIP`)"))
+    recalibration_minutes: float = Field(10.0, gt=0, le=24 * 60, description="how long a "
+                                         "recalibration keeps a chip `calibrating`")
+    retention_days: float | None = Field(None, gt=0, description="remove the payloads "
+                                         "(programs, results) of jobs finished longer ago; "
+                                         "their ledger rows stay; unset: keep everything")
     # identity (issue 17; docs/operating.md)
     self_signup: bool = Field(False, description="let people ask for an account on the "
                               "sign-in page; an administrator approves each one")

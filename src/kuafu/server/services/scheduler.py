@@ -36,7 +36,7 @@ from ..core.config import Settings
 from ..core.db import Database
 from ..executor import ExecutorHandle, Task, is_worker_lost
 from ..models import BackendStatusOverride, Job, utcnow
-from . import execution, lifecycle, picking
+from . import calibration, execution, lifecycle, picking
 from .events import JobEvents
 from .fairshare import FairShare
 from .lease import Lease
@@ -109,6 +109,7 @@ class Scheduler:
         # than SQLite takes to answer them
         self._pick_statement = _pick_statement(self._agent_served)
         self._reserved_statement = _reserved_statement()
+        self.timelines = calibration.Timelines(db, settings)  # drifting chips (issue 18)
 
     # ----- life cycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -210,6 +211,7 @@ class Scheduler:
             try:
                 if not self._keep_lease():
                     return
+                self.timelines.refresh()  # recalibrations start and end (issue 18)
                 self._collect()
                 self._enforce_run_time()
                 self._dispatch()
@@ -370,7 +372,8 @@ class Scheduler:
         delay = self.settings.worker_delay
         limit = self.settings.max_run_seconds
         return [(Task(r.id, r.attempts + 1, r.qasm, r.backend, r.shots, r.compile, r.seed,
-                      delay, r.priority, limit), r.user_id)
+                      delay, r.priority, limit,
+                      self.timelines.point_for(r.backend, r.calibration_pin)), r.user_id)
                 for i in ids if (r := by_id.get(i)) is not None]
 
 
@@ -398,6 +401,6 @@ def _reserved_statement() -> Any:
     """What a worker needs of the picked jobs that are still queued."""
     jobs = jobs_table.c
     return (select(jobs.id, jobs.user_id, jobs.attempts, jobs.qasm, jobs.backend,
-                   jobs.shots, jobs.compile, jobs.seed, jobs.priority)
+                   jobs.shots, jobs.compile, jobs.seed, jobs.priority, jobs.calibration_pin)
             .where(jobs.id.in_(bindparam("ids", expanding=True)),
                    jobs.status == JobStatus.QUEUED.value))
