@@ -10,10 +10,12 @@ from .routes import (
     health,
     jobs,
     projects,
+    scheduling,
     tokens,
     users,
 )
 
 api_router = APIRouter()
-for module in (health, backends, calibration, jobs, groups, tokens, users, projects, admin):
+for module in (health, backends, calibration, jobs, groups, tokens, users, projects, admin,
+               scheduling):
     api_router.include_router(module.router)

@@ -34,7 +34,7 @@ from ...schemas import (
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import BackendStatusOverride, DailyUsage, Job, User, utcnow
-from . import catalog, charges, execution, lifecycle, projects
+from . import catalog, charges, chip_sessions, execution, lifecycle, projects, reservations
 from .platform import Platform
 
 BIG_PROGRAM_BYTES = 64_000
@@ -96,7 +96,16 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
                 exc.message = f"program #{index + 1} of {len(programs)}: {exc.message}"
             raise
         seconds.append(charges.chip_seconds(circuit, body.backend, body.shots))
-    charge = projects.charge(session, user, body.project, body.backend, body.shots, seconds)
+    project = body.project
+    in_session = None
+    if body.session is not None:  # a chip session's jobs go to its project (issue 17)
+        in_session = chip_sessions.for_submission(session, user, body.session, body.backend,
+                                                  body.project)
+        project = projects.name_of(session, in_session.project_id)
+    charge = projects.charge(session, user, project, body.backend, body.shots, seconds)
+    if notice is None and (held := reservations.blocking(session, body.backend,
+                                                         charge.project.id)) is not None:
+        notice = reservations.notice(held)
     now = utcnow()
     rows = [{"id": uuid.uuid4().hex, "user_id": user.id, "backend": body.backend,
              "qasm": text, "shots": body.shots, "compile": body.compile,
@@ -104,7 +113,8 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
              "job_group": body.group,
              "idempotency_key": keys[i] if keys else None, "request_hash": request_hash,
              "created_at": now + timedelta(microseconds=i),
-             "project_id": charge.project.id, "chip_seconds": seconds[i]}
+             "project_id": charge.project.id, "chip_seconds": seconds[i],
+             "session_id": in_session.id if in_session is not None else None}
             for i, text in enumerate(programs)]
     # what the session wrote before (a token's last use) is committed first: a
     # transaction holding the store's write lock must not queue for `writing`
@@ -221,6 +231,11 @@ def to_public(platform: Platform, session: Session | None, job: Any,
         position = queue_position(session, job)
         estimated = estimate_start(platform, queues, job.backend, position)
         notice = queues.status(job.backend).waiting_notice()
+        if notice is None and (held := reservations.blocking(
+                session, job.backend, getattr(job, "project_id", None), queues.now)):
+            notice = reservations.notice(held)  # it waits for the reservation's end
+            if estimated is not None and estimated < held[0].ends_at:
+                estimated = held[0].ends_at
     return JobPublic(
         id=job.id, status=JobStatus(job.status), backend=job.backend, shots=job.shots,
         compile=job.compile, priority=job.priority, name=job.name, group=job.group,

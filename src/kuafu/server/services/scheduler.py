@@ -378,14 +378,14 @@ class Scheduler:
 
 
 def _pick_statement(agent_served: list[str]) -> Any:
-    """Each user's first `free` queued jobs per backend, in their own order (in a chip
-    session first, then priority, then arrival), with that rank; held backends,
-    agent-served ones and the jobs already handed to the executor (`reserved`) left
-    out."""
+    """Each user's first `free` queued jobs per backend and project, in their own order
+    (in a chip session first, then priority, then arrival), with that rank; held
+    backends, agent-served ones and the jobs already handed to the executor
+    (`reserved`) left out."""
     jobs = jobs_table.c
     held = select(BackendStatusOverride.backend).where(  # maintenance or offline
         BackendStatusOverride.status != "online")
-    rank = func.row_number().over(partition_by=(jobs.backend, jobs.user_id),
+    rank = func.row_number().over(partition_by=(jobs.backend, jobs.project_id, jobs.user_id),
                                   order_by=(jobs.session_id.is_(None), jobs.priority.desc(),
                                             jobs.created_at, jobs.id))
     inner = (select(jobs.id, jobs.backend, jobs.user_id, jobs.priority, jobs.created_at,
