@@ -10,6 +10,8 @@ use the double-submit CSRF cookie of the sign-in form; the others, the session's
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -19,7 +21,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from ..api.deps import PlatformDep, SessionDep
 from ..errors import InvalidRequest, NotFound, QuotaExceeded, ServiceError
 from ..models import User
-from ..services import accounts, audit, identity
+from ..services import accounts, audit, identity, oidc
 from . import session as auth
 from .pages import ConsoleRoute, render
 from .routes import AdminDep, CsrfField, ViewerDep, _safe_next, see_other
@@ -230,6 +232,63 @@ def change_password(request: Request, session: SessionDep, viewer: ViewerDep,
                                               "other sessions were signed out."})
     session.commit()
     return see_other("/console/account#password")
+
+
+# ----- OpenID Connect ---------------------------------------------------------------------
+OIDC_COOKIE = "kuafu_oidc"
+
+
+def _provider(platform) -> oidc.Provider:
+    provider = oidc.Provider.from_settings(platform.settings)
+    if provider is None:
+        raise NotFound("single sign-on is not set up on this server")
+    return provider
+
+
+def _callback_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/console/oidc/callback"
+
+
+@router.get("/oidc/start")
+def oidc_start(request: Request, platform: PlatformDep, next: str = "") -> Response:
+    """Send the browser to the operator's identity provider."""
+    url, kept = oidc.begin(_provider(platform), _callback_url(request))
+    kept["next"] = _safe_next(next)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(OIDC_COOKIE, base64.urlsafe_b64encode(json.dumps(kept).encode())
+                        .decode(), max_age=600, path="/console/oidc", httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https")
+    return response
+
+
+@router.get("/oidc/callback")
+def oidc_callback(request: Request, session: SessionDep, platform: PlatformDep) -> Response:
+    """The provider's answer: verify it, find or make the account, sign in."""
+    provider = _provider(platform)
+    try:
+        kept = json.loads(base64.urlsafe_b64decode(request.cookies.get(OIDC_COOKIE, "")))
+        if not isinstance(kept, dict):
+            raise ValueError
+    except ValueError:
+        kept = {}
+    try:
+        claims = oidc.finish(provider, _callback_url(request), kept,
+                             dict(request.query_params))
+        user = oidc.user_for(session, provider, claims)
+    except ServiceError as exc:
+        audit.record_event(session, actor_id=None, action="sign_in.failed",
+                           subject="single sign-on",
+                           details={"address": client_address(request),
+                                    "why": exc.message[:200]})
+        session.commit()
+        response = _pre_session_page(request, "login.html", status=exc.status,
+                                     error=exc.message, next=kept.get("next", ""))
+        response.delete_cookie(OIDC_COOKIE, path="/console/oidc")
+        return response
+    response = _signed_in(request, session, user, "oidc", None,
+                          kept.get("next") or "/console/backends")
+    response.delete_cookie(OIDC_COOKIE, path="/console/oidc")
+    return response
 
 
 @router.get("/keys")

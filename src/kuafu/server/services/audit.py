@@ -41,6 +41,7 @@ ACTIONS = {
     "signup.approve": "approved a self sign-up",
     "user.create": "created a user",
     "user.role": "changed a user's role",
+    "user.oidc_link": "linked an account to the single sign-on provider",
     "user.disable": "disabled a user",
     "user.enable": "enabled a user",
     "token.create": "created an API key",
