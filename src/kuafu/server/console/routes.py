@@ -27,7 +27,7 @@ from ..errors import (
     PayloadTooLarge,
     ServiceError,
 )
-from ..services import accounts, catalog, execution, groups, jobs, metrics
+from ..services import accounts, audit, catalog, execution, groups, jobs, metrics
 from . import session as auth
 from .drawing import circuit_svg
 from .examples import EXAMPLES
@@ -78,6 +78,8 @@ def _safe_next(target: str) -> str:
 def logout(session: SessionDep, viewer: ViewerDep, csrf_token: CsrfField = None):
     auth.check_csrf(viewer, csrf_token)
     auth.sign_out(session, viewer)
+    audit.record_event(session, actor_id=viewer.user.id, action="sign_out",
+                       subject=f"user {viewer.user.name}")
     session.commit()
     response = see_other("/console/login")
     auth.clear_cookie(response, auth.SESSION_COOKIE)
@@ -419,7 +421,7 @@ def create_user(request: Request, session: SessionDep, admin: AdminDep,
                       "or . _ @ -")
     except ServiceError as exc:
         return _admin(request, session, exc.status, error=exc.message)
-    _token, secret = accounts.create_token(session, user, "first")
+    _token, secret = accounts.create_token(session, user, "first", actor=admin.user)
     auth.set_flash(session, admin, request, {"new_user": user.name, "new_token": secret})
     session.commit()
     return see_other("/console/admin#users")
