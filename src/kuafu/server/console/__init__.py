@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from .apidocs import install_api_docs
 from .identity import router as identity_router
 from .pages import STATIC
+from .projects import router as projects_router
 from .routes import router
 
 __all__ = ["install", "install_api_docs", "router"]
@@ -26,6 +27,7 @@ def install(app: FastAPI) -> None:
     `/console/...` address with a "not found" page."""
     app.mount("/console/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.include_router(identity_router)  # before the console's catch-all "not found"
+    app.include_router(projects_router)  # issue 17: projects, usage, calendar
     app.include_router(router)
     app.add_api_route("/", lambda: RedirectResponse("/console/", status_code=303),
                       include_in_schema=False)
