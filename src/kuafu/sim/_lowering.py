@@ -10,7 +10,8 @@ Micro-operations arrive encoded as arrays (`fusion._encode_block`): a code per o
 (`M_PHASE`, `M_CPHASE`, `M_PERM`, `M_ROT`, `M_DENSE`), its local qubits (controls first,
 target last for `M_CPHASE` and `M_ROT`), complex data (diagonal, the two phases, the
 permutation's phases, the 2x2 or the dense matrix row-major) and, for `M_PERM`, the
-permutation.
+permutation. An `M_DENSE` matrix smaller than its qubits acts on the last of them, the
+others being controls (the density-matrix engine's channels act on some row groups only).
 """
 
 from __future__ import annotations
@@ -276,12 +277,28 @@ def _emit_rotations(k, where, pend_t, pend_u, npend, kinds, rstart, rcount, pst,
 
 @_jit
 def _dense(k, q, d, where, phase, kinds, rstart, rcount, pst, aux, rows, params, st):
+    """A dense matrix on row groups. `d` holds a 2**t x 2**t matrix on the last t qubits of
+    `q`; the qubits before them (if any) are controls: only groups with all of them set."""
     dim = 1 << k
-    g = 1 << q.size
-    groups = _grouped_states(k, q)
+    nt = 0
+    while (1 << (2 * nt)) < d.size:
+        nt += 1
+    cmask = 0
+    for j in range(q.size - nt):
+        cmask |= 1 << q[j]
+    g = 1 << nt
+    groups = _grouped_states(k, q[q.size - nt:])
+    if cmask:
+        keep = 0
+        for s in range(0, dim, g):
+            if groups[s] & cmask == cmask:
+                for a in range(g):
+                    groups[keep + a] = groups[s + a]
+                keep += g
+        groups = groups[:keep]
     odd = np.empty(dim, np.int64)
     m = 0
-    for s in range(0, dim, g):
+    for s in range(0, groups.size, g):
         uniform = True
         for a in range(1, g):
             if _differ(phase[groups[s + a]], phase[groups[s]]):
@@ -292,11 +309,11 @@ def _dense(k, q, d, where, phase, kinds, rstart, rcount, pst, aux, rows, params,
                 m += 1
     kinds, rstart, rcount, pst, aux, rows, params = _flush(
         where, phase, odd[:m], kinds, rstart, rcount, pst, aux, rows, params, st)
-    r = np.empty(dim, np.int64)
-    for j in range(dim):
+    r = np.empty(groups.size, np.int64)
+    for j in range(groups.size):
         r[j] = where[groups[j]]
     kinds, rstart, rcount, pst, aux, rows, params = _emit(
-        OP_GROUP, r, d, q.size, kinds, rstart, rcount, pst, aux, rows, params, st)
+        OP_GROUP, r, d, nt, kinds, rstart, rcount, pst, aux, rows, params, st)
     return kinds, rstart, rcount, pst, aux, rows, params, phase
 
 

@@ -31,17 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
-    "BlockProgram",
     "CostModel",
     "FusedGate",
     "GateKind",
-    "PhaseProgram",
     "classify",
-    "compile_block",
     "controlled_parts",
     "fuse",
     "partition",
-    "phase_program",
     "to_little_endian",
 ]
 
@@ -349,6 +345,14 @@ def _product(ops: list[tuple[np.ndarray, tuple[int, ...]]], qubits: tuple[int, .
     return tensor.reshape(dim, dim)
 
 
-# The block programs' names, where they were before `blocks` held them (imported last: that
-# module needs the names above).
-from .blocks import BlockProgram, PhaseProgram, compile_block, phase_program  # noqa: E402
+_BLOCK_NAMES = frozenset({"BlockProgram", "PhaseProgram", "compile_block", "phase_program"})
+
+
+def __getattr__(name: str):
+    """The block programs' names, where they were before `blocks` held them (looked up on
+    first use: `blocks` imports this module)."""
+    if name in _BLOCK_NAMES:
+        from . import blocks
+
+        return getattr(blocks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
