@@ -21,11 +21,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
-                   re.M | re.S)
+FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+)(?P<info>[^\n`]*)\n"
+                   r"(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S)
 SHOWN_ONLY = ("pip install", "make ", "kuafu serve", "git clone", "cd ", "python -m venv",
               "dask ", "alembic ", "pg_dump", "pg_restore", "sqlite3 ", "systemctl",
-              "kuafu admin", "curl ", "export ", "#", "kuafu login")
+              "kuafu admin", "curl ", "export ", "#", "kuafu login",
+              "python -m kuafu.backends.remote", "/opt/kuafu/bin/pip")
 """Commands a `bash` block may show without running them."""
 
 

@@ -53,6 +53,11 @@ class SimTwin(Backend):
     def device(self) -> Device:
         return self._emulator.device
 
+    @property
+    def emulator(self) -> EmulatedBackend:
+        """The chip's emulator this twin runs on."""
+        return self._emulator
+
     def status(self) -> BackendStatus:
         """Online: an emulator does not follow its chip into maintenance."""
         return BackendStatus(self.name, DeviceStatus.ONLINE,

@@ -79,6 +79,12 @@ def run_at(backend: EmulatedBackend, circuit: QuantumCircuit, shots: int, *,
     snapshot (`calibration`: id, time, the moment of the noise, seed, unusable parts).
     """
     base = backend.device
+    from .sim_twin import SimTwin
+
+    if isinstance(backend, SimTwin):
+        out = run_at(backend.emulator, circuit, shots, point=point, compile=compile,
+                     seed=seed, optimization_level=optimization_level)
+        return dataclasses.replace(out, backend=backend.name)
     options = (backend.noisy, backend.twirl_cliffords, backend.max_seconds,
                backend.max_memory_bytes, backend.max_bond_dimension,
                backend.wide_trajectories)

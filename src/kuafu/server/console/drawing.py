@@ -212,6 +212,7 @@ class QubitView:
     t2_us: float
     fidelity_1q: float
     readout_fidelity: float
+    unusable: bool = False  # marked unusable by an administrator (issue 18)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class CouplerView:
     a: int
     b: int
     fidelity_2q: float
+    unusable: bool = False
 
 
 def band(fidelity: float, good: float, bad: float) -> int:
@@ -259,24 +261,36 @@ def chip_svg(qubits: Sequence[QubitView], couplers: Sequence[CouplerView],
     body = []
     for c in couplers:
         (x1, y1), (x2, y2) = xy[c.a], xy[c.b]
+        off = (' unusable" stroke-dasharray="3 4" data-unusable="true'
+               if c.unusable else "")
+        note = " (marked unusable)" if c.unusable else ""
         body.append(
-            f'<line class="coupler f{band(c.fidelity_2q, 0.99, 0.97)}" x1="{x1:.1f}" '
+            f'<line class="coupler f{band(c.fidelity_2q, 0.99, 0.97)}{off}" x1="{x1:.1f}" '
             f'y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" tabindex="0" data-kind="coupler" '
             f'data-name="{escape(qubits[c.a].name)}–{escape(qubits[c.b].name)}" '
             f'data-f2q="{c.fidelity_2q:.5f}"><title>{escape(qubits[c.a].name)}–'
-            f'{escape(qubits[c.b].name)}: CZ fidelity {c.fidelity_2q:.2%}</title></line>')
+            f'{escape(qubits[c.b].name)}: CZ fidelity {c.fidelity_2q:.2%}{note}</title></line>')
     mapping = mapping or {}
     for q, (x, y) in zip(qubits, xy, strict=True):
         mapped = q.index in mapping
         css = f"qubit f{band(q.fidelity_1q, 0.9992, 0.998)}" + (" mapped" if mapped else "")
+        cross = ""
+        if q.unusable:
+            css += " unusable"
+            cross = (f'<path d="M{x - 11:.1f} {y - 11:.1f}L{x + 11:.1f} {y + 11:.1f}'
+                     f'M{x + 11:.1f} {y - 11:.1f}L{x - 11:.1f} {y + 11:.1f}" '
+                     'stroke="currentColor" stroke-width="2.5"/>')
         body.append(
             f'<g class="{css}" tabindex="0" data-kind="qubit" data-name="{escape(q.name)}" '
             f'data-t1="{q.t1_us:.1f}" data-t2="{q.t2_us:.1f}" data-f1q="{q.fidelity_1q:.5f}" '
-            f'data-ro="{q.readout_fidelity:.4f}"><title>{escape(q.name)}: T1 {q.t1_us:.1f} µs, '
+            f'data-ro="{q.readout_fidelity:.4f}"'
+            + (' data-unusable="true"' if q.unusable else "")
+            + f'><title>{escape(q.name)}: T1 {q.t1_us:.1f} µs, '
             f'T2 {q.t2_us:.1f} µs, 1q fidelity {q.fidelity_1q:.3%}, readout '
-            f'{q.readout_fidelity:.2%}</title><circle cx="{x:.1f}" cy="{y:.1f}" r="13"/>'
+            f'{q.readout_fidelity:.2%}{" (marked unusable)" if q.unusable else ""}</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="13"/>'
             + _text(x, y + 4, f"q{mapping[q.index]}" if mapped else str(q.index), "qubit-label")
-            + "</g>")
+            + cross + "</g>")
     label = f"chip topology: {len(qubits)} qubits, {len(couplers)} couplers"
     return _svg(width, height, body, label, "chip")
 

@@ -99,9 +99,9 @@ def backends_page(request: Request, session: SessionDep, viewer: ViewerDep) -> H
 
 
 @router.get("/backends/{name}")
-def chip_page(request: Request, name: str, session: SessionDep,
+def chip_page(request: Request, name: str, session: SessionDep, platform: PlatformDep,
               viewer: ViewerDep) -> HTMLResponse:
-    detail = catalog.backend_detail(session, name)
+    detail = catalog.backend_detail(session, name, platform.settings)
     return render(request, "chip.html", detail=detail, chip=chip_of(detail))
 
 
@@ -244,7 +244,7 @@ def _job_context(platform, session, viewer: auth.Viewer, job_id: str) -> dict[st
     context: dict[str, Any] = {"job": public}
     result = public.result
     if result is not None:
-        chip = chip_of(catalog.backend_detail(session, public.backend))
+        chip = chip_of(catalog.backend_detail(session, public.backend, platform.settings))
         mapping = {physical: int(logical) for logical, physical in result.mapping.items()}
         context.update(
             counts=counts_rows(result), chart=counts_chart(result),

@@ -66,12 +66,16 @@ def chip_of(detail: BackendDetail) -> Chip | None:
         return None
     names = data["qubit_names"]
     index = {name: i for i, name in enumerate(names)}
+    unusable = data.get("unusable") or {}
+    off_q = set(unusable.get("qubits", ()))
+    off_c = {frozenset(pair) for pair in unusable.get("couplers", ())}
     qubits = []
     for i, name in enumerate(names):
         c = data["qubits"][name]
         qubits.append(QubitView(i, name, c["t1_us"], c["t2_us"], c["fidelity_1q"],
-                                (c["readout_p00"] + c["readout_p11"]) / 2))
-    couplers = [CouplerView(index[c["qubits"][0]], index[c["qubits"][1]], c["fidelity_2q"])
+                                (c["readout_p00"] + c["readout_p11"]) / 2, name in off_q))
+    couplers = [CouplerView(index[c["qubits"][0]], index[c["qubits"][1]], c["fidelity_2q"],
+                            frozenset(c["qubits"]) in off_c)
                 for c in data.get("couplers", [])]
     return Chip(detail.name, qubits, couplers, data.get("coordinates"))
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..core.config import Settings
 from ..models import CalibrationSnapshot
-from ..services import catalog, execution
+from ..services import calibration, catalog, execution
 from .errors import SdkError, unknown_device
 
 SIM_TARGET = "sim"
@@ -132,7 +132,7 @@ def device_row(session: Session, settings: Settings, target: Target,
         "limits": limits(settings, target),
         "calibration_id": None, "calibration_source": None, "calibrated_at": None}
     if device is not None:
-        snapshot = execution.calibration_snapshot(device)
+        snapshot = in_force(session, settings, device)
         twin = has_twin(target.chip) if target.chip is not None else False
         row.update(simulator_available=twin,
                    sim_limits=limits(settings, resolve(target.chip + SIM_SUFFIX))
@@ -162,13 +162,30 @@ def metadata(session: Session, settings: Settings, target: Target) -> dict[str, 
                    basis_gates=sorted(g for g in device.native_gates
                                       if g not in ("barrier", "delay")),
                    coupling_map=pairs + [[b, a] for a, b in pairs],
-                   calibration_id=execution.calibration_snapshot(device)["id"])
+                   calibration_id=in_force(session, settings, device)["id"])
     return out
 
 
-def calibration_payload(device: Any) -> dict[str, Any]:
-    """A chip's current calibration in QUAFU's schema."""
-    snapshot = execution.calibration_snapshot(device)
+def in_force(session: Session, settings: Settings | None, device: Any) -> dict[str, Any]:
+    """Id, time and device of the calibration in force on a chip now: its drifting
+    timeline's snapshot (`services.calibration`), else its data file's calibration."""
+    if settings is not None and calibration.enabled(settings):
+        base = calibration.base_device(device.name)
+        if base is not None:
+            snap = calibration.snapshot_in_force(session, settings, device.name)
+            return {"id": snap.id, "time": snap.calibrated_at.isoformat(),
+                    "device": snap.device}
+    return {**execution.calibration_snapshot(device), "device": device}
+
+
+def calibration_payload(device: Any, snapshot: dict[str, Any] | None = None,
+                        ) -> dict[str, Any]:
+    """A chip's calibration in QUAFU's schema: `snapshot` (`in_force`'s answer) or the
+    device's own."""
+    if snapshot is not None:
+        device = snapshot["device"]
+    else:
+        snapshot = execution.calibration_snapshot(device)
     cz_ns = device.durations_ns.get("cz")
     coordinates = list(getattr(device, "coordinates", None) or [])
     if coordinates:
@@ -194,7 +211,8 @@ def calibration_payload(device: Any) -> dict[str, Any]:
             "durations_ns": dict(device.durations_ns), "measured": None}
 
 
-def current_calibration(session: Session, target: Target) -> dict[str, Any]:
+def current_calibration(session: Session, target: Target,
+                        settings: Settings | None = None) -> dict[str, Any]:
     """The calibration the target's chip holds now, recorded under its id.
 
     Raises:
@@ -204,7 +222,7 @@ def current_calibration(session: Session, target: Target) -> dict[str, Any]:
     if device is None:
         raise SdkError(404, "no_calibration",
                        f"{target.name} is an ideal simulator: it has no calibration")
-    payload = calibration_payload(device)
+    payload = calibration_payload(device, in_force(session, settings, device))
     record(session, payload)
     return payload
 
@@ -226,13 +244,14 @@ def record(session: Session, payload: dict[str, Any]) -> None:
         pass
 
 
-def record_chip(session: Session, chip: str) -> None:
+def record_chip(session: Session, chip: str, settings: Settings | None = None) -> None:
     device = _device(chip)
     if device is not None:
-        record(session, calibration_payload(device))
+        record(session, calibration_payload(device, in_force(session, settings, device)))
 
 
-def by_id(session: Session, calibration_id: str) -> dict[str, Any]:
+def by_id(session: Session, calibration_id: str,
+          settings: Settings | None = None) -> dict[str, Any]:
     """The calibration snapshot with this id: as recorded, else a chip's current one.
 
     Raises:
@@ -240,8 +259,24 @@ def by_id(session: Session, calibration_id: str) -> dict[str, Any]:
     """
     if len(calibration_id) <= 100:
         row = session.get(CalibrationSnapshot, calibration_id)
-        if row is not None:
+        if row is not None and row.source is None:
             return row.data
+    if settings is not None:  # a drifting chip's snapshot (issue 18)
+        from ..errors import NotFound
+
+        try:
+            snap = calibration.snapshot_by_id(session, settings, calibration_id)
+        except NotFound:
+            pass
+        else:
+            chip = calibration.chip_device(snap["chip"])
+            from ...devices import drift
+
+            published = drift.snapshot(chip, seed=snap["seed"],
+                                       calibrated_at=snap["calibrated_at"])
+            return calibration_payload(chip, {"id": published.id,
+                                              "time": published.calibrated_at.isoformat(),
+                                              "device": published.device})
     for name in chips():
         device = _device(name)
         if execution.calibration_snapshot(device)["id"] == calibration_id:

@@ -238,7 +238,7 @@ def create(platform: Platform, session: Session, user: User,
                        {"field": "circuits"})
     _check_size(platform, len(tasks))
     if target.chip is not None:
-        devices.record_chip(session, target.chip)
+        devices.record_chip(session, target.chip, platform.settings)
     ids = _submit(platform, session, user, group, tasks, client_ref or uuid.uuid4().hex)
     _store(platform, session, group, ids, tasks)
     return created(session, group, _task_ids(session, group))
@@ -273,7 +273,7 @@ def append(platform: Platform, session: Session, user: User, group_id: str,
     _check_size(platform, len(tasks))
     chip = devices.stored(group.target, group.backend).chip
     if chip is not None:
-        devices.record_chip(session, chip)
+        devices.record_chip(session, chip, platform.settings)
     ref = _field(body, "client_ref", str) or uuid.uuid4().hex
     ids = _submit(platform, session, user, group, tasks, f"{group.id}:{ref}"[:150])
     _store(platform, session, group, ids, tasks)

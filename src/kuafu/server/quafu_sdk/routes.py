@@ -95,13 +95,14 @@ async def device(request: Request, name: str) -> dict[str, Any]:
 async def device_calibration(request: Request, name: str) -> dict[str, Any]:
     """`device.calibration()`: public."""
     return await _run(request, lambda p, s: devices.current_calibration(
-        s, devices.resolve(name)), auth=False)
+        s, devices.resolve(name), p.settings), auth=False)
 
 
 @router.get("/calibrations/{calibration_id}")
 async def calibration(request: Request, calibration_id: str) -> dict[str, Any]:
     """`quafu.calibration(id)`: public; immutable."""
-    return await _run(request, lambda p, s: devices.by_id(s, calibration_id), auth=False)
+    return await _run(request, lambda p, s: devices.by_id(s, calibration_id, p.settings),
+                      auth=False)
 
 
 @router.get("/backends/{target}/metadata")

@@ -175,8 +175,9 @@ def list_backends(session: Session) -> list[BackendSummary]:
     return out
 
 
-def backend_detail(session: Session, name: str) -> BackendDetail:
-    """One chip with its coupling map and full calibration."""
+def backend_detail(session: Session, name: str, settings: Any = None) -> BackendDetail:
+    """One chip with its coupling map and full calibration: with the server's
+    `settings`, a drifting chip's snapshot in force and its unusable parts (issue 18)."""
     queued = queue_lengths(session).get(name, 0)
     summary = _summary(name, queued, status_info(session, name))
     device = execution.device_of(name)
@@ -184,10 +185,22 @@ def backend_detail(session: Session, name: str) -> BackendDetail:
         return BackendDetail(**summary)
     data = device.to_dict()
     return BackendDetail(
+    snapshot = execution.calibration_snapshot(device)
+    if settings is not None:
+        from . import calibration
+
+        chip = calibration.timeline_of(name) if calibration.enabled(settings) else None
+        if chip is not None:
+            snap = calibration.snapshot_in_force(session, settings, chip)
+            device = snap.device
+            snapshot = {"id": snap.id, "time": snap.calibrated_at}
+            summary["calibration_time"] = snap.calibrated_at
+            summary["fidelity_2q_median"] = _figure(device)
         **summary,
         coupling_map=[tuple(pair) for pair in device.couplers],
-        calibration=Calibration(**execution.calibration_snapshot(device)),
+        calibration=Calibration(**snapshot),
         calibration_data={"qubit_names": data["qubits"], **data["calibration"],
                           "durations_ns": data["durations_ns"],
                           "coordinates": data.get("coordinates"),
                           "averages": device.averages()})
+                          "unusable": data.get("unusable"),

@@ -19,9 +19,11 @@ def list_backends(session: SessionDep, _user: CurrentUser) -> list[BackendSummar
 
 
 @router.get("/{name}")
-def get_backend(name: str, session: SessionDep, _user: CurrentUser) -> BackendDetail:
-    """One chip with its coupling map and full calibration."""
-    return catalog.backend_detail(session, name)
+def get_backend(name: str, session: SessionDep, platform: PlatformDep,
+                _user: CurrentUser) -> BackendDetail:
+    """One chip with its coupling map and the calibration in force (a drifting chip's
+    latest snapshot, with the qubits and couplers marked unusable)."""
+    return catalog.backend_detail(session, name, platform.settings)
 
 
 @router.put("/{name}/status")
