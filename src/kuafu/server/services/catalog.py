@@ -19,7 +19,7 @@ from ...schemas import (
     calibration_figure,
 )
 from ..models import BackendStatusOverride, Job, User, utcnow
-from . import execution
+from . import execution, webhooks
 from .audit import record_event
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ def set_backend_status(session: Session, name: str, status: BackendStatus, by: U
                  action="backend.status", subject=f"backend {name}",
                  details={"status": override.status, "reason": reason, "by": override.updated_by,
                           "until": override.until.isoformat() if override.until else None})
+    webhooks.enqueue_backend_status(session, name, override.status, reason,  # issue 17
+                                    override.until)
     logger.info("backend_status backend=%s status=%s by=%s until=%s reason=%r", name,
                 override.status, override.updated_by,
                 override.until.isoformat() if override.until else "-", reason or "")
@@ -183,8 +185,6 @@ def backend_detail(session: Session, name: str, settings: Any = None) -> Backend
     device = execution.device_of(name)
     if device is None:
         return BackendDetail(**summary)
-    data = device.to_dict()
-    return BackendDetail(
     snapshot = execution.calibration_snapshot(device)
     if settings is not None:
         from . import calibration
@@ -196,11 +196,13 @@ def backend_detail(session: Session, name: str, settings: Any = None) -> Backend
             snapshot = {"id": snap.id, "time": snap.calibrated_at}
             summary["calibration_time"] = snap.calibrated_at
             summary["fidelity_2q_median"] = _figure(device)
+    data = device.to_dict()
+    return BackendDetail(
         **summary,
         coupling_map=[tuple(pair) for pair in device.couplers],
         calibration=Calibration(**snapshot),
         calibration_data={"qubit_names": data["qubits"], **data["calibration"],
                           "durations_ns": data["durations_ns"],
                           "coordinates": data.get("coordinates"),
-                          "averages": device.averages()})
                           "unusable": data.get("unusable"),
+                          "averages": device.averages()})
