@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...backends.emulator import EmulatedBackend
+from ...backends.sim_twin import SimTwin
 from ...backends.timeline import CalibrationPoint, published
 from ...devices import Device, drift
 from ..core.config import Settings
@@ -59,9 +60,20 @@ def schedule(settings: Settings) -> drift.Schedule:
 
 def base_device(name: str) -> Device | None:
     """The data-file device of an emulated chip that drifts; None for anything else
-    (an ideal simulator, a chip's `-sim` twin, a chip served by a device agent)."""
+    (an ideal simulator, a chip served by a device agent, a chip's `-sim` twin)."""
     backend = execution.get_backend(name)
     return backend.device if type(backend) is EmulatedBackend else None
+
+
+def timeline_of(name: str) -> str | None:
+    """The chip whose timeline a backend's jobs run on: a drifting chip's own, its
+    `-sim` twin's the chip's; None for a backend that does not drift."""
+    if base_device(name) is not None:
+        return name
+    backend = execution.get_backend(name)
+    if isinstance(backend, SimTwin) and type(backend.emulator) is EmulatedBackend:
+        return backend.chip if base_device(backend.chip) is not None else None
+    return None
 
 
 def chip_device(name: str) -> Device:
@@ -124,7 +136,8 @@ def point(session: Session, settings: Settings, chip: str,
           at: datetime | None = None) -> CalibrationPoint | None:
     """Where a job on `chip` starting at `at` (default now) runs on the timeline; None
     when the chip does not drift (drift off, or not an emulated chip)."""
-    if not enabled(settings) or base_device(chip) is None:
+    chip = timeline_of(chip) if enabled(settings) else None
+    if chip is None:
         return None
     at = _utc(at or utcnow())
     qubits, couplers = faults(session, chip)
@@ -159,7 +172,7 @@ def snapshot_by_id(session: Session, settings: Settings, snapshot_id: str) -> di
         base = chip_device(chip)
     except (ValueError, NotFound, InvalidRequest):
         raise NotFound(f"no calibration snapshot {snapshot_id!r}") from None
-    row = session.get(CalibrationSnapshot, snapshot_id)
+    row = session_row(session, snapshot_id)
     if row is None and when != drift._second(origin(base)):
         raise NotFound(f"no calibration snapshot {snapshot_id!r}")
     snap = drift.snapshot(base, seed=timeline, calibrated_at=when)
@@ -435,6 +448,9 @@ class Timelines:
         if pin:
             return pin
         state = self._state.get(backend)
+        if state is None and backend.endswith("-sim"):
+            twin = backend.removesuffix("-sim")
+            state = self._state.get(twin) if timeline_of(backend) == twin else None
         if state is None:
             return None
         since, qubits, couplers = state
