@@ -75,13 +75,15 @@ def settings_reference() -> str:
     from kuafu.server import Settings
 
     prefix = Settings.model_config.get("env_prefix", "")
-    rows = ["| setting | environment variable | type | default | meaning |",
-            "| --- | --- | --- | --- | --- |"]
+    flags = _serve_flags(Settings.model_fields)
+    rows = ["| environment variable (setting) | type | default | meaning |",
+            "| --- | --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         if not field.description:
             log.warning("setting %s has no description (Field(description=...))", name)
-        rows.append(f"| `{name}` | `{(prefix + name).upper()}` | {_type(field.annotation)} | "
-                    f"{_default(field)} | {_cell(field.description or '')}"
+        flag = f" `kuafu serve {flags[name]}`" if name in flags else ""
+        rows.append(f"| `{(prefix + name).upper()}` ({name}){flag} | {_type(field.annotation)} "
+                    f"| {_default(field)} | {_cell(field.description or '')}"
                     f"{_constraints(field.metadata)} |")
     known = {(prefix + name).upper() for name in Settings.model_fields}
     other = ["", "Read elsewhere (the client, the test suite), not by `Settings`:", "",
@@ -113,6 +115,18 @@ ENVIRONMENT = {
     "KUAFU_TEST_SESSION": ("test suite", "set by the suite itself to find processes it "
                            "left behind"),
 }
+
+
+def _serve_flags(fields: dict[str, Any]) -> dict[str, str]:
+    """Setting -> the `kuafu serve` option that sets it (`--database` sets database_url)."""
+    from kuafu.cli.serve import serve
+
+    flags = {}
+    for param in serve.params:
+        for name in (param.name, f"{param.name}_url"):
+            if name in fields and param.opts:
+                flags[name] = param.opts[0]
+    return flags
 
 
 def _environment_variables() -> set[str]:
