@@ -135,6 +135,15 @@ class TokenBuckets:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
+    def wait(self, key: bytes) -> float:
+        """Seconds until `key` may spend one (0: now), spending nothing: for limits that
+        count only failures (console sign-in, `services.identity.SignInThrottle`)."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, when = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - when) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _prune(self, now: float) -> None:
         """Drop buckets that have refilled (forgetting them changes nothing)."""
         full = [k for k, (tokens, when) in self._buckets.items()

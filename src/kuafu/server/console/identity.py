@@ -95,7 +95,8 @@ def login(request: Request, session: SessionDep, platform: PlatformDep,
     target = _safe_next(next) or "/console/backends"
     try:
         if token.strip():
-            user, api_token = _token_sign_in(session, request, token)
+            user, api_token = _token_sign_in(session, request, token,
+                                             throttle(request, platform.settings))
             return _signed_in(request, session, user, "token", api_token, target)
         user = identity.password_sign_in(session, login, password, client_address(request),
                                          throttle(request, platform.settings))
@@ -106,10 +107,17 @@ def login(request: Request, session: SessionDep, platform: PlatformDep,
     return _signed_in(request, session, user, "password", None, target)
 
 
-def _token_sign_in(session, request: Request, token: str):
+def _token_sign_in(session, request: Request, token: str,
+                   limiter: identity.SignInThrottle):
+    """A pasted API token's owner; wrong tokens count against the address's tries."""
+    address = client_address(request)
+    wait = limiter.wait(None, address)
+    if wait > 0:
+        raise QuotaExceeded(f"too many sign-in attempts; try again in {int(wait) + 1} s")
     try:
         return accounts.authenticate(session, token.strip())
     except ServiceError:
+        limiter.failed(None, address)
         audit.record_event(session, actor_id=None, action="sign_in.failed",
                            subject="API token", details={"address": client_address(request)})
         raise
@@ -140,9 +148,11 @@ def signup(request: Request, session: SessionDep, platform: PlatformDep,
     try:
         if password != confirm:
             raise InvalidRequest("the two passwords differ")
-        wait = throttle(request, platform.settings).take("signup", client_address(request))
+        limiter = throttle(request, platform.settings)
+        wait = limiter.wait(None, client_address(request))
         if wait > 0:
             raise QuotaExceeded(f"too many requests; try again in {int(wait) + 1} s")
+        limiter.failed(None, client_address(request))  # every sign-up counts
         identity.sign_up(session, form["name"], form["email"], password)
     except ServiceError as exc:
         return _pre_session_page(request, "signup.html", status=exc.status, error=exc.message,

@@ -3,10 +3,11 @@ self sign-up and its approval, one-time password reset links, roles.
 
 Sign-in answers the same ("wrong user name, e-mail or password") whether the account is
 unknown, has no password, or the password is wrong, and takes about as long: an unknown
-account's attempt verifies the password against a dummy argon2 hash. Attempts are
-throttled per account name and per client address with token buckets
-(`api.limits.TokenBuckets`: a burst, then one try per interval), keyed by what was typed,
-so the throttle too answers alike for accounts that exist and those that do not.
+account's attempt verifies the password against a dummy argon2 hash. Failed attempts
+are counted per account name and per client address in token buckets
+(`api.limits.TokenBuckets`: a burst, then one try per interval); while either is empty,
+every attempt is refused (429). They are keyed by what was typed, so the throttle too
+answers alike for accounts that exist and those that do not.
 
 One-time links (`AccountLink`) carry 256 random bits; the store keeps their SHA-256.
 A link that is unknown, used or expired is refused with one message, so a link cannot be
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -130,9 +132,10 @@ def change_password(session: Session, user: User, current: str, new: str,
 # ----- sign-in ----------------------------------------------------------------------------
 @dataclass
 class SignInThrottle:
-    """Token buckets for sign-in attempts: per account (what was typed, lower-cased) and
-    per client address. Defaults: 5 tries, then one a minute, per account; 30 tries, then
-    one every 10 s, per address. In memory: one server, one set."""
+    """Token buckets for failed sign-in attempts: per account (what was typed,
+    lower-cased) and per client address. Defaults: 5 failures, then one a minute, per
+    account; 30, then one every 10 s, per address. While a bucket is empty every try is
+    refused, the right password too. In memory: one server, one set."""
 
     account_burst: int = 5
     account_every: float = 60.0
@@ -142,12 +145,42 @@ class SignInThrottle:
     def __post_init__(self) -> None:
         self.accounts = TokenBuckets(1.0 / self.account_every, self.account_burst)
         self.addresses = TokenBuckets(1.0 / self.address_every, self.address_burst)
+        self._reported: dict[str, float] = {}
 
-    def take(self, login: str, address: str | None) -> float:
-        """Spend one attempt; 0 when allowed, else seconds until one is due."""
-        wait_account = self.accounts.take(b"a:" + login.strip().lower().encode()[:300])
-        wait_address = self.addresses.take(b"i:" + (address or "?").encode())
-        return max(wait_account, wait_address)
+    def wait(self, login: str | None, address: str | None) -> float:
+        """Seconds before another try is allowed (0: now), spending nothing. `login`
+        None: a try that names no account (a pasted API token, a sign-up), counted per
+        address only."""
+        waits = [self.addresses.wait(self._address_key(address))]
+        if login is not None:
+            waits.append(self.accounts.wait(self._account_key(login)))
+        return max(waits)
+
+    def failed(self, login: str | None, address: str | None) -> None:
+        """Count a failed try (successful ones cost nothing)."""
+        self.addresses.take(self._address_key(address))
+        if login is not None:
+            self.accounts.take(self._account_key(login))
+
+    @staticmethod
+    def _account_key(login: str) -> bytes:
+        return b"a:" + login.strip().lower().encode("utf-8", "replace")[:300]
+
+    @staticmethod
+    def _address_key(address: str | None) -> bytes:
+        return b"i:" + (address or "?").encode()
+
+    def first_refusal(self, login: str | None, address: str | None) -> bool:
+        """Whether a refusal is the first for this name and address in a minute: only
+        those go to the audit log, so a flood of refused tries does not flood it."""
+        key = f"{(login or '').strip().lower()[:300]}|{address}"
+        now = time.monotonic()
+        if self._reported.get(key, 0.0) > now:
+            return False
+        if len(self._reported) > 10_000:
+            self._reported.clear()
+        self._reported[key] = now + 60.0
+        return True
 
 
 def find_login(session: Session, login: str) -> User | None:
@@ -168,13 +201,15 @@ def password_sign_in(session: Session, login: str, password: str, address: str |
         Unauthenticated: wrong name, e-mail or password, one message for all.
         Forbidden: the password is right but the account is disabled or awaits approval.
     """
-    wait = throttle.take(login, address)
+    wait = throttle.wait(login, address)
     if wait > 0:
-        record_event(session, actor_id=None, action="sign_in.throttled",
-                     subject=f"login {login.strip()[:100]!r}", details={"address": address})
+        if throttle.first_refusal(login, address):
+            record_event(session, actor_id=None, action="sign_in.throttled",
+                         subject=f"login {login.strip()[:100]!r}", details={"address": address})
         raise QuotaExceeded(f"too many sign-in attempts; try again in {int(wait) + 1} s")
     user = find_login(session, login)
     if not verify_password(user, password[:MAX_PASSWORD]):
+        throttle.failed(login, address)
         record_event(session, actor_id=None, action="sign_in.failed",
                      subject=f"login {login.strip()[:100]!r}", details={"address": address})
         raise Unauthenticated(WRONG_CREDENTIALS)
