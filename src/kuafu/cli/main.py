@@ -12,6 +12,7 @@ from .demo import demo
 from .jobs import cancel, jobs_, result, submit
 from .login import login, logout, whoami
 from .projects import projects
+from .scheduling import reservations, sessions, webhooks
 from .serve import serve
 from .token import token
 
@@ -41,5 +42,6 @@ def main() -> None:
 
 
 for command in (demo, serve, login, whoami, logout, backends, submit, jobs_, result,
-                cancel, admin, token, projects):
+                cancel, admin, token, projects,
+                sessions, reservations, webhooks):
     main.add_command(command)

@@ -13,9 +13,10 @@ from .routes import (
     scheduling,
     tokens,
     users,
+    webhooks,
 )
 
 api_router = APIRouter()
 for module in (health, backends, calibration, jobs, groups, tokens, users, projects, admin,
-               scheduling):
+               scheduling, webhooks):
     api_router.include_router(module.router)

@@ -91,3 +91,6 @@ class Settings(BaseSettings):
     oidc_auto_approve: bool = Field(False, description="new people signing in with the "
                                     "provider get an account at once; otherwise it waits "
                                     "for an administrator's approval")
+    # projects (issue 17)
+    webhook_retry_base: float = Field(1.0, gt=0, description="seconds before a failed "
+                                      "webhook delivery is retried, doubling each time")

@@ -19,7 +19,7 @@ from ...schemas import (
     calibration_figure,
 )
 from ..models import BackendStatusOverride, Job, User, utcnow
-from . import execution
+from . import execution, webhooks
 from .audit import record_event
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ def set_backend_status(session: Session, name: str, status: BackendStatus, by: U
                  action="backend.status", subject=f"backend {name}",
                  details={"status": override.status, "reason": reason, "by": override.updated_by,
                           "until": override.until.isoformat() if override.until else None})
+    webhooks.enqueue_backend_status(session, name, override.status, reason,  # issue 17
+                                    override.until)
     logger.info("backend_status backend=%s status=%s by=%s until=%s reason=%r", name,
                 override.status, override.updated_by,
                 override.until.isoformat() if override.until else "-", reason or "")

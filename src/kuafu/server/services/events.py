@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 logger = logging.getLogger("kuafu.jobs")
@@ -32,6 +32,12 @@ class JobEvents:
         self._owners: dict[str, int] = {}  # insertion-ordered: the oldest go first
         self._changed: dict[str, None] = {}
         self._ended: dict[str, Any] = {}  # rows of ended jobs that requests wait on
+        self._listeners: list[Callable[[list[str]], None]] = []
+
+    def add_listener(self, listener: Callable[[list[str]], None]) -> None:
+        """Call `listener(job_ids)` with the jobs of every notification (from the
+        thread that notifies; it must be quick: webhooks queue them)."""
+        self._listeners.append(listener)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -76,8 +82,10 @@ class JobEvents:
                 logger.warning("job_failed job=%s backend=%s user_id=%s attempts=%s "
                                "error=%s", row.id, row.backend, row.user_id, row.attempts,
                                json.dumps(row.error or ""))
+        ids = list(job_ids)
+        for listener in self._listeners:
+            listener(ids)
         with self._lock:
-            ids = list(job_ids)
             for job_id in ids:
                 self._changed[job_id] = None
                 if ended and job_id in ended and job_id in self._waiters:

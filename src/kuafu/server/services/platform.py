@@ -10,6 +10,7 @@ from ..dask_executor import DaskExecutorHandle
 from ..executor import ExecutorHandle, make_handle
 from .events import JobEvents
 from .scheduler import Scheduler
+from .webhooks import Dispatcher
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Platform:
     db: Database
     scheduler: Scheduler
     events: JobEvents = field(default_factory=JobEvents)
+    webhooks: Dispatcher | None = None  # issue 17: signed, retried notifications
 
     @classmethod
     def create(cls, settings: Settings,
@@ -27,11 +29,17 @@ class Platform:
         db.migrate()
         events = JobEvents()
         executor = executor or make_handle(settings)
-        return cls(settings, db, Scheduler(db, settings, executor, events), events)
+        webhooks = Dispatcher(db, settings.webhook_retry_base)
+        events.add_listener(webhooks.jobs_ended)
+        return cls(settings, db, Scheduler(db, settings, executor, events), events, webhooks)
 
     def start(self) -> None:
         self.scheduler.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
 
     def stop(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
         self.scheduler.stop()
         self.db.dispose()
