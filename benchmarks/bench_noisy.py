@@ -1,13 +1,25 @@
 """Noisy-simulation benchmark: Kuafu against Qiskit Aer on the same circuits, same threads.
 
-Cases (issue 3): random brickwork circuits (U3 layers with CX between neighbours, 20 layers)
-at 10 and 16 qubits, 1000 shots, with depolarizing noise 0.1 % after 1q gates and 1 % after
-2q gates and a 2 % readout error on every qubit; and a 136-qubit GHZ with the same noise and
-10,000 shots. Aer runs its density-matrix method and its statevector method (trajectories);
-Kuafu runs `method="auto"` and, where it fits, its density matrix. Times are best of
-`--repeat` runs, after one warm-up run (numba compilation, Aer start-up).
+Two tables, from one run:
 
-    NUMBA_NUM_THREADS=2 .venv/bin/python benchmarks/bench_noisy.py [--repeat 3] [--quick]
+1. Engines (issue 3): random brickwork circuits (U3 layers with CX between neighbours, 20
+   layers) at 10 and 16 qubits, 1000 shots, with depolarizing noise 0.1 % after 1q gates and
+   1 % after 2q gates and a 2 % readout error on every qubit; and a 136-qubit GHZ with the
+   same noise and 10,000 shots. Aer runs its density-matrix method and its statevector
+   method (trajectories); Kuafu runs `method="auto"` and, where it fits, its density matrix.
+2. Density matrix against density matrix (issue 20): the same brickwork at 8, 10, 12 and 14
+   qubits compiled for ScQ-P10 (8, 10) or ScQ-P18 (12, 14) and simulated with the chip's
+   calibrated noise on the qubits it uses (thermal relaxation and depolarizing after every
+   pulse and CZ, readout errors; `NoiseModel.from_device`), 1000 shots. Aer gets the same
+   compiled circuit and the same channels (each as its Kraus operators on the same gate and
+   qubits). Kuafu runs its density matrix in complex128 and complex64, trajectories and
+   `auto`; Aer its density matrix (complex128). `aer/kuafu` compares like with like.
+
+Times are best of `--repeat` runs after one warm-up run (numba compilation, Aer start-up);
+12 and 14 qubits: one run. The machine's load (`os.getloadavg`) is printed with each table.
+
+    .venv/bin/python benchmarks/bench_noisy.py [--repeat 3] [--quick] [--dm-only]
+    .venv/bin/python benchmarks/bench_noisy.py --dm-only --sizes 8,10,12 --no-aer-above 12
 """
 
 from __future__ import annotations
@@ -106,11 +118,115 @@ def aer_runner(qc: QuantumCircuit, method: str, shots: int):
     return lambda: sim.run(qiskit_circuit, shots=shots).result().get_counts()
 
 
+# ----- density matrix against density matrix, chip noise (issue 20) ------------------------
+def chip_case(n: int, layers: int = 20):
+    """(circuit on the chip's used qubits, its noise model, chip name) for brickwork(n)."""
+    from kuafu.compiler import compile as compile_for
+    from kuafu.devices import get as get_device
+
+    name = "ScQ-P10" if n <= 10 else "ScQ-P18"
+    device = get_device(name)
+    native = compile_for(brickwork(n, layers), device, optimization_level=1, seed=0).circuit
+    active = sorted({q for inst in native.instructions if inst.name != "barrier"
+                     for q in inst.qubits})
+    local = {q: i for i, q in enumerate(active)}
+    small = QuantumCircuit(len(active), native.num_clbits)
+    for inst in native.instructions:
+        if inst.name != "barrier":
+            small.append(inst.name, [local[q] for q in inst.qubits], inst.params, inst.clbits,
+                         inst.condition)
+    return small, NoiseModel.from_device(device, active), name
+
+
+def little_endian_kraus(channel):
+    """A Kuafu channel (big-endian over its qubit list) as Qiskit's Kraus (little-endian)."""
+    from qiskit.quantum_info import Kraus
+
+    k = channel.num_qubits
+    perm = list(range(k))[::-1]
+    return Kraus([np.asarray(m).reshape((2,) * 2 * k).transpose(perm + [k + p for p in perm])
+                  .reshape(2**k, 2**k) for m in channel.kraus])
+
+
+def aer_noise_from(noise: NoiseModel, qiskit_circuit):
+    """Aer's noise model with Kuafu's channels on the same gates and qubits."""
+    from qiskit_aer.noise import NoiseModel as AerNoise
+    from qiskit_aer.noise import QuantumError, ReadoutError
+
+    names = {inst.operation.name for inst in qiskit_circuit.data}
+    out = AerNoise()
+    errors = {}
+    for (name, qubits), channel in noise.gate_errors.items():
+        if name in names and qubits is not None:
+            if id(channel) not in errors:
+                errors[id(channel)] = QuantumError(little_endian_kraus(channel))
+            out.add_quantum_error(errors[id(channel)], [name], list(qubits))
+    for q, error in noise.readout_errors.items():
+        out.add_readout_error(ReadoutError(np.asarray(error.matrix)), [q])
+    return out
+
+
+def dm_table(sizes: list[int], repeat: int, aer_max: int) -> list[tuple[int, str, dict]]:
+    from qiskit_aer import AerSimulator
+
+    from kuafu.interop.qiskit import to_qiskit
+
+    rows = []
+    for n in sizes:
+        qc, noise, chip = chip_case(n)
+        reps = repeat if n <= 10 else 1
+        times: dict[str, float] = {}
+        for label, kwargs in (("kuafu density_matrix c128", {}),
+                              ("kuafu density_matrix c64", {"precision": "single"})):
+            times[label] = best_of(lambda kw=kwargs, qc=qc, noise=noise: simulate(
+                qc, 1000, noise=noise, method="density_matrix", seed=1, **kw), reps,
+                warm=n <= 10)
+        if n <= 12:
+            times["kuafu trajectories c128"] = best_of(lambda qc=qc, noise=noise: simulate(
+                qc, 1000, noise=noise, method="trajectories", seed=1), reps, warm=n <= 10)
+        auto = simulate(qc, 1000, noise=noise, seed=1)
+        times[f"kuafu auto ({auto.method})"] = auto.time_taken
+        if n <= aer_max:
+            theirs = to_qiskit(qc)
+            sim = AerSimulator(method="density_matrix", noise_model=aer_noise_from(noise, theirs),
+                               max_parallel_threads=THREADS, seed_simulator=1)
+            times["aer density_matrix c128"] = best_of(
+                lambda sim=sim, theirs=theirs: sim.run(theirs, shots=1000).result().get_counts(),
+                reps, warm=n <= 10)
+        cz = sum(inst.name == "cz" for inst in qc.instructions)
+        rows.append((n, f"{chip} {qc.num_qubits}q, {len(qc.instructions)} ops ({cz} CZ)",
+                     times))
+        print(f"  done {n} qubits, load {os.getloadavg()[0]:.1f}", flush=True)
+    return rows
+
+
+def print_dm_table(rows, repeat: int) -> None:
+    print(f"\nDensity matrix vs density matrix, chip noise, 1000 shots; threads {THREADS}, "
+          f"best of {repeat} (12+ qubits: 1 run); load {os.getloadavg()}")
+    print(f"{'case':36} {'engine':30} {'seconds':>9} {'aer/kuafu':>10}")
+    for _, case, times in rows:
+        aer = times.get("aer density_matrix c128")
+        for engine, seconds in times.items():
+            ratio = ""
+            if aer is not None and engine.startswith("kuafu density_matrix"):
+                ratio = f"{aer / seconds:10.2f}"
+            print(f"{case:36} {engine:30} {seconds:9.3f} {ratio:>10}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="skip Aer at 16 qubits")
+    parser.add_argument("--dm-only", action="store_true", help="only the density-matrix table")
+    parser.add_argument("--sizes", default="8,10,12,14", help="density-matrix table sizes")
+    parser.add_argument("--no-aer-above", type=int, default=14, dest="aer_max",
+                        help="skip Aer's density matrix above this many qubits")
     args = parser.parse_args()
+    print(f"load at start: {os.getloadavg()}")
+    dm_rows = dm_table([int(x) for x in args.sizes.split(",")], args.repeat, args.aer_max)
+    print_dm_table(dm_rows, args.repeat)
+    if args.dm_only:
+        return
     noise = kuafu_noise()
     rows = []
     for n in (10, 16):
@@ -137,8 +253,8 @@ def main() -> None:
         lambda: simulate(qc, 10_000, noise=noise, seed=1), args.repeat)}
     times["aer stabilizer"] = best_of(aer_runner(qc, "stabilizer", 10_000), args.repeat)
     rows.append(("GHZ 136q, 10000 shots", times))
-    print(f"threads: {THREADS}, best of {args.repeat} (16 qubits: 1 run; Aer's density matrix "
-          "does not fit there: 4**16 * 16 B = 64 GiB)")
+    print(f"\nthreads: {THREADS}, best of {args.repeat} (16 qubits: 1 run; Aer's density matrix "
+          f"does not fit there: 4**16 * 16 B = 64 GiB); load {os.getloadavg()}")
     print(f"{'case':32} {'engine':34} {'seconds':>9} {'peer/kuafu':>10}")
     for case, times in rows:
         ours = next(iter(times.values()))
