@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -28,6 +29,7 @@ def upgrade(engine: sa.Engine, revision: str) -> None:
         command.upgrade(config, revision)
 
 
+@pytest.mark.slow  # a migration, then a server that runs a job: about 15 s
 def test_upgrade_from_0009_keeps_users_tokens_jobs(fresh_store, tmp_path):
     engine = make_engine(fresh_store)
     upgrade(engine, "0009")
