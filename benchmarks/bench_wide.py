@@ -239,7 +239,7 @@ def noisy_case(n: int = 50, depth: int = 8, shots: int = 2000) -> None:
     start = time.perf_counter()
     result = chip.run(circuit, shots=shots, seed=3)
     elapsed = time.perf_counter() - start
-    sim = result.metadata["simulation"]
+    sim = result.method_details
     print(f"\nnoisy ki-{n}-d{depth} on ScQ-P136, {shots} shots: {elapsed:.1f} s (compile "
           f"{result.timings['compile']:.2f}, simulate {result.timings['simulate']:.2f}); "
           f"method {sim['method']}, trajectories {sim.get('trajectories')}, shots per "

@@ -21,6 +21,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import pytest
 
+from kuafu.server.testing import require
+
 SESSION_MARK = "KUAFU_TEST_SESSION"
 ORPHAN_GRACE_SECONDS = 15.0
 """How long orphaned workers may take to notice their server is gone and exit."""
@@ -85,11 +87,7 @@ def browser():
     test process: a second `sync_playwright` in the same process fails, so every browser
     test (console, quafu-sdk's login) shares this one. Missing Chromium skips the test
     locally and fails it under CI (CI=true)."""
-    if not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} is missing (run scripts/ensure-chromium.sh)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (run scripts/ensure-chromium.sh)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

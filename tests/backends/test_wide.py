@@ -34,7 +34,7 @@ def test_the_issue_example_runs_on_scq_p136_with_noise():
     circuit = qc40()
     result = backends.get("ScQ-P136").run(circuit, shots=1000, seed=1)
     assert sum(result.counts.values()) == 1000
-    details = result.metadata["simulation"]
+    details = result.method_details
     # 20 pairs, unless routing on the chip joined a few (a SWAP through a neighbour)
     assert details["method"] == result.method and len(details["parts"]) >= 15
     assert sum(len(part["qubits"]) for part in details["parts"]) >= 40
@@ -47,7 +47,7 @@ def test_the_issue_example_runs_on_scq_p136_with_noise():
 def test_a_connected_40_qubit_chain_runs_as_an_mps_with_noise():
     circuit = qc40(pairs=False)
     result = backends.get("ScQ-P136").run(circuit, shots=300, seed=3)
-    details = result.metadata["simulation"]
+    details = result.method_details
     assert result.method == "mps" and details["method"] == "mps"
     assert details["fidelity_estimate"] == pytest.approx(1.0)
     assert 2 <= details["bond_dimension"] <= 64
@@ -80,7 +80,7 @@ def test_an_operator_bond_cap_answers_with_a_fidelity_estimate():
     backend = EmulatedBackend(devices.get("ScQ-P136"), noisy=False, max_bond_dimension=4)
     circuit = random_layers(30, 4, seed=5)
     result = backend.run(circuit, shots=200, seed=1)
-    details = result.metadata["simulation"]
+    details = result.method_details
     assert result.method == "mps"
     assert details["bond_dimension"] <= 4
     assert 0.0 <= details["fidelity_estimate"] < 1.0
@@ -121,14 +121,14 @@ def test_wide_noisy_runs_share_shots_among_a_bounded_number_of_trajectories():
 
     circuit = qc40(pairs=False)
     details = backends.get("ScQ-P136").run(circuit, shots=2000, seed=5
-                                           ).metadata["simulation"]
+                                           ).method_details
     assert details["method"] == "mps"
     assert details["trajectories"] <= WIDE_TRAJECTORIES
     assert details["shots_per_trajectory"] == pytest.approx(2000 / WIDE_TRAJECTORIES)
 
     per_shot = EmulatedBackend(devices.get("ScQ-P136"), wide_trajectories=None)
-    details = per_shot.run(circuit, shots=300, seed=5).metadata["simulation"]
+    details = per_shot.run(circuit, shots=300, seed=5).method_details
     assert details["shots_per_trajectory"] == 1.0 and details["trajectories"] > 1
 
     narrow = backends.get("ScQ-P136").run(qc40(pairs=False, n=12), shots=300, seed=6)
-    assert narrow.metadata["simulation"].get("shots_per_trajectory", 1.0) == 1.0
+    assert narrow.method_details.get("shots_per_trajectory", 1.0) == 1.0

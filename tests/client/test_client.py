@@ -20,7 +20,7 @@ def test_submit_a_circuit_and_read_counts(client):
     assert sum(result.counts.values()) == 500
     assert max(result.counts, key=result.counts.get) in ("00", "11")
     assert abs(sum(result.probabilities.values()) - 1) < 1e-9
-    assert result.calibration.id.startswith("ScQ-P10-")
+    assert result.calibration_id.startswith("ScQ-P10-")
     assert job.status() is JobStatus.DONE
 
 

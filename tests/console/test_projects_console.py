@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -132,7 +133,38 @@ def test_the_usage_page_reports_by_day_backend_and_project(browser, console_live
     shoot(page, "usage")
     with page.expect_download() as download:
         page.locator("#usage-csv").click()
-    text = open(download.value.path()).read()
+    text = Path(download.value.path()).read_text()
     assert text.splitlines()[0] == "day,backend,project,user,jobs,shots,chip_seconds"
     assert f",ScQ-P10,{course},alice,2,1000," in text
     page.context.close()
+
+
+def test_webhooks_page_shows_the_secret_once_and_the_deliveries(browser, console_live, bob):
+    from server.test_webhooks import Receiver
+
+    with Receiver() as receiver:
+        page = sign_in(browser, console_live, bob)
+        page.goto(f"{console_live.url}/console/webhooks")
+        page.get_by_label("URL (http or https)").fill(receiver.url)
+        page.get_by_role("button", name="Add webhook").click()
+        page.wait_for_url(re.compile(r"/console/webhooks$"))
+        assert page.locator("#webhook-secret").inner_text().startswith("whsec_")
+        with httpx.Client(base_url=f"{console_live.url}/api/v1", timeout=60,
+                          headers={"Authorization": f"Bearer {bob}"}) as api:
+            job_id = api.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
+                                             "shots": 10}).json()["ids"][0]
+            api.get(f"/jobs/{job_id}", params={"wait": 30})
+            for _ in range(100):
+                if receiver.requests:
+                    break
+                page.wait_for_timeout(100)
+        for _ in range(60):  # the page shows what the store holds when it is read
+            page.reload()
+            row = page.locator("#delivery-table tbody tr").first
+            if "delivered" in row.inner_text():
+                break
+            page.wait_for_timeout(250)
+        assert page.locator("#webhook-secret").count() == 0  # shown once
+        assert "job.ended" in row.inner_text() and "delivered" in row.inner_text()
+        shoot(page, "webhooks")
+        page.context.close()

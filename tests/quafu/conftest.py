@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kuafu.server.testing import LiveServer, create_user, store_url
+from kuafu.server.testing import LiveServer, create_user, require, store_url
 
 ROOT = Path(__file__).resolve().parents[2]
 QUAFU_PYTHON = Path(os.environ.get("KUAFU_QUAFU_VENV", ROOT / ".venv-quafu")) / "bin" / "python"
@@ -28,11 +28,8 @@ LAB_AGENT_TOKEN = "lab-agent-secret"
 @pytest.fixture(scope="session")
 def pyquafu_python() -> Path:
     """The interpreter that has pyquafu 0.4.5."""
-    if not QUAFU_PYTHON.exists():
-        message = f"pyquafu is not installed at {QUAFU_PYTHON} (run scripts/ensure-pyquafu.sh)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require(QUAFU_PYTHON.exists(),
+            f"pyquafu is not installed at {QUAFU_PYTHON} (run scripts/ensure-pyquafu.sh)")
     return QUAFU_PYTHON
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kuafu.server.testing import LiveServer, create_user, store_url
+from kuafu.server.testing import LiveServer, create_user, require, store_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_PYTHON = (Path(os.environ.get("KUAFU_QUAFU_SDK_VENV", ROOT / ".venv-quafu-sdk"))
@@ -42,12 +42,8 @@ class Stack:
 @pytest.fixture(scope="session")
 def sdk_python() -> Path:
     """The interpreter that has quafu-sdk 0.2.7."""
-    if not SDK_PYTHON.exists():
-        message = (f"quafu-sdk is not installed at {SDK_PYTHON} "
-                   "(run scripts/ensure-quafu-sdk.sh)")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require(SDK_PYTHON.exists(),
+            f"quafu-sdk is not installed at {SDK_PYTHON} (run scripts/ensure-quafu-sdk.sh)")
     return SDK_PYTHON
 
 

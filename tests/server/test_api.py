@@ -95,8 +95,8 @@ def test_bell_job_runs_to_done_with_result_and_calibration(live, token):
         assert sum(counts.values()) == 1000
         assert counts.get("00", 0) + counts.get("11", 0) > 850
         assert result["compiled_qasm"].startswith("OPENQASM 2.0")
-        assert result["calibration"]["id"].startswith("ScQ-P10-")
-        assert result["calibration"]["time"]
+        assert result["calibration_id"].startswith("ScQ-P10-")
+        assert result["calibrated_at"] and result["seed"] is not None
         assert result["method"]
         assert job["started_at"] and job["finished_at"] and job["attempts"] == 1
 

@@ -46,7 +46,7 @@ def test_capacity_follows_the_run_time_of_recent_jobs(tmp_path, delay, per_worke
     try:
         assert platform.scheduler.capacity == 2  # nothing known yet: the setting
         results = _run_jobs(platform, token, 12)
-        assert all(r["durations"]["worker"] >= delay for r in results)
+        assert all(r["timings"]["worker"] >= delay for r in results)
         assert platform.scheduler.capacity == per_worker
     finally:
         platform.stop()

@@ -38,9 +38,9 @@ def chain(n: int, *, phases: bool = True) -> QuantumCircuit:
 def test_a_wide_weakly_entangled_circuit_runs_as_an_exact_mps():
     result = simulate(chain(60), 500, seed=1)
     assert result.method == "mps"
-    assert result.metadata["fidelity_estimate"] == 1.0
-    assert result.metadata["max_bond"] <= 4
-    assert result.metadata["discarded_weight"] < 1e-12
+    assert result.method_details["fidelity_estimate"] == 1.0
+    assert result.method_details["bond_dimension"] <= 4
+    assert result.method_details["discarded_weight"] < 1e-12
 
 
 def test_mps_and_statevector_agree_where_both_run():
@@ -52,7 +52,7 @@ def test_mps_and_statevector_agree_where_both_run():
 
 def test_a_noisy_wide_chain_runs_as_mps_trajectories():
     result = simulate(chain(40), 200, noise=PAULI, seed=3)
-    assert result.method == "mps" and result.metadata["trajectories"] >= 1
+    assert result.method == "mps" and result.method_details["trajectories"] >= 1
     assert sum(result.counts.values()) == 200
 
 
@@ -96,8 +96,8 @@ def test_a_bond_cap_answers_with_a_fidelity_estimate():
     circuit = random_layers(40, 8)
     result = simulate(circuit, 100, seed=1, mps_options=MPSOptions(max_bond_dimension=8))
     assert result.method == "mps"
-    assert result.metadata["max_bond"] <= 8
-    assert 0.0 <= result.metadata["fidelity_estimate"] < 1.0
+    assert result.method_details["bond_dimension"] <= 8
+    assert 0.0 <= result.method_details["fidelity_estimate"] < 1.0
 
 
 def test_the_time_limit_refuses_what_would_run_too_long():

@@ -109,7 +109,7 @@ def test_untouched_qubits_are_not_simulated():
     assert part.qubits == (7, 31) and part.circuit.num_qubits == 2
     result = simulate(qc, 400, seed=1)
     assert set(result.counts) == {"00", "11"} and result.method == "statevector"
-    assert result.metadata["simulated_qubits"] == 2
+    assert result.method_details["simulated_qubits"] == 2
 
 
 def test_a_connected_circuit_is_its_own_single_part():
@@ -129,7 +129,7 @@ def test_parts_that_write_no_bit_are_skipped_and_unwritten_bits_read_zero():
     qc.measure(1, 2)  # clbits 0 and 1 are never written
     result = simulate(qc, 50, seed=2)
     assert result.counts == {"100": 50}
-    assert [p["qubits"] for p in result.metadata["parts"]] == [[1]]
+    assert [p["qubits"] for p in result.method_details["parts"]] == [[1]]
 
 
 # ----- exactness ---------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def test_sampled_counts_of_a_split_circuit_follow_the_whole(seed):
     qc = grouped_circuit(rng, groups, n, dynamic=True)
     shots = 20_000
     result = simulate(qc, shots, seed=seed)
-    assert len(result.metadata["parts"]) == 3
+    assert len(result.method_details["parts"]) == 3
     exact = outcome_probabilities(qc)
     empirical = {k: v / shots for k, v in result.counts.items()}
     assert tvd(empirical, exact) < 0.035, result.method
@@ -215,6 +215,6 @@ def test_each_part_takes_its_own_method():
     noise = (NoiseModel().with_gate_error(depolarizing(0.01), num_qubits=1)
              .with_readout_error(readout_error(0.01)))
     result = simulate(qc, 500, noise=noise, seed=3)
-    methods = [p["method"] for p in result.metadata["parts"]]
+    methods = [p["method"] for p in result.method_details["parts"]]
     assert methods[0] == "stabilizer" and methods[1] in ("trajectories", "density_matrix")
     assert result.method == "+".join(methods)

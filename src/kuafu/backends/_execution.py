@@ -21,9 +21,11 @@ def fresh_seed(seed: int | None) -> int:
 
 def simulate_counts(circuit: QuantumCircuit, shots: int, *, noise: Any = None,
                     seed: int, method: str = "auto",
-                    details: dict[str, Any] | None = None) -> tuple[dict[str, int], str]:
+                    details: dict[str, Any] | None = None,
+                    timings: dict[str, float] | None = None) -> tuple[dict[str, int], str]:
     """Counts over the circuit's classical bits and the method `kuafu.sim` chose; the
-    method's details (see `emulator.method_details`) go into `details` when given."""
+    method's details (see `emulator.method_details`) go into `details`, and the
+    simulator's seconds per phase (`SimResult.timings`) into `timings`, when given."""
     try:
         from ..sim import simulate
     except ImportError:  # kuafu.sim not installed yet: exact reference, terminal measures only
@@ -37,6 +39,8 @@ def simulate_counts(circuit: QuantumCircuit, shots: int, *, noise: Any = None,
         n = circuit.num_qubits
         details.update(method_details(result, tuple(range(n)),
                                       tuple(f"q{q}" for q in range(n))))
+    if timings is not None:
+        timings.update(result.timings)
     return dict(result.counts), str(getattr(result, "method", method))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..circuit import QuantumCircuit
@@ -55,9 +56,22 @@ class BackendResult:
         physical_qubits: physical qubit names, indexed like the mappings' values.
         method: the simulation method used (`statevector`, `density_matrix`,
             `trajectories`, `stabilizer`, ...).
-        timings: seconds spent in `compile`, `simulate` and `total`.
+        method_details: how the method ran (`kuafu.sim`'s details: `bond_dimension`
+            and `fidelity_estimate` for mps, `parts` of a split circuit, with physical
+            qubit names, `trajectories`, `estimated_seconds`).
+        timings: seconds spent in `compile`, `simulate` and `total`, and the
+            simulator's own phases (`prepare`, `run`, `sample`, ...: `SimResult.timings`).
         seed: the seed the run used (draw it again to reproduce the counts).
+        calibration_id: the calibration the chip was compiled for and emulated with
+            (`Device.calibration_id`, or a drifting chip's snapshot); None without a chip.
+        calibrated_at: when that calibration was taken (UTC), if known.
+        calibration_point: where on a drifting chip's calibration timeline the run was
+            (`backends.timeline.run_at`: drift seed, snapshot time, the moment whose
+            noise it ran with, unusable parts); None for a chip that does not drift.
         metadata: anything else (compiler statistics, noise description).
+
+    These names are the result's names at every hop: `to_dict`, the server's stored
+    result and `kuafu.schemas.JobResult` (its wire form), and `kuafu.client.Result`.
     """
 
     backend: str
@@ -68,8 +82,12 @@ class BackendResult:
     final_mapping: Mapping[int, int] = field(default_factory=dict)
     physical_qubits: tuple[str, ...] = ()
     method: str = ""
+    method_details: Mapping[str, Any] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
     seed: int | None = None
+    calibration_id: str | None = None
+    calibrated_at: datetime | None = None
+    calibration_point: Mapping[str, Any] | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def probabilities(self) -> dict[str, float]:
@@ -93,8 +111,14 @@ class BackendResult:
             "final_mapping": {str(k): v for k, v in self.final_mapping.items()},
             "physical_qubits": list(self.physical_qubits),
             "method": self.method,
+            "method_details": dict(self.method_details),
             "timings": dict(self.timings),
             "seed": self.seed,
+            "calibration_id": self.calibration_id,
+            "calibrated_at": (self.calibrated_at.isoformat().replace("+00:00", "Z")
+                              if self.calibrated_at else None),
+            "calibration_point": (dict(self.calibration_point)
+                                  if self.calibration_point is not None else None),
             "metadata": dict(self.metadata),
         }
 

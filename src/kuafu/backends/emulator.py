@@ -121,13 +121,14 @@ class EmulatedBackend(Backend):
             backend=self.name, shots=shots, counts=result.counts, compiled_qasm=prepared.qasm,
             initial_mapping=dict(prepared.initial), final_mapping=dict(prepared.final),
             physical_qubits=names, method=result.method,
-            timings={"compile": compiled_at - start, "simulate": done - compiled_at,
-                     "total": done - start},
-            seed=seed,
+            method_details=method_details(result, prepared.active, names),
+            timings={**result.timings, "compile": compiled_at - start,
+                     "simulate": done - compiled_at, "total": done - start},
+            seed=seed, calibration_id=self._device.calibration_id,
+            calibrated_at=self._device.calibrated_at,
             metadata={"compiler": dict(prepared.stats),
                       "active_qubits": [names[q] for q in prepared.active],
-                      "noisy": self.noisy,
-                      "simulation": method_details(result, prepared.active, names)},
+                      "noisy": self.noisy},
         )
 
     def estimate(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
@@ -301,18 +302,15 @@ def chain_order(device: Device, qubits: tuple[int, ...]) -> tuple[int, ...]:
 
 def method_details(result: SimResult, active: tuple[int, ...],
                    names: tuple[str, ...]) -> dict[str, Any]:
-    """How a run was simulated, for `BackendResult.metadata["simulation"]`: the method,
+    """How a run was simulated, for `BackendResult.method_details`: the method,
     for MPS the bond dimension reached and the fidelity estimate, and each independent
     part's physical qubits and method when the circuit was split."""
-    meta = dict(result.metadata)
+    meta = dict(result.method_details)
     details: dict[str, Any] = {"method": result.method}
-    for key in ("max_bond", "fidelity_estimate", "discarded_weight", "trajectories",
-                "shots_per_trajectory",
-                "simulated_qubits", "estimated_seconds"):
+    for key in ("bond_dimension", "fidelity_estimate", "discarded_weight", "trajectories",
+                "shots_per_trajectory", "simulated_qubits", "estimated_seconds"):
         if key in meta:
             details[key] = meta[key]
-    if "max_bond" in details:
-        details["bond_dimension"] = details.pop("max_bond")
     if "parts" in meta:
         details["parts"] = [
             {**{k: v for k, v in part.items() if k != "qubits"},

@@ -130,6 +130,8 @@ class RemoteDevice(Backend):
             initial_mapping=prepared.initial_mapping, final_mapping=prepared.final_mapping,
             physical_qubits=self._device.qubits, method="device",
             timings={"compile": prepared.compile_seconds}, seed=seed,
+            calibration_id=self._device.calibration_id,
+            calibrated_at=self._device.calibrated_at,
             metadata={"compiler": dict(prepared.stats), "system_id": self.system_id})
 
     def run(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,

@@ -28,15 +28,18 @@ class IdealSimulator(Backend):
         seed = fresh_seed(seed)
         start = time.perf_counter()
         details: dict = {}
-        counts, method = simulate_counts(circuit, shots, seed=seed, details=details)
+        timings: dict = {}
+        counts, method = simulate_counts(circuit, shots, seed=seed, details=details,
+                                         timings=timings)
         elapsed = time.perf_counter() - start
         identity = {q: q for q in range(circuit.num_qubits)}
         return BackendResult(
             backend=self.name, shots=shots, counts=counts, compiled_qasm=to_qasm(circuit),
             initial_mapping=identity, final_mapping=identity,
             physical_qubits=tuple(f"q{q}" for q in range(circuit.num_qubits)),
-            method=method, timings={"compile": 0.0, "simulate": elapsed, "total": elapsed},
-            seed=seed, metadata={"simulation": details} if details else {},
+            method=method, method_details=details,
+            timings={**timings, "compile": 0.0, "simulate": elapsed, "total": elapsed},
+            seed=seed,
         )
 
     def estimate(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,

@@ -11,6 +11,7 @@ point, circuit, options and seed give the same counts, bit for bit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -77,14 +78,15 @@ def run_at(backend: EmulatedBackend, circuit: QuantumCircuit, shots: int, *,
            optimization_level: int = 1) -> BackendResult:
     """Run on `backend`'s chip as it was at `point`; the result's metadata names the
     snapshot (`calibration`: id, time, the moment of the noise, seed, unusable parts).
+    A chip's `-sim` twin runs on its chip's timeline.
     """
-    base = backend.device
     from .sim_twin import SimTwin
 
     if isinstance(backend, SimTwin):
         out = run_at(backend.emulator, circuit, shots, point=point, compile=compile,
                      seed=seed, optimization_level=optimization_level)
         return dataclasses.replace(out, backend=backend.name)
+    base = backend.device
     options = (backend.noisy, backend.twirl_cliffords, backend.max_seconds,
                backend.max_memory_bytes, backend.max_bond_dimension,
                backend.wide_trajectories)
@@ -101,10 +103,9 @@ def run_at(backend: EmulatedBackend, circuit: QuantumCircuit, shots: int, *,
                                   at=point.at)
     out = runner.run(circuit, shots, compile=compile, seed=seed,
                      optimization_level=optimization_level, noise_device=moment)
-    meta = dict(out.metadata)
-    meta["calibration"] = {"id": snap.id, "time": _iso(snap.calibrated_at),
-                           "noise_at": _iso(drift._floor(point.at)), **point.to_dict()}
-    return dataclasses.replace(out, metadata=meta)
+    return dataclasses.replace(
+        out, calibration_id=snap.id, calibrated_at=snap.calibrated_at,
+        calibration_point={"noise_at": _iso(drift._floor(point.at)), **point.to_dict()})
 
 
 _BACKENDS: dict[tuple, EmulatedBackend] = {}
@@ -117,6 +118,21 @@ def _new_backend(device: Device, *options: Any) -> EmulatedBackend:
     return EmulatedBackend(device, noisy=noisy, twirl_cliffords=twirl, max_seconds=max_seconds,
                            max_memory_bytes=memory, max_bond_dimension=bond,
                            wide_trajectories=wide)
+
+
+@functools.cache
+def software_versions() -> dict[str, str]:
+    """Versions of Kuafu and of the libraries a run's counts depend on (a replay compares
+    them); "-" for one that is not installed."""
+    from importlib import metadata
+
+    out = {}
+    for name in ("kuafu", "numpy", "numba", "stim", "scipy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "-"
+    return out
 
 
 def _iso(moment: datetime) -> str:

@@ -86,9 +86,8 @@ def demo(shots: int) -> None:
                                    f"(job {job.id[:8]})", bold=True))
             click.echo(circuit.draw())
             seconds = (info.finished_at - info.created_at).total_seconds()
-            calibration = result.calibration
-            click.echo(f"method {result.method}; qubits {result.mapping}; calibration "
-                       f"{calibration.id if calibration else '-'}; {seconds * 1000:.0f} ms "
+            click.echo(f"method {result.method}; qubits {result.initial_mapping}; "
+                       f"calibration {result.calibration_id or '-'}; {seconds * 1000:.0f} ms "
                        "from submission to result")
             click.echo(histogram(result.counts, top=8))
     click.echo("\nPlatform stopped.", err=True)

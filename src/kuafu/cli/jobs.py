@@ -150,7 +150,7 @@ def result(client, job_id: str, wait: bool, as_json: bool) -> None:
         echo_json(res.data)
         return
     click.echo(f"{job_id}: {res.shots} shots, method {res.method}, calibration "
-               f"{res.calibration.id if res.calibration else '-'}")
+               f"{res.calibration_id or '-'}")
     click.echo(histogram(res.counts))
 
 

@@ -88,6 +88,6 @@ class RemoteBackend:
 
 def _outcome(result: Any) -> RemoteOutcome:
     """A job's `Result` as counts and the final mapping (circuit qubit -> physical)."""
-    mapping = getattr(result.data, "final_mapping", None) or result.data.mapping
+    mapping = result.final_mapping or result.initial_mapping
     return RemoteOutcome(dict(result.counts),
                          {int(k): int(v) for k, v in (mapping or {}).items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ..circuit.counts import counts_summary
@@ -23,7 +24,11 @@ def pyplot() -> Any:
 class Result:
     """Counts of a job and how they were obtained.
 
-    Bitstrings have classical bit 0 rightmost.
+    Bitstrings have classical bit 0 rightmost. The attributes are named as the fields of
+    the wire form (`kuafu.schemas.JobResult`, in `data`) and of a local run's
+    `kuafu.backends.BackendResult`: `counts`, `shots`, `compiled_qasm`,
+    `initial_mapping`, `final_mapping`, `method`, `method_details`, `timings`, `seed`,
+    `calibration_id`, `calibrated_at`, `calibration_point`.
     """
 
     def __init__(self, job_id: str, data: JobResult, backend: str | None = None) -> None:
@@ -49,16 +54,48 @@ class Result:
         return self.data.compiled_qasm
 
     @property
-    def mapping(self) -> dict[str, int]:
-        return dict(self.data.mapping)
+    def initial_mapping(self) -> dict[str, int]:
+        """Circuit qubit -> physical qubit at the start."""
+        return dict(self.data.initial_mapping)
+
+    @property
+    def final_mapping(self) -> dict[str, int]:
+        """Circuit qubit -> physical qubit at the end (after routing)."""
+        return dict(self.data.final_mapping)
 
     @property
     def method(self) -> str | None:
         return self.data.method
 
     @property
-    def calibration(self):
-        return self.data.calibration
+    def method_details(self) -> dict[str, Any]:
+        """How the simulation method ran (bond dimension, parts, trajectories...)."""
+        return dict(self.data.method_details)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per stage, the simulator's phases and the worker's whole job."""
+        return dict(self.data.timings)
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the run: submit again with it to reproduce the counts."""
+        return self.data.seed
+
+    @property
+    def calibration_id(self) -> str | None:
+        """The calibration snapshot the job ran under (None without a chip)."""
+        return self.data.calibration_id
+
+    @property
+    def calibrated_at(self) -> datetime | None:
+        """When that calibration was taken (UTC)."""
+        return self.data.calibrated_at
+
+    @property
+    def calibration_point(self) -> dict[str, Any] | None:
+        """Where on a drifting chip's calibration timeline the job ran (None otherwise)."""
+        return self.data.calibration_point
 
     def plot(self, ax: Any = None, top: int = 32) -> Any:
         """A matplotlib bar chart of the `top` most frequent outcomes; returns the axes.

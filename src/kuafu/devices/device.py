@@ -7,6 +7,7 @@ which does no I/O; `kuafu.devices.get` finds the built-in data files. Qubits are
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -154,6 +155,14 @@ class Device:
     @cached_property
     def _coupler_set(self) -> frozenset[tuple[int, int]]:
         return frozenset(self.couplers)
+
+    @cached_property
+    def calibration_id(self) -> str:
+        """The id of this calibration: the chip's name and a digest of its calibration
+        data (`ScQ-P10-0a1b2c3d4e5f`), so that the same data always has the same id.
+        Results carry it (`BackendResult.calibration_id`), with `calibrated_at`."""
+        digest = hashlib.sha256(repr(self.to_dict()["calibration"]).encode()).hexdigest()
+        return f"{self.name}-{digest[:12]}"
 
     def has_coupler(self, a: int, b: int) -> bool:
         """Whether qubits `a` and `b` (indices, either order) share a coupler."""

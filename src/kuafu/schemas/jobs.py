@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+MAX_TAGS = 20
+MAX_META_BYTES = 16_000
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/+=@-]*$")]
+"""A job tag: letters, digits and `_ . : / + = @ -`, 1 to 64 characters."""
 
 
 class JobStatus(StrEnum):
@@ -45,6 +59,17 @@ class JobCreate(BaseModel):
     session: str | None = Field(None, max_length=32, description="a chip session of yours "
                                 "(POST /sessions): the job runs in it, ahead of the queue, "
                                 "charged to the session's project")
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS,
+                            description="labels to find the job by (`GET /jobs?tag=`)")
+    meta: dict[str, Any] | None = Field(None, description="free metadata kept with the job "
+                                        f"(a JSON object, at most {MAX_META_BYTES} bytes)")
+
+    @field_validator("meta")
+    @classmethod
+    def _small_meta(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value, default=str)) > MAX_META_BYTES:
+            raise ValueError(f"meta is larger than {MAX_META_BYTES} bytes of JSON")
+        return value
 
 
 class JobCreated(BaseModel):
@@ -64,23 +89,62 @@ class Calibration(BaseModel):
 
 
 class JobResult(BaseModel):
-    """What a finished job produced. Counts: rightmost character is classical bit 0."""
+    """What a finished job produced. Counts: rightmost character is classical bit 0.
+
+    The fields are named as in `kuafu.backends.BackendResult`, which the server stores
+    in this form, and as `kuafu.client.Result` exposes them: one set of names from the
+    simulator to the client.
+    """
 
     counts: dict[str, int]
     shots: int
     compiled_qasm: str | None = None
-    mapping: dict[str, int] = Field(default_factory=dict,
-                                    description="circuit qubit -> physical qubit at the start")
-    final_mapping: dict[str, int] = Field(default_factory=dict,
-                                          description="circuit qubit -> physical qubit at the end")
+    initial_mapping: dict[str, int] = Field(
+        default_factory=dict, description="circuit qubit -> physical qubit at the start")
+    final_mapping: dict[str, int] = Field(
+        default_factory=dict, description="circuit qubit -> physical qubit at the end")
     method: str | None = None
     method_details: dict[str, Any] = Field(
         default_factory=dict, description="how the method ran: `bond_dimension` reached and "
         "`fidelity_estimate` for mps (1.0: exact), `parts` (physical qubits and method of "
         "each independent part) for a split circuit, `estimated_seconds`")
-    durations: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
-    seed: int | None = None
-    calibration: Calibration | None = None
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="seconds per stage: `compile`, `simulate`, "
+        "`total`, the simulator's phases (`prepare`, `run`, `sample`, ...) and the whole "
+        "job in its worker (`worker`)")
+    seed: int | None = Field(None, description="the seed of the run: submit it again to "
+                             "reproduce the counts")
+    calibration_id: str | None = Field(
+        None, description="the calibration snapshot the job was compiled for and emulated "
+        "with (None for a backend without a chip)")
+    calibrated_at: datetime | None = Field(None, description="when that calibration was "
+                                           "taken (UTC)")
+    calibration_point: dict[str, Any] | None = Field(
+        None, description="where on its chip's drifting calibration timeline the job ran: "
+        "the drift `seed`, `calibrated_at` (the snapshot in force), `at` (the moment whose "
+        "noise it ran with), the qubits and couplers marked unusable; with the seed, "
+        "what a replay needs (None for a backend that does not drift)")
+    software: dict[str, str] | None = Field(
+        None, description="versions of Kuafu and the libraries that computed the counts "
+        "(a replay with other versions says which differ)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_one_name_per_field(cls, data: Any) -> Any:
+        """Results stored by Kuafu before the names were made one (`mapping`,
+        `durations`, `calibration: {id, time}`) read as today's."""
+        if not isinstance(data, dict) or not {"mapping", "durations", "calibration"} & set(data):
+            return data
+        data = dict(data)
+        if "mapping" in data:
+            data.setdefault("initial_mapping", data.pop("mapping"))
+        if "durations" in data:
+            data.setdefault("timings", data.pop("durations"))
+        calibration = data.pop("calibration", None)
+        if isinstance(calibration, dict):
+            data.setdefault("calibration_id", calibration.get("id"))
+            data.setdefault("calibrated_at", calibration.get("time"))
+        return data
 
 
 class JobPublic(BaseModel):
@@ -111,6 +175,12 @@ class JobPublic(BaseModel):
     qasm: str | None = None
     result: JobResult | None = None
     project: str | None = Field(None, description="the project the job is charged to")
+    tags: list[str] = Field(default_factory=list)
+    meta: dict[str, Any] | None = None
+    replay_of: str | None = Field(None, description="the job this one replays")
+    payload_removed_at: datetime | None = Field(
+        None, description="when the retention policy removed the program and the result "
+        "(the job's ledger stays: who, when, backend, shots, outcome)")
 
 
 class JobStatusItem(BaseModel):

@@ -24,6 +24,20 @@ POSTGRES_ADMIN_URL = os.environ.get("KUAFU_TEST_POSTGRES",
                                     "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def require(available: bool, message: str) -> None:
+    """What a test does when something it needs is missing (PostgreSQL, Chromium, the
+    pyquafu or quafu-sdk environment): skip locally, fail under CI (`CI=true`), where
+    everything must be installed. `message` says what is missing and how to get it.
+    The one home of this rule: every such fixture calls it."""
+    import pytest
+
+    if available:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -162,18 +176,12 @@ def _libpq(url: str) -> str:
 def store_url(kind: str, tmp_path_factory) -> Iterator[str]:
     """Generator for a pytest fixture: a fresh `sqlite` file or `postgresql` database.
 
-    PostgreSQL missing: the test is skipped, or failed when `CI=true`.
+    PostgreSQL missing: the test is skipped, or failed when `CI=true` (`require`).
     """
-    import pytest
-
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'kuafu.db'}"
         return
-    if not postgres_available():
-        message = ("PostgreSQL is not reachable at 127.0.0.1:5432 "
-                   "(run scripts/ensure-postgres.sh)")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require(postgres_available(), "PostgreSQL is not reachable at 127.0.0.1:5432 "
+            "(run scripts/ensure-postgres.sh)")
     with postgres_database() as url:
         yield url

@@ -63,7 +63,7 @@ def run_task(task: Task) -> dict[str, Any]:
         result = quantum.run(task.qasm, task.backend, task.shots, task.compile, task.seed,
                              calibration=task.calibration)
     # the whole job in the worker (the scheduler sizes its prefetch and estimates by it)
-    result["durations"]["worker"] = time.perf_counter() - started
+    result["timings"]["worker"] = time.perf_counter() - started
     return result
 
 

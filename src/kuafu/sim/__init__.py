@@ -12,7 +12,7 @@ matrix product states (wide, weakly entangled; `MPSOptions`). `simulate(method="
 splits a circuit into independent parts, picks a method for each by estimated cost
 (`plan_simulation` returns that decision alone) or refuses with the estimate
 (`kuafu.errors.CircuitTooCostlyError`), and reports it in `SimResult.method` and
-`SimResult.metadata`. No I/O here.
+`SimResult.method_details`. No I/O here.
 """
 
 from .api import (

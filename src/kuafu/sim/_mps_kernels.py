@@ -12,9 +12,6 @@ Copying a chain (a trajectory that branches) is therefore a shallow copy of the 
 
 from __future__ import annotations
 
-import functools
-
-import numba
 import numpy as np
 
 try:  # scipy is optional: it brings LAPACK's gesvd, the fallback when gesdd fails
@@ -22,9 +19,10 @@ try:  # scipy is optional: it brings LAPACK's gesvd, the fallback when gesdd fai
 except ImportError:  # pragma: no cover - scipy is installed wherever the tests run
     _scipy_svd = None
 
+from ._jit import exact_jit
+
 __all__ = ["Chain", "sample_chain", "svd"]
 
-_jit = functools.partial(numba.njit, cache=True, nogil=True)
 
 
 def svd(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -222,7 +220,7 @@ def sample_chain(t: list[np.ndarray], center: int, shots: int, rng: np.random.Ge
     return bits
 
 
-@_jit
+@exact_jit
 def _split_groups(w, starts, counts, u, bits, site):
     """Split each group g (rows starts[g]..+counts[g]) by outcome at `site`: rows whose
     uniform is below p(0) read 0 and come first. Returns the children's normalised

@@ -15,7 +15,7 @@ then runs on the method its estimated cost favours (`kuafu.sim.cost`):
    entangling depth, bond dimension, memory and time.
 
 The decision allocates nothing and simulates nothing; `plan_simulation` returns it alone.
-The samples of the parts are joined shot by shot (`SimResult.metadata["parts"]`).
+The samples of the parts are joined shot by shot (`SimResult.method_details["parts"]`).
 """
 
 from __future__ import annotations
@@ -167,8 +167,8 @@ def simulate(
             unsplit, without a cost check).
         seed: makes the run reproducible; when None one is drawn and reported in the result.
         memory: also return every shot's bitstring, in shot order.
-        precision: "double" (complex128) or "single" (complex64) for the statevector and
-            trajectory engines; the density matrix and MPS always compute in double.
+        precision: "double" (complex128) or "single" (complex64) for the statevector,
+            trajectory and density-matrix engines; MPS always computes in double.
         max_memory_bytes: memory the engines may use; default 80 % of physical memory.
         max_seconds: longest estimated run "auto" starts (None: no limit on time).
         max_dense_qubits: widest part "auto" gives a dense engine (statevector,
@@ -226,7 +226,7 @@ def simulate(
                          memory=result.memory, time_taken=time.perf_counter() - start,
                          timings=MappingProxyType(dict(result.timings)),
                          num_qubits=circuit.num_qubits,
-                         metadata=MappingProxyType(metadata))
+                         method_details=MappingProxyType(metadata))
     bits, timings, details = _run(method, circuit, shots, noise, rng, precision, budget,
                                   mps_options)
     metadata.update(details)
@@ -241,7 +241,7 @@ def _result(bits, timings, metadata, method, circuit, shots, seed, memory, start
     return SimResult(counts=counts, shots=shots, method=method, seed=seed, memory=listed,
                      time_taken=time.perf_counter() - start,
                      timings=MappingProxyType(timings), num_qubits=circuit.num_qubits,
-                     metadata=MappingProxyType(metadata))
+                     method_details=MappingProxyType(metadata))
 
 
 def _run(method, circuit, shots, noise, rng, precision, budget, mps_options
@@ -250,8 +250,8 @@ def _run(method, circuit, shots, noise, rng, precision, budget, mps_options
     if method == "stabilizer":
         return (*run_stabilizer(circuit, shots, noise, rng), {})
     if method == "density_matrix":
-        return (*dm.run_density_matrix(circuit, shots, noise, rng, max_memory_bytes=budget),
-                {})
+        return (*dm.run_density_matrix(circuit, shots, noise, rng, max_memory_bytes=budget,
+                                        precision=precision), {})
     if method == "mps":
         from .mps import MPSOptions, run_mps
 
@@ -290,7 +290,7 @@ def _run_parts(plan: SimulationPlan, circuit: QuantumCircuit, shots: int,
                                 "estimated_seconds": plan.seconds}
     mps = [d for d in described if d["method"] == "mps"]
     if mps:
-        metadata["max_bond"] = max(d["max_bond"] for d in mps)
+        metadata["bond_dimension"] = max(d["bond_dimension"] for d in mps)
         metadata["discarded_weight"] = sum(d["discarded_weight"] for d in mps)
         metadata["fidelity_estimate"] = float(np.prod([d["fidelity_estimate"] for d in mps]))
     return bits, timings, metadata
@@ -311,7 +311,7 @@ def _part_options(options: MPSOptions | None, part: Part, whole: bool) -> MPSOpt
 
 
 def _mps_details(info: Any) -> dict[str, Any]:
-    return {"max_bond": int(info.max_bond), "discarded_weight": float(info.discarded_weight),
+    return {"bond_dimension": int(info.max_bond), "discarded_weight": float(info.discarded_weight),
             "fidelity_estimate": float(info.fidelity_estimate),
             "trajectories": int(info.trajectories),
             "shots_per_trajectory": float(info.shots_per_trajectory)}

@@ -440,7 +440,9 @@ class StatevectorResult:
         num_gates: gates in the circuit (barriers, delays and identities excluded).
         num_fused_gates: kernel passes after fusion.
         branches: distinct measurement branches simulated (1 without mid-circuit randomness).
-        timings: seconds spent in "compile", "evolve_and_sample" and "format".
+        timings: seconds per phase, named as every engine names them (`SimResult.timings`):
+            "prepare" (compiling the program), "run" (evolving and sampling: the
+            statevector engine samples as it goes) and "format".
     """
 
     counts: dict[str, int]
@@ -534,7 +536,7 @@ def run_statevector(
         num_gates=program.num_gates,
         num_fused_gates=program.num_fused,
         branches=len(leaves),
-        timings={"compile": t1 - t0, "evolve_and_sample": t2 - t1, "format": t3 - t2},
+        timings={"prepare": t1 - t0, "run": t2 - t1, "format": t3 - t2},
     )
 
 

@@ -33,9 +33,9 @@ class SimResult:
         time_taken: wall-clock seconds of the whole call.
         timings: seconds per phase ("prepare", "run", "sample"), as the engine reports them.
         num_qubits: width of the circuit.
-        metadata: the method's details: "parts" (each independent part's qubits, method
+        method_details: the method's details: "parts" (each independent part's qubits, method
             and details) when the circuit was split, "simulated_qubits"; for MPS
-            "max_bond" (the largest bond dimension reached), "discarded_weight" and
+            "bond_dimension" (the largest bond dimension reached), "discarded_weight" and
             "fidelity_estimate" (1.0 when nothing was truncated), "trajectories".
     """
 
@@ -47,7 +47,7 @@ class SimResult:
     time_taken: float = 0.0
     timings: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     num_qubits: int = 0
-    metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    method_details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def probabilities(self) -> dict[str, float]:
         """counts / shots."""

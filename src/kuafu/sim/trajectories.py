@@ -27,7 +27,6 @@ probabilities divide by the norm. Readout errors flip the sampled bits.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ import numpy as np
 
 from ..circuit import QuantumCircuit
 from ..errors import InsufficientMemoryError
+from ._jit import jit
 from .engine import memory_budget
 from .fusion import GateKind, classify, controlled_parts
 from .noise import NoiseModel, Op, Program, compile_program
@@ -47,7 +47,6 @@ from .result import apply_readout, write_terminal
 __all__ = ["BATCH_BYTES", "run_trajectories", "serial_call", "trajectory_required_bytes"]
 
 _DTYPES = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}
-_jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
 BATCH_BYTES = 1 << 18
 """Target size of one batch of rows: inside one core's L2 cache."""
 
@@ -104,7 +103,7 @@ def run_trajectories(
 
 
 # ----- single-threaded kernels (rows are the parallelism) --------------------------------
-@_jit
+@jit
 def _bit_offsets(qubits):
     k = qubits.size
     offs = np.zeros(1 << k, dtype=np.int64)
@@ -115,14 +114,14 @@ def _bit_offsets(qubits):
     return offs
 
 
-@_jit
+@jit
 def _group_base(g, qubits):
     for q in qubits:
         g = ((g >> q) << (q + 1)) | (g & ((1 << q) - 1))
     return g
 
 
-@_jit
+@jit
 def _s_1q(state, q, m):
     m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
     half = 1 << q
@@ -134,7 +133,7 @@ def _s_1q(state, q, m):
             state[j + half] = m10 * a + m11 * c
 
 
-@_jit
+@jit
 def _s_diagonal(state, qubits, diag):
     k = qubits.size
     run = 1 << qubits[0]  # amplitudes in a run share their local index
@@ -148,7 +147,7 @@ def _s_diagonal(state, qubits, diag):
                 state[i] *= d
 
 
-@_jit
+@jit
 def _s_controlled(state, positions, ctrl_mask, target, m):
     """The 2x2 `m` on `target` where all `ctrl_mask` bits are set (`positions` ascending)."""
     m00, m01, m10, m11 = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
@@ -175,7 +174,7 @@ def _s_controlled(state, positions, ctrl_mask, target, m):
             state[i1 + r] = m10 * a + m11 * c
 
 
-@_jit
+@jit
 def _s_monomial(state, qubits, perm, phases):
     k = qubits.size
     dim = 1 << k
@@ -189,7 +188,7 @@ def _s_monomial(state, qubits, perm, phases):
             state[base + offs[perm[a]]] = phases[a] * buf[a]
 
 
-@_jit
+@jit
 def _s_dense(state, qubits, m):
     k = qubits.size
     dim = 1 << k
@@ -206,7 +205,7 @@ def _s_dense(state, qubits, m):
             state[base + offs[b]] = acc
 
 
-@_jit
+@jit
 def _rows_apply(states, rows, which, mats, qubits):
     """states[rows[t]] <- mats[which[t]] on `qubits` (little-endian matrix), for every t."""
     for t in range(rows.size):
@@ -493,7 +492,7 @@ def _kraus_probabilities(states: np.ndarray, kraus: np.ndarray,
     return out.clip(min=0)
 
 
-@_jit
+@jit
 def _reduced_rho(states, qubits, rho):
     """rho[r] += the reduced density matrix of row r on `qubits` (little-endian), one pass."""
     k = qubits.size

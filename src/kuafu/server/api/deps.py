@@ -26,8 +26,9 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 def get_session(platform: PlatformDep) -> Iterator[Session]:
-    """A session for the request, committed at its end (routes that must see their
-    writes committed before answering call `session.commit()` themselves)."""
+    """A session for the request (`Database.transaction`): the services it calls commit
+    what must be committed before the answer (`jobs.submit_job`, `jobs.cancel`); what is
+    left is committed at the end of the request."""
     with platform.db.transaction() as session:
         yield session
 

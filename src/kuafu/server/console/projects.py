@@ -17,11 +17,11 @@ from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from ...schemas.projects import ProjectRole, ReservationCreate
+from ...schemas.projects import ProjectRole, ReservationCreate, WebhookCreate
 from ..api.deps import PlatformDep, SessionDep
 from ..errors import InvalidRequest, ServiceError
 from ..models import BackendStatusOverride
-from ..services import execution, projects, reservations, usage
+from ..services import execution, projects, reservations, usage, webhooks
 from . import session as auth
 from .pages import ConsoleRoute, render
 from .routes import AdminDep, CsrfField, ViewerDep, see_other
@@ -300,3 +300,60 @@ def reservation_cancel(request: Request, reservation_id: int, session: SessionDe
     session.commit()
     platform.scheduler.rules_changed()
     return see_other("/console/calendar")
+
+
+# ----- webhooks ---------------------------------------------------------------------------
+def _webhooks_page(request: Request, session, viewer, status: int = 200,
+                   error: str | None = None, secret: str | None = None,
+                   notice: str | None = None) -> Response:
+    hooks = [webhooks.to_public(session, w) for w in webhooks.listing(session, viewer.user)]
+    return render(request, "webhooks.html", status=status, hooks=hooks,
+                  deliveries=webhooks.deliveries(session, viewer.user, limit=50),
+                  error=error, secret=secret, notice=notice, events=webhooks.EVENTS,
+                  owned=[p.name for p in projects.list_projects(session, viewer.user)
+                         if viewer.is_admin or ((m := projects.membership(
+                             session, p, viewer.user)) is not None and m.role == "owner")])
+
+
+@router.get("/webhooks")
+def webhooks_page(request: Request, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Your webhooks and their latest deliveries (status, tries, last answer)."""
+    flash = auth.pop_flash(session, viewer, request)
+    return _webhooks_page(request, session, viewer, secret=flash.get("secret"),
+                          notice=flash.get("notice"))
+
+
+@router.post("/webhooks")
+def webhook_create(request: Request, session: SessionDep, platform: PlatformDep,
+                   viewer: ViewerDep, url: Annotated[str, Form()],
+                   project: Annotated[str, Form()] = "",
+                   events: Annotated[list[str] | None, Form()] = None,
+                   csrf_token: CsrfField = None) -> Response:
+    auth.check_csrf(viewer, csrf_token)
+    try:
+        body = WebhookCreate(url=url.strip(), project=project or None,
+                             events=events or list(webhooks.EVENTS))
+        row, secret = webhooks.create(session, viewer.user, body)
+    except ValidationError as exc:
+        return _webhooks_page(request, session, viewer, 400,
+                              error="; ".join(f"{e['loc'][-1]}: {e['msg']}"
+                                              for e in exc.errors()))
+    except ServiceError as exc:
+        session.rollback()
+        return _webhooks_page(request, session, viewer, exc.status, error=exc.message)
+    _flash(request, session, viewer, secret=secret,
+           notice=f"Webhook {row.id} created; copy its secret now, it is shown only once.")
+    session.commit()
+    if platform.webhooks is not None:
+        platform.webhooks.wake()
+    return see_other("/console/webhooks")
+
+
+@router.post("/webhooks/{webhook_id}/delete")
+def webhook_delete(request: Request, webhook_id: int, session: SessionDep, viewer: ViewerDep,
+                   csrf_token: CsrfField = None) -> Response:
+    auth.check_csrf(viewer, csrf_token)
+    webhooks.delete(session, viewer.user, webhook_id)
+    _flash(request, session, viewer, notice=f"Webhook {webhook_id} deleted.")
+    session.commit()
+    return see_other("/console/webhooks")

@@ -245,7 +245,7 @@ def _job_context(platform, session, viewer: auth.Viewer, job_id: str) -> dict[st
     result = public.result
     if result is not None:
         chip = chip_of(catalog.backend_detail(session, public.backend, platform.settings))
-        mapping = {physical: int(logical) for logical, physical in result.mapping.items()}
+        mapping = {physical: int(logical) for logical, physical in result.initial_mapping.items()}
         context.update(
             counts=counts_rows(result), chart=counts_chart(result),
             compiled_svg=draw_qasm(result.compiled_qasm, only_used=True),

@@ -6,10 +6,10 @@ need them. Validation before acceptance is `services.execution`'s.
 from __future__ import annotations
 
 import functools
-import hashlib
 from typing import Any
 
 from ...circuit import QuantumCircuit
+from ...schemas import JobResult
 from ..errors import NotFound
 
 __all__ = ["agent_systems", "backend_names", "backend_status", "calibration_snapshot",
@@ -55,17 +55,10 @@ def backend_status(backend_name: str) -> str:
     return str(get_backend(backend_name).status().status)
 
 
-@functools.cache
-def _calibration_digest(name: str, when: Any) -> str:
-    device = device_of(name)
-    return hashlib.sha256(repr(device.to_dict()["calibration"]).encode()).hexdigest()[:12]
-
-
 def calibration_snapshot(device: Any) -> dict[str, Any]:
     """Id and time of the calibration a device holds now, recorded with each result."""
     when = getattr(device, "calibrated_at", None)
-    digest = _calibration_digest(device.name, when)
-    return {"id": f"{device.name}-{digest}", "time": when.isoformat() if when else None}
+    return {"id": device.calibration_id, "time": when.isoformat() if when else None}
 
 
 def run(qasm_text: str, backend: str, shots: int, compile: bool,
@@ -98,21 +91,25 @@ def _parsed(qasm_text: str) -> QuantumCircuit:
 
 
 def result_record(out: Any, device: Any, shots: int) -> dict[str, Any]:
-    """A backend's result as the store keeps it (`schemas.JobResult` reads it)."""
+    """A backend's result (`BackendResult`) as the store keeps it: the fields of
+    `schemas.JobResult`, under the same names (the JSON form the API answers with).
+    A result that names no calibration gets its chip's (`Device.calibration_id`)."""
     data = out.to_dict()
-    return {
-        "counts": {str(k): int(v) for k, v in data["counts"].items()},
-        "shots": shots,
-        "compiled_qasm": data.get("compiled_qasm"),
-        "mapping": {str(k): int(v) for k, v in data.get("initial_mapping", {}).items()},
-        "final_mapping": {str(k): int(v) for k, v in data.get("final_mapping", {}).items()},
-        "method": data.get("method") or None,
-        "method_details": dict(data.get("metadata", {}).get("simulation") or {}),
-        "durations": {str(k): float(v) for k, v in data.get("timings", {}).items()},
-        "seed": data.get("seed"),
-        "calibration": (data.get("metadata", {}).get("calibration")
-                        or (calibration_snapshot(device) if device is not None else None)),
-    }
+    if data.get("calibration_id") is None and device is not None:
+        data["calibration_id"] = device.calibration_id
+        data["calibrated_at"] = device.calibrated_at
+    data["shots"] = shots
+    data["method"] = data.get("method") or None
+    from ...backends.timeline import software_versions
+
+    data["software"] = software_versions()
+    point = (data.get("metadata") or {}).get("calibration")
+    if point is not None:  # a drifting chip's run (backends.timeline.run_at; issue 18)
+        data["calibration_point"] = {k: v for k, v in point.items()
+                                     if k not in ("id", "time")}
+    return JobResult.model_validate(
+        {name: data[name] for name in JobResult.model_fields if name in data}
+    ).model_dump(mode="json")
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ import hashlib
 import math
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -453,6 +454,21 @@ def _error(job: Job) -> dict[str, Any]:
             "detail": reason, "vars": {}}
 
 
+def _calibration(result: dict[str, Any]) -> dict[str, Any] | None:
+    """The calibration a task ran under, in quafu-sdk's form: `{id, time}` (from the
+    stored result's `calibration_id` and `calibrated_at`)."""
+    if not result:
+        return None
+    if "calibration_id" not in result:  # stored before the names were made one
+        return result.get("calibration")
+    if result["calibration_id"] is None:
+        return None
+    when = result.get("calibrated_at")
+    return {"id": result["calibration_id"],
+            "time": datetime.fromisoformat(when.replace("Z", "+00:00")).isoformat()
+            if when else None}
+
+
 def task_detail(group: JobGroup, job: Job) -> dict[str, Any]:
     """A task as quafu-sdk's `Result` reads it."""
     meta = job.task_meta or {}
@@ -488,7 +504,7 @@ def task_detail(group: JobGroup, job: Job) -> dict[str, Any]:
                                  "format": "openqasm2"} if result else None},
         "result": {"bit_order": BIT_ORDER, "n_clbits": meta.get("n_clbits"),
                    "classical_registers": meta.get("cregs")},
-        "calibration": result.get("calibration") if target.chip is not None else None,
+        "calibration": _calibration(result) if target.chip is not None else None,
         "error": None}
     if state == "Finished" and result:
         out["result"].update(counts=result.get("counts"), shots_returned=result.get("shots"))

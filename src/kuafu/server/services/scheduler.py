@@ -65,8 +65,8 @@ MAX_PREFETCH = 8
 
 
 def _worker_seconds(result: dict[str, Any]) -> float | None:
-    durations = result.get("durations")
-    seconds = durations.get("worker") if isinstance(durations, dict) else None
+    timings = result.get("timings")
+    seconds = timings.get("worker") if isinstance(timings, dict) else None
     return float(seconds) if isinstance(seconds, int | float) else None
 
 

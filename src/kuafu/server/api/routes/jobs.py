@@ -128,7 +128,6 @@ async def get_job(
 def cancel(job_id: str, platform: PlatformDep, session: SessionDep,
            user: CurrentUser) -> CancelResponse:
     """Cancel a queued or running job; the answer says whether it had started."""
-    answer = jobs.cancel(platform, session, user, job_id)
-    session.commit()
+    answer = jobs.cancel(platform, session, user, job_id)  # commits what it changes
     platform.events.notify([job_id])
     return answer
