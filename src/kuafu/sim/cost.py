@@ -411,11 +411,23 @@ def _trajectory_seconds(circuit: QuantumCircuit, noise: NoiseModel, shots: int) 
     return steps * (batches * _CALL_SECONDS + dim * runs * _AMPLITUDE_SECONDS) + shots * 2e-6
 
 
+_DM_OP_PASSES = 0.3
+"""Cost of one gate or channel of the density matrix, in passes over its 4**n amplitudes:
+its blocks apply gates and channels to a cache-resident buffer (measured 0.5 ns per
+operation and amplitude on one core at 10 qubits, random brickwork with chip noise, where a
+pass over memory costs about 1.5 ns; issue 20, `bench_noisy.py`)."""
+_DM_OPS_PER_BLOCK = 25
+"""Gates and channels per block (one pass over memory each), random brickwork at 10 qubits."""
+
+
 def _density_matrix_seconds(circuit: QuantumCircuit, noise: NoiseModel) -> float:
-    """Seconds the density matrix will take, roughly (a k-qubit channel: 2 * 4**k passes)."""
+    """Seconds the density matrix will take, roughly: lowering in Python per operation, then
+    per block one pass over memory plus the in-cache work of its operations."""
     counted = _noise_steps(circuit, noise)
-    return counted.ops * 2 * _CALL_SECONDS + 4.0**circuit.num_qubits * counted.passes_4k * (
-        _AMPLITUDE_SECONDS)
+    passes = counted.ops * (_DM_OP_PASSES + 1 / _DM_OPS_PER_BLOCK)
+    blocks = counted.ops / _DM_OPS_PER_BLOCK + 1
+    return (counted.ops * _PLAN_SECONDS / 3 + blocks * _CALL_SECONDS
+            + 4.0**circuit.num_qubits * passes * _AMPLITUDE_SECONDS)
 
 
 # ----- matrix product states --------------------------------------------------------------
