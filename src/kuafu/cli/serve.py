@@ -32,7 +32,8 @@ def serve(host: str, port: int, database: str | None, workers: int | None,
                else f"{settings.workers} workers")
     base = f"http://{host}:{port}"
     click.echo(f"Kuafu on {base}/api/v1  (store: {_safe(settings.database_url)}, {runs_on})\n"
-               f"  web console: {base}/console   API docs: {base}/api/v1/docs", err=True)
+               f"  web console: {base}/console   API docs: {base}/api/v1/docs   "
+               f"documentation: {base}/docs/", err=True)
     configure_logging(log_level)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
                 access_log=False, timeout_graceful_shutdown=5)
