@@ -38,7 +38,8 @@ class LinkCreate(BaseModel):
 
     email: str | None = Field(None, max_length=254)
     admin: bool = False
-    days: float | None = Field(None, gt=0, le=90)
+    days: float | None = Field(None, ge=1 / 24, le=90, description="how long it works: "
+                               "an hour to 90 days (default: the server's link_days)")
 
 
 class LinkCreated(BaseModel):

@@ -238,8 +238,8 @@ def create_link(session: Session, kind: str, actor: User | None, *, user: User |
     """
     if kind not in LINK_KINDS:
         raise ValueError(f"kind must be one of {LINK_KINDS}")
-    if not 0 < days <= 90:
-        raise InvalidRequest(f"a link lasts more than 0 and at most 90 days, not {days}")
+    if not 1 / 24 <= days <= 90:
+        raise InvalidRequest(f"a link lasts an hour (1/24 day) to 90 days, not {days:g}")
     if kind == "reset" and user is None:
         raise ValueError("a reset link needs its user")
     secret = security.new_token()

@@ -8,9 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
 
 from ....schemas import UserPublic
 from ....schemas.identity import AuditEventPublic, LinkCreate, LinkCreated, RoleUpdate
+from ...core import security
+from ...models import AccountLink
 from ...services import accounts, audit, identity
 from ..deps import AdminUser, PlatformDep, SessionDep
 from ..handlers import described
@@ -60,7 +63,8 @@ def approve(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
 
 
 def _link(request: Request, session, kind: str, secret: str) -> LinkCreated:
-    link = identity.open_link(session, kind, secret)
+    link = session.scalar(select(AccountLink).where(
+        AccountLink.secret_hash == security.hash_token(secret)))
     path = "invite" if kind == "invite" else "reset"
     base = str(request.base_url).rstrip("/")
     return LinkCreated(url=f"{base}/console/{path}?code={secret}", expires_at=link.expires_at)
