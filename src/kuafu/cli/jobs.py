@@ -25,13 +25,16 @@ from ._common import client_options, echo_json, histogram, json_option, table, w
               "default project; `kuafu projects list`)")
 @click.option("--session", "session_id", default=None,
               help="a chip session of yours (`kuafu sessions open`)")
+@click.option("--tag", "tags", multiple=True, help="a tag to find the job by (repeatable)")
+@click.option("--meta", default=None, help="free metadata, a JSON object")
 @click.option("--wait", is_flag=True, help="wait for the results and print them (the ids "
               "are printed first, on stderr: Ctrl-C stops waiting, not the jobs)")
 @json_option
 @client_options
 def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bool,
            priority: int, name: str | None, group: str | None, project: str | None,
-           session_id: str | None, wait: bool, as_json: bool) -> None:
+           session_id: str | None, tags: tuple[str, ...], meta: str | None, wait: bool,
+           as_json: bool) -> None:
     """Submit FILE.qasm (several files make one batch) and print the job ids.
 
     A chip in maintenance accepts jobs and keeps them queued: this says so, with the
@@ -39,7 +42,8 @@ def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bo
     """
     programs = [Path(f).read_text() for f in files]
     options = dict(backend=backend, shots=shots, compile=compile, priority=priority,
-                   name=name, group=group, project=project, session=session_id)
+                   name=name, group=group, project=project, session=session_id,
+                   tags=tags, meta=_meta(meta))
     with warnings.catch_warnings():  # the notice is said below, once, in the CLI's words
         warnings.simplefilter("ignore", KuafuWarning)
         jobs = (client.submit_batch(programs, **options) if len(programs) > 1
@@ -63,6 +67,21 @@ def submit(client, files: tuple[str, ...], backend: str, shots: int, compile: bo
     for job, result in zip(jobs, results, strict=True):
         click.echo(f"{job.id}: {result.shots} shots on {backend}")
         click.echo(histogram(result.counts))
+
+
+def _meta(text: str | None) -> dict | None:
+    """--meta: a JSON object (issue 18)."""
+    if text is None:
+        return None
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--meta") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object ({...})", param_hint="--meta")
+    return value
 
 
 def _wait(job, said: str | None = None, announce: Sequence[str] = ()):

@@ -9,7 +9,8 @@ from ..errors import APIError, KuafuError
 from .admin import admin
 from .backends import backends
 from .demo import demo
-from .jobs import cancel, jobs_, result, submit
+from .jobdata import faults, jobs, recalibrate
+from .jobs import cancel, result, submit
 from .login import login, logout, whoami
 from .projects import projects
 from .scheduling import reservations, sessions, webhooks
@@ -41,7 +42,9 @@ def main() -> None:
     """Kuafu: an open, self-hostable quantum computing cloud."""
 
 
-for command in (demo, serve, login, whoami, logout, backends, submit, jobs_, result,
+admin.add_command(recalibrate)  # issue 18
+admin.add_command(faults)
+for command in (demo, serve, login, whoami, logout, backends, submit, jobs, result,
                 cancel, admin, token, projects,
                 sessions, reservations, webhooks):
     main.add_command(command)

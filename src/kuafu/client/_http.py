@@ -43,7 +43,7 @@ class HttpClient:
 
     def request(self, method: str, path: str, *, json: Any = None,
                 params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                timeout: float | None = None) -> Any:
+                timeout: float | None = None, raw: bool = False) -> Any:
         """The decoded JSON answer of a successful request.
 
         Raises:
@@ -68,7 +68,7 @@ class HttpClient:
                 continue
             if response.is_error:
                 raise _api_error(response)
-            return response.json()
+            return response.content if raw else response.json()
         raise AssertionError("unreachable")
 
     def _pause(self, attempt: int, why: str) -> None:

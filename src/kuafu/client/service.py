@@ -32,11 +32,12 @@ from ..schemas import (
 from . import config
 from ._http import HttpClient
 from .job import Job
+from .jobdata import JobDataMixin
 from .projects import ProjectsMixin
 from .serializer import to_qasm
 
 
-class Client(ProjectsMixin):
+class Client(ProjectsMixin, JobDataMixin):
     """A connection to a Kuafu server.
 
     Args:
@@ -71,7 +72,8 @@ class Client(ProjectsMixin):
                compile: bool = True, priority: int = 0, name: str | None = None,
                group: str | None = None, seed: int | None = None,
                idempotency_key: str | None = None, project: str | None = None,
-               session: str | None = None) -> Job:
+               session: str | None = None, tags: Sequence[str] = (),
+               meta: dict[str, Any] | None = None) -> Job:
         """Send one circuit (or OpenQASM 2 text) to run; returns its `Job` at once.
 
         A fresh idempotency key is sent unless given, so a retry after a lost answer
@@ -79,7 +81,8 @@ class Client(ProjectsMixin):
         and waits: `job.notice` says so (with the reason), also as a `KuafuWarning`.
         `project` names the project charged (default: your default project);
         `session` a chip session of yours (`open_session`), whose jobs run ahead of the
-        general queue.
+        general queue. `tags` label the job (`jobs(tag=...)` finds it) and `meta` is
+        free metadata (a JSON object) kept with it.
 
         Raises:
             InvalidJobError: an option the server would refuse (shots < 1, priority
@@ -87,14 +90,16 @@ class Client(ProjectsMixin):
             APIError: the server refused the job (`code`, `line` and `column` say where).
         """
         created = self._submit(to_qasm(program), backend, shots, compile, priority, name,
-                               group, seed, idempotency_key, project, session)
+                               group, seed, idempotency_key, project, session, tags, meta)
         return Job(self, created.ids[0], notice=created.notice)
 
     def submit_batch(self, programs: Sequence[QuantumCircuit | str], backend: str,
                      shots: int = 1000, *, compile: bool = True, priority: int = 0,
                      name: str | None = None, group: str | None = None,
                      seed: int | None = None, idempotency_key: str | None = None,
-                     project: str | None = None, session: str | None = None) -> list[Job]:
+                     project: str | None = None, session: str | None = None,
+                     tags: Sequence[str] = (), meta: dict[str, Any] | None = None,
+                     ) -> list[Job]:
         """Send many circuits in one request (all accepted or none); one `Job` each.
 
         Raises:
@@ -102,21 +107,26 @@ class Client(ProjectsMixin):
                 `#2`, ... in the order given).
         """
         created = self._submit([to_qasm(p) for p in programs], backend, shots, compile,
-                               priority, name, group, seed, idempotency_key, project, session)
+                               priority, name, group, seed, idempotency_key, project, session,
+                               tags, meta)
         return [Job(self, i, notice=created.notice) for i in created.ids]
 
     def _submit(self, qasm: str | list[str], backend: str, shots: int, compile: bool,
                 priority: int, name: str | None, group: str | None, seed: int | None,
                 key: str | None, project: str | None = None,
-                session: str | None = None) -> JobCreated:
+                session: str | None = None, tags: Sequence[str] = (),
+                meta: dict[str, Any] | None = None) -> JobCreated:
         try:
             body = JobCreate(qasm=qasm, backend=backend, shots=shots, compile=compile,
                              priority=priority, name=name, group=group, seed=seed,
-                             project=project, session=session)
+                             project=project, session=session, tags=list(tags), meta=meta)
         except ValidationError as exc:
             raise InvalidJobError(_describe(exc)) from None
+        payload = body.model_dump(mode="json", exclude_none=True)
+        if not payload.get("tags"):
+            payload.pop("tags", None)  # a server before issue 18 knows no tags
         data = self._http.request(
-            "POST", "/jobs", json=body.model_dump(mode="json", exclude_none=True),
+            "POST", "/jobs", json=payload,
             headers={"Idempotency-Key": key or uuid.uuid4().hex})
         created = JobCreated.model_validate(data)
         if created.notice:
@@ -131,13 +141,19 @@ class Client(ProjectsMixin):
 
     def jobs(self, *, status: JobStatus | str | None = None, backend: str | None = None,
              group: str | None = None, name: str | None = None,
-             limit: int | None = None, page_size: int = 100) -> Iterator[JobPublic]:
-        """Your jobs, newest first, following the server's pages as you iterate."""
+             limit: int | None = None, page_size: int = 100, tag: str | None = None,
+             since: datetime | None = None,
+             until: datetime | None = None) -> Iterator[JobPublic]:
+        """Your jobs, newest first, following the server's pages as you iterate;
+        filtered by status, backend, group, name, tag and creation time (`since`
+        inclusive, `until` exclusive)."""
         cursor, seen = None, 0
         while True:
             data = self._http.request("GET", "/jobs", params={
                 "status": str(status) if status else None, "backend": backend,
-                "group": group, "name": name, "limit": page_size, "cursor": cursor})
+                "group": group, "name": name, "limit": page_size, "cursor": cursor,
+                "tag": tag, "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None})
             page = JobList.model_validate(data)
             for item in page.items:
                 if limit is not None and seen >= limit:

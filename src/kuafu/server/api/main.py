@@ -8,6 +8,7 @@ from .routes import (
     calibration,
     groups,
     health,
+    jobdata,
     jobs,
     projects,
     scheduling,
@@ -17,6 +18,6 @@ from .routes import (
 )
 
 api_router = APIRouter()
-for module in (health, backends, calibration, jobs, groups, tokens, users, projects, admin,
-               scheduling, webhooks):
+for module in (health, backends, calibration, jobdata, jobs, groups, tokens, users, projects,
+               admin, scheduling, webhooks):
     api_router.include_router(module.router)

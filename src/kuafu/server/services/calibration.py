@@ -420,22 +420,29 @@ class Timelines:
         self.db = db
         self.settings = settings
         self._checked = 0.0
+        self._swept = -1e9
         self._state: dict[str, tuple[datetime, tuple, tuple]] = {}
 
     def refresh(self, force: bool = False) -> bool:
         """Tick and reload when a second has passed; whether a status changed."""
         import time
 
-        if not enabled(self.settings):
+        if not enabled(self.settings) and not getattr(self.settings, "retention_days", None):
             return False
         if not force and time.monotonic() - self._checked < 1.0:
             return False
         self._checked = time.monotonic()
         with self.db.transaction() as session:
+            days = getattr(self.settings, "retention_days", None)
+            if days and time.monotonic() - self._swept > min(60.0, days * 86400 / 4):
+                from .jobdata import sweep_retention  # retention (issue 18)
+
+                sweep_retention(session, days)
+                self._swept = time.monotonic()
             changed = tick(session, self.settings)
             now = utcnow()
             self._state = {}
-            for chip in drifting_chips():
+            for chip in drifting_chips() if enabled(self.settings) else []:
                 qubits, couplers = faults(session, chip)
                 self._state[chip] = (in_force_since(session, chip, now), tuple(qubits),
                                      tuple(couplers))

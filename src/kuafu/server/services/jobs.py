@@ -34,7 +34,16 @@ from ...schemas import (
 )
 from ..errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import BackendStatusOverride, DailyUsage, Job, User, utcnow
-from . import catalog, charges, chip_sessions, execution, lifecycle, projects, reservations
+from . import (
+    catalog,
+    charges,
+    chip_sessions,
+    execution,
+    jobdata,
+    lifecycle,
+    projects,
+    reservations,
+)
 from .platform import Platform
 
 BIG_PROGRAM_BYTES = 64_000
@@ -59,7 +68,8 @@ def submit(platform: Platform, session: Session, user: User, body: JobCreate,
 
 
 def submit_job(platform: Platform, session: Session, user: User, body: JobCreate,
-               idempotency_key: str | None = None) -> JobCreated:
+               idempotency_key: str | None = None,
+               extra: dict[str, Any] | None = None) -> JobCreated:
     """`submit`, answering with the ids, whether they were replayed, and the `notice`
     of a chip in maintenance (the jobs are accepted and wait in its queue).
 
@@ -114,7 +124,9 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
              "idempotency_key": keys[i] if keys else None, "request_hash": request_hash,
              "created_at": now + timedelta(microseconds=i),
              "project_id": charge.project.id, "chip_seconds": seconds[i],
-             "session_id": in_session.id if in_session is not None else None}
+             "session_id": in_session.id if in_session is not None else None,
+             "tags": list(dict.fromkeys(body.tags)) or None, "meta": body.meta,
+             **(extra or {})}  # job data (issue 18): tags, metadata, a replay's pin
             for i, text in enumerate(programs)]
     # what the session wrote before (a token's last use) is committed first: a
     # transaction holding the store's write lock must not queue for `writing`
@@ -122,6 +134,7 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
     try:
         with platform.db.writing():
             lifecycle.queue(session, rows)
+            jobdata.add_tags(session, rows)
             count_shots(session, user.id, now.date(), body.shots * len(programs))
             session.commit()
     except IntegrityError:  # the same key raced in from a concurrent request
@@ -215,7 +228,7 @@ def submission_notice(session: Session, backend: str) -> str | None:
 
 def get_job(session: Session, user: User, job_id: str) -> Job:
     job = session.get(Job, job_id) if len(job_id) <= 32 else None
-    if job is None or job.user_id != user.id:
+    if job is None or job.user_id != user.id or job.deleted_at is not None:
         raise NotFound(f"no job {job_id!r}")
     return job
 
@@ -244,7 +257,10 @@ def to_public(platform: Platform, session: Session | None, job: Any,
         attempts=job.attempts, queue_position=position, estimated_start=estimated,
         project=projects.name_of(session, getattr(job, "project_id", None)),
         notice=notice, error=job.error, qasm=job.qasm if include_qasm else None,
-        result=JobResult.model_validate(job.result) if job.result else None)
+        result=JobResult.model_validate(job.result) if job.result else None,
+        tags=getattr(job, "tags", None) or [], meta=getattr(job, "meta", None),
+        replay_of=getattr(job, "replay_of", None),
+        payload_removed_at=getattr(job, "payload_removed_at", None))
 
 
 def queue_position(session: Session, job: Job) -> int:
@@ -350,9 +366,12 @@ def _first_free(busy: list[float], ahead: list[float], workers: int) -> float:
 
 def list_jobs(platform: Platform, session: Session, user: User, *, status: JobStatus | None,
               backend: str | None, group: str | None, name: str | None, limit: int,
-              cursor: str | None) -> JobList:
-    """The caller's jobs, newest first, filtered, one page at a time."""
-    stmt = select(Job).where(Job.user_id == user.id)
+              cursor: str | None, tag: str | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> JobList:
+    """The caller's jobs, newest first, filtered, one page at a time (deleted ones left
+    out; `tag`, `since` and `until`, on the creation time, are issue 18's filters)."""
+    stmt = jobdata.filtered(select(Job).where(Job.user_id == user.id), tag=tag, since=since,
+                            until=until)
     if status is not None:
         stmt = stmt.where(Job.status == status)
     if backend is not None:

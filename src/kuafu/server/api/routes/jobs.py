@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -64,10 +65,16 @@ def list_jobs(
     status: JobStatus | None = None, backend: str | None = None,
     group: str | None = None, name: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (UTC)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (UTC)")] = None,
 ) -> JobList:
-    """Your jobs, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    """Your jobs, newest first; pass `next_cursor` back as `cursor` for the next page.
+    Filters: status, backend, group, name, tag, and the creation time (`since`,
+    `until`)."""
     return jobs.list_jobs(platform, session, user, status=status, backend=backend,
-                          group=group, name=name, limit=limit, cursor=cursor)
+                          group=group, name=name, limit=limit, cursor=cursor, tag=tag,
+                          since=since, until=until)
 
 
 @router.post("/status")
