@@ -25,28 +25,6 @@ log = logging.getLogger("mkdocs.hooks.kuafu")
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 API_PAGES = "reference/api/"
-OPTIONAL_PAGES = {"operating.md"}
-"""Pages in the nav that another change adds; left out of the nav until they exist."""
-
-
-# ----- configuration -----------------------------------------------------------------------
-def on_config(config: Any) -> Any:
-    config.nav = _drop_missing(config.nav, Path(config.docs_dir))
-    return config
-
-
-def _drop_missing(nav: Any, docs: Path) -> Any:
-    if isinstance(nav, list):
-        kept = [_drop_missing(item, docs) for item in nav]
-        return [item for item in kept if item is not None]
-    if isinstance(nav, dict):
-        ((title, value),) = nav.items()
-        value = _drop_missing(value, docs)
-        return None if value is None else {title: value}
-    if isinstance(nav, str) and nav in OPTIONAL_PAGES and not (docs / nav).exists():
-        log.info("nav: %s is not written yet, left out", nav)
-        return None
-    return nav
 
 
 def on_pre_build(config: Any) -> None:
@@ -276,20 +254,23 @@ def _documented_modules(docs: Path) -> list[str]:
     return names
 
 
-def undocumented(modules: list[str]) -> list[str]:
+def undocumented(modules: list[str], package_name: str = "kuafu",
+                 search_path: Path = SRC) -> list[str]:
     """Public objects of `modules` without a docstring: every name in a module's
     `__all__` (or, without one, every public name it defines), and each public method,
     property and nested class of a public class. Dunder methods are exempt; `__init__`
     is documented by its class's `Args:`."""
     import griffe
 
-    package = griffe.load("kuafu", search_paths=[str(SRC)], allow_inspection=False)
+    package = griffe.load(package_name, search_paths=[str(search_path)],
+                          allow_inspection=False)
     seen: set[str] = set()
     missing: list[str] = []
     for name in modules:
-        module = package if name == "kuafu" else package[name.removeprefix("kuafu.")]
+        module = (package if name == package_name
+                  else package[name.removeprefix(f"{package_name}.")])
         for obj in _public_members(module):
-            _check(obj, missing, seen)
+            _check(obj, missing, seen, package_name)
     return missing
 
 
@@ -301,12 +282,12 @@ def _public_members(module: Any) -> list[Any]:
             if not n.startswith("_") and not m.is_alias and not m.is_module]
 
 
-def _check(obj: Any, missing: list[str], seen: set[str]) -> None:
+def _check(obj: Any, missing: list[str], seen: set[str], root: str) -> None:
     try:
         target = obj.final_target if obj.is_alias else obj
     except Exception:  # an alias to another package (e.g. a re-exported pydantic name)
         return
-    if target.path in seen or not target.path.startswith("kuafu"):
+    if target.path in seen or not target.path.startswith(root):
         return
     seen.add(target.path)
     if target.is_module or target.is_attribute:
@@ -317,4 +298,4 @@ def _check(obj: Any, missing: list[str], seen: set[str]) -> None:
         for name, member in target.members.items():
             if name.startswith("_") or member.is_alias:
                 continue
-            _check(member, missing, seen)
+            _check(member, missing, seen, root)
