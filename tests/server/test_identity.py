@@ -148,11 +148,12 @@ def test_self_sign_up_waits_for_approval(server, root):
     refused = Visitor(server).sign_in("erin", PASSWORD)
     assert refused.status_code == 403 and "approval" in error_of(refused)
     assert Visitor(server).sign_in("erin", "not her password").status_code == 401
-    people = httpx.get(f"{server.url}/api/v1/users", headers=bearer(root)).json()
-    assert "erin" in {u["name"] for u in people}
+    people = {u["name"]: u for u in httpx.get(f"{server.url}/api/v1/users",
+                                              headers=bearer(root)).json()}
+    assert people["erin"]["pending"] is True and people["erin"]["email"] == "erin@lab.example"
 
     approved = httpx.post(f"{server.url}/api/v1/users/erin/approve", headers=bearer(root))
-    assert approved.status_code == 200
+    assert approved.status_code == 200 and approved.json()["pending"] is False
     again = httpx.post(f"{server.url}/api/v1/users/erin/approve", headers=bearer(root))
     assert again.status_code == 409
     erin = Visitor(server)

@@ -28,6 +28,9 @@ class UserPublic(BaseModel):
     admin: bool
     created_at: datetime
     disabled: bool = Field(False, description="a disabled user's tokens are refused")
+    email: str | None = Field(None, description="the address they may sign in with")
+    pending: bool = Field(False, description="signed up, waiting for an administrator's "
+                          "approval (`POST /users/{name}/approve`)")
 
 
 class TokenCreate(BaseModel):

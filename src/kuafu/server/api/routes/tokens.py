@@ -20,7 +20,8 @@ def token_public(token: ApiToken) -> TokenPublic:
 
 def user_public(user: User) -> UserPublic:
     return UserPublic(id=user.id, name=user.name, admin=user.is_admin,
-                      created_at=user.created_at, disabled=user.disabled_at is not None)
+                      created_at=user.created_at, disabled=user.disabled_at is not None,
+                      email=user.email, pending=user.pending_approval)
 
 
 @router.get("/me")
