@@ -24,8 +24,9 @@ MODELS = {
     "group_public.json": schemas.GroupPublic,
     "job_result.json": schemas.JobResult,
 }
-# Payloads Kuafu once wrote, which must still read (as today's form): file -> today's file.
-READ_AS = {"job_result_stored_before.json": "job_result.json"}
+# Payloads Kuafu once wrote, which must still read as today's form: file -> (today's
+# file, the fields added since, which the old file cannot have).
+READ_AS = {"job_result_stored_before.json": ("job_result.json", {"software"})}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -35,11 +36,12 @@ def test_golden_payload_round_trips(name):
     assert json.loads(model.model_dump_json()) == json.loads(text)
 
 
-@pytest.mark.parametrize("old,new", sorted(READ_AS.items()))
-def test_payloads_written_before_read_as_todays(old, new):
+@pytest.mark.parametrize("old", sorted(READ_AS))
+def test_payloads_written_before_read_as_todays(old):
+    new, added = READ_AS[old]
     model = MODELS[new]
-    assert model.model_validate_json((GOLDEN / old).read_text()) == \
-        model.model_validate_json((GOLDEN / new).read_text())
+    assert model.model_validate_json((GOLDEN / old).read_text()).model_dump(exclude=added) \
+        == model.model_validate_json((GOLDEN / new).read_text()).model_dump(exclude=added)
 
 
 def test_every_golden_file_is_checked():

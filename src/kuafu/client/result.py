@@ -28,7 +28,7 @@ class Result:
     the wire form (`kuafu.schemas.JobResult`, in `data`) and of a local run's
     `kuafu.backends.BackendResult`: `counts`, `shots`, `compiled_qasm`,
     `initial_mapping`, `final_mapping`, `method`, `method_details`, `timings`, `seed`,
-    `calibration_id`, `calibrated_at`, `calibration_point`.
+    `calibration_id`, `calibrated_at`, `calibration_point`, `software`.
     """
 
     def __init__(self, job_id: str, data: JobResult, backend: str | None = None) -> None:
@@ -96,6 +96,11 @@ class Result:
     def calibration_point(self) -> dict[str, Any] | None:
         """Where on a drifting chip's calibration timeline the job ran (None otherwise)."""
         return self.data.calibration_point
+
+    @property
+    def software(self) -> dict[str, str] | None:
+        """Versions of Kuafu and the libraries the run's counts depend on."""
+        return self.data.software
 
     def plot(self, ax: Any = None, top: int = 32) -> Any:
         """A matplotlib bar chart of the `top` most frequent outcomes; returns the axes.

@@ -93,7 +93,8 @@ def _parsed(qasm_text: str) -> QuantumCircuit:
 def result_record(out: Any, device: Any, shots: int) -> dict[str, Any]:
     """A backend's result (`BackendResult`) as the store keeps it: the fields of
     `schemas.JobResult`, under the same names (the JSON form the API answers with).
-    A result that names no calibration gets its chip's (`Device.calibration_id`)."""
+    A result that names no calibration gets its chip's (`Device.calibration_id`); the
+    server adds what only it knows: the software versions (`SERVER_ADDED`)."""
     data = out.to_dict()
     if data.get("calibration_id") is None and device is not None:
         data["calibration_id"] = device.calibration_id
@@ -103,10 +104,6 @@ def result_record(out: Any, device: Any, shots: int) -> dict[str, Any]:
     from ...backends.timeline import software_versions
 
     data["software"] = software_versions()
-    point = (data.get("metadata") or {}).get("calibration")
-    if point is not None:  # a drifting chip's run (backends.timeline.run_at; issue 18)
-        data["calibration_point"] = {k: v for k, v in point.items()
-                                     if k not in ("id", "time")}
     return JobResult.model_validate(
         {name: data[name] for name in JobResult.model_fields if name in data}
     ).model_dump(mode="json")
