@@ -17,14 +17,11 @@ on-disk cache.
 
 from __future__ import annotations
 
-import functools
-
-import numba
 import numpy as np
 from numba import prange
 
-_jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
-_pjit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True, parallel=True)
+from ._jit import jit as _jit
+from ._jit import pjit as _pjit
 
 RUN = 4096
 """Amplitudes per parallel task: large enough to amortise scheduling, small enough for L1/L2."""

@@ -16,12 +16,9 @@ others being controls (the density-matrix engine's channels act on some row grou
 
 from __future__ import annotations
 
-import functools
-
-import numba
 import numpy as np
 
-_jit = functools.partial(numba.njit, cache=True, nogil=True, fastmath=True)
+from ._jit import jit as _jit
 
 M_PHASE, M_CPHASE, M_PERM, M_ROT, M_DENSE = 0, 1, 2, 3, 4
 OP_PAIR_REAL, OP_PAIR_COMPLEX, OP_PHASE, OP_GROUP, OP_ROTATIONS = 0, 1, 2, 3, 4
