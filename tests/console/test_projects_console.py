@@ -51,6 +51,8 @@ def test_an_administrator_creates_a_project_and_its_owner_adds_a_member(
     page.get_by_role("button", name="Add member").click()
     assert "bob is now member" in page.locator("#project-notice").inner_text()
     assert page.locator("tr[data-member=bob]").count() == 1
+    page.get_by_role("button", name="Make invitation link").click()
+    assert "/console/invite?code=" in page.locator("#invite-link").inner_text()
     shoot(page, "project")
     page.goto(f"{console_live.url}/console/projects")
     assert page.locator(f"tr[data-project={course}]").count() == 1

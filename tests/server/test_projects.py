@@ -152,3 +152,32 @@ def test_usage_report_by_day_backend_project_and_user_as_json_and_csv(live, stor
         assert {r["project"] for r in personal["rows"]} == {project}
         assert o.get(f"/projects/{project}/usage",
                      params={"start": "2026-02-01", "end": "2026-01-01"}).status_code == 400
+
+
+def test_an_owner_invites_a_new_user_into_the_project(live, store, admin_token):
+    from kuafu.server.core.db import Database
+    from kuafu.server.services import accounts, identity
+
+    (owner, member), (owner_token, member_token) = _users(store, "io", "im")
+    project = _name("invited")
+    with api(live, admin_token) as admin:
+        admin.post("/projects", json={"name": project, "owner": owner})
+    with api(live, owner_token) as o, api(live, member_token) as m:
+        o.post(f"/projects/{project}/members", json={"user": member})
+        r = m.post(f"/projects/{project}/invitations", json={})
+        assert r.status_code == 403  # members do not invite
+        r = o.post(f"/projects/{project}/invitations", json={"email": "new@lab.example"})
+        assert r.status_code == 201, r.text
+        code = r.json()["url"].split("code=", 1)[1]
+    newcomer = _name("new")
+    db = Database(store)
+    try:
+        with db.transaction() as session:
+            user = identity.accept_invitation(session, code, newcomer, None,
+                                              "a long enough password 1")
+            _row, token = accounts.create_token(session, user, "t")
+    finally:
+        db.dispose()
+    with api(live, token) as n:
+        mine = {p["name"]: (p["role"], p["default"]) for p in n.get("/projects").json()}
+        assert mine == {project: ("member", True), f"~{newcomer}": ("owner", False)}

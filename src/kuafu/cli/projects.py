@@ -146,6 +146,18 @@ def remove_member(client, name: str, user: str) -> None:
 
 @projects.command()
 @click.argument("name")
+@click.option("--email", default=None, help="the invitee's address (kept on the account)")
+@click.option("--role", type=click.Choice(["member", "owner"]), default="member",
+              show_default=True)
+@click.option("--days", type=float, default=None, help="how long the link works")
+@client_options
+def invite(client, name: str, email: str | None, role: str, days: float | None) -> None:
+    """An invitation link to a new account joining project NAME (owners); shown once."""
+    click.echo(client.invite(name, email=email, role=role, days=days))
+
+
+@projects.command()
+@click.argument("name")
 @client_options
 def default(client, name: str) -> None:
     """Charge your jobs to project NAME when you name none."""

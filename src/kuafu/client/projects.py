@@ -77,6 +77,13 @@ class ProjectsMixin:
         return ProjectPublic.model_validate(
             self._http.request("POST", f"/projects/{_p(name)}/default"))
 
+    def invite(self, project: str, *, email: str | None = None, role: str = "member",
+               days: float | None = None) -> str:
+        """An invitation link (shown once) to a new account joining `project` (owners)."""
+        data = self._http.request("POST", f"/projects/{_p(project)}/invitations",
+                                  json={"email": email, "role": role, "days": days})
+        return data["url"]
+
     # ----- usage -------------------------------------------------------------------------
     def usage(self, *, project: str | None = None, start: date | None = None,
               end: date | None = None, every: bool = False) -> UsageReport:

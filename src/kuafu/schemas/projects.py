@@ -91,6 +91,16 @@ class MemberAdd(BaseModel):
     role: ProjectRole = ProjectRole.MEMBER
 
 
+class ProjectInvitation(BaseModel):
+    """An invitation link to a new account that joins the project."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(None, max_length=254)
+    role: ProjectRole = ProjectRole.MEMBER
+    days: float | None = Field(None, ge=1 / 24, le=90)
+
+
 class EstimateRequest(BaseModel):
     """What a submission would cost: the same fields as `JobCreate`'s that matter."""
 

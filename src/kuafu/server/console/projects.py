@@ -21,7 +21,7 @@ from ...schemas.projects import ProjectRole, ReservationCreate, WebhookCreate
 from ..api.deps import PlatformDep, SessionDep
 from ..errors import InvalidRequest, ServiceError
 from ..models import BackendStatusOverride
-from ..services import execution, projects, reservations, usage, webhooks
+from ..services import execution, identity, projects, reservations, usage, webhooks
 from . import session as auth
 from .pages import ConsoleRoute, render
 from .routes import AdminDep, CsrfField, ViewerDep, see_other
@@ -89,14 +89,16 @@ def project_create(request: Request, session: SessionDep, platform: PlatformDep,
 
 
 def _project_page(request: Request, session, platform, viewer, name: str, status: int = 200,
-                  error: str | None = None, notice: str | None = None) -> Response:
+                  error: str | None = None, notice: str | None = None,
+                  link: str | None = None) -> Response:
     project = projects.visible_project(session, viewer.user, name)
     member = projects.membership(session, project, viewer.user)
     is_owner = viewer.is_admin or (member is not None and member.role == ProjectRole.OWNER)
     public = projects.to_public(session, project, viewer.user, detail=True,
                                 fair_share=platform.scheduler.fair_share.factor(project.id))
     return render(request, "project.html", status=status, project=public, error=error,
-                  notice=notice, is_owner=is_owner, backends=execution.backend_names(),
+                  notice=notice, link=link, is_owner=is_owner,
+                  backends=execution.backend_names(),
                   is_member=member is not None)
 
 
@@ -105,7 +107,7 @@ def project_page(request: Request, name: str, session: SessionDep, platform: Pla
                  viewer: ViewerDep) -> Response:
     flash = auth.pop_flash(session, viewer, request)
     return _project_page(request, session, platform, viewer, name,
-                         notice=flash.get("notice"))
+                         notice=flash.get("notice"), link=flash.get("link"))
 
 
 def _act(request, session, platform, viewer, name: str, change, notice: str) -> Response:
@@ -165,6 +167,32 @@ def allocation_set(request: Request, name: str, session: SessionDep, platform: P
 
     return _act(request, session, platform, viewer, name, change,
                 f"Allocation of {name} saved.")
+
+
+@router.post("/projects/{name}/invite")
+def invite(request: Request, name: str, session: SessionDep, platform: PlatformDep,
+           viewer: ViewerDep, email: Annotated[str, Form()] = "",
+           role: Annotated[str, Form()] = "member", csrf_token: CsrfField = None) -> Response:
+    """An invitation link to a new account joining the project (owners); shown once."""
+    auth.check_csrf(viewer, csrf_token)
+    project = projects.visible_project(session, viewer.user, name)
+    try:
+        projects.require_owner(session, viewer.user, project)
+        if project.personal:
+            raise InvalidRequest("a personal project takes no other members")
+        secret = identity.create_link(
+            session, "invite", viewer.user, email=email.strip() or None,
+            days=platform.settings.link_days,
+            grants={"project": project.id, "role": "owner" if role == "owner" else "member"})
+    except ServiceError as exc:
+        session.rollback()
+        return _project_page(request, session, platform, viewer, name, exc.status,
+                             error=exc.message)
+    base = str(request.base_url).rstrip("/")
+    _flash(request, session, viewer, notice="Invitation link made; it is shown only once.",
+           link=f"{base}/console/invite?code={secret}")
+    session.commit()
+    return see_other(f"/console/projects/{project.name}")
 
 
 @router.post("/projects/{name}/default")

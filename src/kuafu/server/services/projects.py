@@ -298,6 +298,22 @@ def set_default(session: Session, user: User, project: Project) -> None:
     session.flush()
 
 
+def accept_invitation_grants(session: Session, user: User, grants: dict[str, Any]) -> None:
+    """What a project owner's invitation gives its new user (called by
+    `identity.accept_invitation`): membership of the project with the role it names,
+    made their default project."""
+    project = session.get(Project, grants.get("project"))
+    if project is None:  # deleted since: the account stands, without the membership
+        return
+    role = ProjectRole(grants.get("role", ProjectRole.MEMBER))
+    session.add(ProjectMember(project_id=project.id, user_id=user.id, role=role.value,
+                              added_at=utcnow()))
+    session.flush()
+    set_default(session, user, project)
+    audit(session, user, "project.member", project.name,
+          {"user": user.name, "role": role.value, "by": "invitation"})
+
+
 # ----- the charge of a submission ------------------------------------------------------
 @dataclass(frozen=True)
 class Charge:

@@ -6,16 +6,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from ....schemas import JobList
+from ....schemas.identity import LinkCreated
 from ....schemas.projects import (
     Estimate,
     EstimateRequest,
     MemberAdd,
     MemberPublic,
     ProjectCreate,
+    ProjectInvitation,
     ProjectPublic,
     ProjectRole,
     ProjectUpdate,
@@ -23,7 +25,7 @@ from ....schemas.projects import (
 )
 from ...errors import Forbidden
 from ...models import Job, Project, User
-from ...services import jobs, projects, usage
+from ...services import identity, jobs, projects, usage
 from ...services.platform import Platform
 from ..deps import CurrentUser, PlatformDep, SessionDep
 from ..handlers import described
@@ -118,6 +120,24 @@ def make_default(name: str, platform: PlatformDep, session: SessionDep,
     projects.set_default(session, user, project)
     session.commit()
     return _public(platform, session, project, user)
+
+
+@router.post("/projects/{name}/invitations", status_code=201, responses=described(403))
+def invite(name: str, body: ProjectInvitation, request: Request, platform: PlatformDep,
+           session: SessionDep, user: CurrentUser) -> LinkCreated:
+    """An invitation link (shown once) to a new account that joins this project with
+    `role` (owners and administrators); the project becomes the new user's default."""
+    project = projects.visible_project(session, user, name)
+    projects.require_owner(session, user, project)
+    if project.personal:
+        raise Forbidden("a personal project takes no other members")
+    secret = identity.create_link(session, "invite", user, email=body.email,
+                                  days=body.days or platform.settings.link_days,
+                                  grants={"project": project.id, "role": body.role.value})
+    link = identity.open_link(session, "invite", secret)
+    session.commit()
+    base = str(request.base_url).rstrip("/")
+    return LinkCreated(url=f"{base}/console/invite?code={secret}", expires_at=link.expires_at)
 
 
 @router.get("/projects/{name}/jobs")
