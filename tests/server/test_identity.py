@@ -222,6 +222,11 @@ def test_roles_change_through_the_api_and_are_audited(server, root):
     assert nobody.status_code == 404
     [event] = audit(server, root, action="user.role", subject="user hal")
     assert event["actor"] == "root" and event["details"] == {"admin": True}
+    made = httpx.post(f"{server.url}/api/v1/users", json={"name": "zed", "admin": True},
+                      headers=bearer(root))
+    assert made.status_code == 201
+    [event] = audit(server, root, action="user.create", subject="user zed")
+    assert event["actor"] == "root" and event["details"] == {"admin": True}
 
 
 def test_audit_is_for_admins_filters_and_exports_csv(server, root, id_store):

@@ -31,8 +31,10 @@ def check_user_name(name: str) -> str:
     return name
 
 
-def create_user(session: Session, name: str, admin: bool = False) -> User:
-    """A new user.
+def create_user(session: Session, name: str, admin: bool = False,
+                actor: User | None = None) -> User:
+    """A new user (in the audit log as made by `actor`; None: the operator's command
+    line, an invitation, a sign-up).
 
     Raises:
         InvalidRequest: the name is not 1-64 letters, digits, `.`, `_` or `-`.
@@ -44,6 +46,8 @@ def create_user(session: Session, name: str, admin: bool = False) -> User:
     user = User(name=name, is_admin=admin, created_at=utcnow())
     session.add(user)
     session.flush()
+    record_event(session, actor_id=actor.id if actor else None, action="user.create",
+                 subject=f"user {name}", details={"admin": admin})
     from .projects import ensure_personal  # the user's personal project (issue 17)
 
     ensure_personal(session, user)

@@ -14,8 +14,8 @@ router = APIRouter(prefix="/users", tags=["accounts"])
 
 
 @router.post("", status_code=201, responses=described(409))
-def create_user(body: UserCreate, session: SessionDep, _admin: AdminUser) -> UserPublic:
-    user = accounts.create_user(session, body.name, body.admin)
+def create_user(body: UserCreate, session: SessionDep, admin: AdminUser) -> UserPublic:
+    user = accounts.create_user(session, body.name, body.admin, actor=admin)
     session.commit()
     return user_public(user)
 
