@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .apidocs import install_api_docs
 from .identity import router as identity_router
+from .jobdata import router as jobdata_router
 from .pages import STATIC
 from .projects import router as projects_router
 from .routes import router
@@ -28,6 +29,7 @@ def install(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=str(STATIC)), name="console-static")
     app.include_router(identity_router)  # before the console's catch-all "not found"
     app.include_router(projects_router)  # issue 17: projects, usage, calendar
+    app.include_router(jobdata_router)  # issue 18: delete, replay, export, history
     app.include_router(router)
     app.add_api_route("/", lambda: RedirectResponse("/console/", status_code=303),
                       include_in_schema=False)

@@ -188,7 +188,8 @@ def submit(request: Request, session: SessionDep, platform: PlatformDep, viewer:
 @router.get("/jobs")
 def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, viewer: ViewerDep,
               status: str = "", backend: str = "", group: str = "", name: str = "",
-              cursor: str = "", back: str = "") -> HTMLResponse:
+              cursor: str = "", back: str = "", tag: str = "", since: str = "",
+              until: str = "") -> HTMLResponse:
     """Your jobs, newest first, filtered and paginated; unfinished ones update live.
 
     The pages are cursor-paginated (a cursor leads only forward), so each link to the
@@ -201,8 +202,10 @@ def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, view
                              f"{', '.join(s.value for s in JobStatus)}") from None
     page = jobs.list_jobs(platform, session, viewer.user, status=wanted,
                           backend=backend or None, group=group or None, name=name or None,
-                          limit=JOBS_PER_PAGE, cursor=cursor or None)
-    filters = {"status": status, "backend": backend, "group": group, "name": name}
+                          limit=JOBS_PER_PAGE, cursor=cursor or None, tag=tag or None,
+                          since=_day(since), until=_day(until))
+    filters = {"status": status, "backend": backend, "group": group, "name": name,
+               "tag": tag, "since": since, "until": until}
     summary = None
     if group:
         with contextlib.suppress(NotFound):
@@ -221,9 +224,17 @@ def jobs_page(request: Request, session: SessionDep, platform: PlatformDep, view
                   prev_url=prev_url, group=summary,
                   first_url="/console/jobs?" + urlencode(query) if cursor else None,
                   live=live, statuses=[s.value for s in JobStatus],
+                  export_url="/console/jobs-export?" + urlencode(query),
                   backends=execution.backend_names(),
                   self_url=str(request.url.path) + (f"?{request.url.query}"
                                                     if request.url.query else ""))
+
+
+def _day(text: str) -> Any:
+    """A date of the filter form (issue 18), UTC."""
+    from .jobdata import day
+
+    return day(text)
 
 
 _FIRST, _TRAIL_SEP, _MAX_TRAIL = "first", ".", 50  # cursors are base64url: no "."
