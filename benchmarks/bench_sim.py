@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 from kuafu.circuit import QuantumCircuit  # noqa: E402
 from kuafu.circuit.gates import u3_matrix  # noqa: E402
 from kuafu.sim import _kernels  # noqa: E402
-from kuafu.sim.engine import run_statevector  # noqa: E402
+from kuafu.sim.statevector import run_statevector  # noqa: E402
 
 SHOTS = 1000
 

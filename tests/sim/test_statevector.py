@@ -18,13 +18,13 @@ from scipy import stats
 
 from kuafu.circuit import GATES, Condition, QuantumCircuit, unitary
 from kuafu.errors import InsufficientMemoryError, SimulationError
-from kuafu.sim.engine import (
+from kuafu.sim.fusion import CostModel
+from kuafu.sim.statevector import (
     allocate_state,
     final_state,
     required_bytes,
     run_statevector,
 )
-from kuafu.sim.fusion import CostModel
 
 GATE_NAMES = sorted(GATES)
 SY = np.array([[1 + 1j, -1 - 1j], [1 + 1j, 1 + 1j]]) / 2

@@ -7,7 +7,6 @@ import pytest
 
 from kuafu.circuit import QuantumCircuit
 from kuafu.sim import _kernels as k
-from kuafu.sim.engine import apply_matrix, compile_gates, final_state, kernel_call
 from kuafu.sim.fusion import (
     CostModel,
     GateKind,
@@ -19,6 +18,7 @@ from kuafu.sim.fusion import (
     phase_program,
     to_little_endian,
 )
+from kuafu.sim.statevector import apply_matrix, compile_gates, final_state, kernel_call
 
 
 def reference_apply(state: np.ndarray, matrix: np.ndarray, qubits) -> np.ndarray:

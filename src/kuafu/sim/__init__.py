@@ -36,10 +36,10 @@ from .channels import (
     thermal_relaxation,
     unitary_mixture,
 )
-from .engine import run_statevector
 from .mps import MPSOptions
 from .noise import NoiseModel
 from .result import SimResult
+from .statevector import run_statevector
 
 __all__ = [
     "METHODS",

@@ -32,7 +32,7 @@ from ..circuit import QuantumCircuit
 from ..errors import SimulationError
 from . import cost
 from . import density_matrix as dm
-from . import engine as sv
+from . import statevector as sv
 from .cost import Estimate
 from .noise import NoiseModel
 from .partition import Part, join, restrict_noise, split

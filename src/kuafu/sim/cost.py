@@ -19,7 +19,7 @@ import numpy as np
 from ..circuit import Instruction, QuantumCircuit
 from ..errors import CircuitTooCostlyError
 from . import density_matrix as dm
-from . import engine as sv
+from . import statevector as sv
 from .noise import NoiseModel
 from .stabilizer import NotStabilizerError, is_clifford, to_stim
 from .trajectories import BATCH_BYTES, trajectory_required_bytes

@@ -40,10 +40,10 @@ from ..circuit import Condition, QuantumCircuit
 from ..errors import InsufficientMemoryError
 from . import _lowering
 from .blocks import Encoded, compile_block
-from .engine import kernel_call, memory_budget
 from .fusion import FusedGate, classify, partition
 from .noise import NoiseModel, Op, Program, compile_program
 from .result import write_terminal
+from .statevector import kernel_call, memory_budget
 from .trajectories import serial_call
 
 __all__ = ["BLOCK_QUBITS", "density_matrix", "dm_required_bytes", "outcome_probabilities",

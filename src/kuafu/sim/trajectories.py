@@ -39,10 +39,10 @@ import numpy as np
 from ..circuit import QuantumCircuit
 from ..errors import InsufficientMemoryError
 from ._jit import jit
-from .engine import memory_budget
 from .fusion import GateKind, classify, controlled_parts
 from .noise import NoiseModel, Op, Program, compile_program
 from .result import apply_readout, write_terminal
+from .statevector import memory_budget
 
 __all__ = ["BATCH_BYTES", "run_trajectories", "serial_call", "trajectory_required_bytes"]
 
