@@ -318,3 +318,29 @@ def test_sdk_browser_logins_are_listed_apart(server, root, id_store):
     sdk = re.search(r'id="oauth-table">(.*?)</table>', page, re.S).group(1)
     keys = re.search(r'id="token-table">(.*?)</table>', page, re.S).group(1)
     assert "kims-laptop" in sdk and "kims-laptop" not in keys
+
+
+def test_open_invitations_listed_and_revoked(server, root):
+    url = invite(server, root, email="wrong@person.example")
+    listed = httpx.get(f"{server.url}/api/v1/invitations", headers=bearer(root)).json()
+    [mine] = [i for i in listed if i["email"] == "wrong@person.example"]
+    assert mine["created_by"] == "root" and "url" not in mine and "code" not in str(mine)
+    gone = httpx.delete(f"{server.url}/api/v1/invitations/{mine['id']}", headers=bearer(root))
+    assert gone.status_code == 204
+    assert Visitor(server).get(url.removeprefix(server.url)).status_code == 404
+    again = httpx.delete(f"{server.url}/api/v1/invitations/{mine['id']}", headers=bearer(root))
+    assert again.status_code == 404
+    assert mine["id"] not in {i["id"] for i in httpx.get(
+        f"{server.url}/api/v1/invitations", headers=bearer(root)).json()}
+    [event] = audit(server, root, action="invitation.revoke", subject=f"invitation {mine['id']}")
+    assert event["actor"] == "root"
+    # the console's People page lists and revokes them too
+    url = invite(server, root, email="other@person.example")
+    admin = Visitor(server)
+    admin.get("/console/login")
+    admin.post("/console/login", {"token": root})
+    page = admin.get("/console/admin/people")
+    link_id = re.search(r'<tr data-invitation="(\d+)"><th scope="row">\d+</th>'
+                        r'<td>other@person.example', page.text).group(1)
+    assert admin.post(f"/console/admin/invitations/{link_id}/revoke", {}).status_code == 303
+    assert Visitor(server).get(url.removeprefix(server.url)).status_code == 404

@@ -47,3 +47,14 @@ class LinkCreated(BaseModel):
 
     url: str
     expires_at: datetime
+
+
+class InvitationPublic(BaseModel):
+    """An open invitation (never its link, which was shown once)."""
+
+    id: int
+    email: str | None = None
+    admin: bool = False
+    created_by: str | None = None
+    created_at: datetime
+    expires_at: datetime

@@ -320,8 +320,10 @@ def people_page(request: Request, session: SessionDep, platform: PlatformDep,
     is shown once (the flash)."""
     flash = auth.pop_flash(session, admin, request)
     session.commit()
+    names = {u.id: u.name for u in accounts.list_users(session)}
     return render(request, "people.html", users=accounts.list_users(session),
                   pending=identity.list_pending(session), flash=flash,
+                  invitations=identity.open_invitations(session), names=names,
                   link_days=platform.settings.link_days)
 
 
@@ -344,6 +346,16 @@ def invite(request: Request, session: SessionDep, platform: PlatformDep, admin: 
     auth.set_flash(session, admin, request, message)
     session.commit()
     return see_other("/console/admin/people#invite")
+
+
+@router.post("/admin/invitations/{link_id}/revoke")
+def revoke_invitation(request: Request, link_id: int, session: SessionDep, admin: AdminDep,
+                      csrf_token: CsrfField = None) -> Response:
+    auth.check_csrf(admin, csrf_token)
+    identity.revoke_invitation(session, link_id, admin.user)
+    auth.set_flash(session, admin, request, {"notice": f"Invitation {link_id} revoked."})
+    session.commit()
+    return see_other("/console/admin/people#open-invitations")
 
 
 @router.post("/admin/users/{name}/reset-link")

@@ -37,6 +37,7 @@ ACTIONS = {
     "password.reset": "set a new password with a reset link",
     "invitation.create": "issued an invitation link",
     "invitation.accept": "created an account with an invitation",
+    "invitation.revoke": "revoked an invitation link",
     "signup.request": "asked for an account (self sign-up)",
     "signup.approve": "approved a self sign-up",
     "user.create": "created a user",

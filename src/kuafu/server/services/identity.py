@@ -276,6 +276,30 @@ def open_link(session: Session, kind: str, secret: str) -> AccountLink:
     return link
 
 
+def open_invitations(session: Session) -> list[AccountLink]:
+    """Invitation links not used yet and not expired, newest first."""
+    return list(session.scalars(select(AccountLink).where(
+        AccountLink.kind == "invite", AccountLink.used_at.is_(None),
+        AccountLink.expires_at > utcnow()).order_by(AccountLink.id.desc())))
+
+
+def revoke_invitation(session: Session, link_id: int, actor: User | None) -> AccountLink:
+    """End an invitation link before its time (given to the wrong person, say).
+
+    Raises:
+        NotFound: no open invitation with this id.
+    """
+    link = session.get(AccountLink, link_id)
+    if link is None or link.kind != "invite" or link.used_at is not None \
+            or link.expires_at <= utcnow():
+        raise NotFound(f"no open invitation {link_id}")
+    link.expires_at = utcnow()
+    record_event(session, actor_id=actor.id if actor else None, action="invitation.revoke",
+                 subject=f"invitation {link.id}", details={"email": link.email})
+    session.flush()
+    return link
+
+
 def accept_invitation(session: Session, secret: str, name: str, email: str | None,
                       password: str) -> User:
     """Create the invitee's account (an invitation's e-mail, when it names one, is kept).

@@ -11,9 +11,15 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from ....schemas import UserPublic
-from ....schemas.identity import AuditEventPublic, LinkCreate, LinkCreated, RoleUpdate
+from ....schemas.identity import (
+    AuditEventPublic,
+    InvitationPublic,
+    LinkCreate,
+    LinkCreated,
+    RoleUpdate,
+)
 from ...core import security
-from ...models import AccountLink
+from ...models import AccountLink, User
 from ...services import accounts, audit, identity
 from ..deps import AdminUser, PlatformDep, SessionDep
 from ..handlers import described
@@ -80,6 +86,23 @@ def invite(request: Request, body: LinkCreate, session: SessionDep, platform: Pl
     answer = _link(request, session, "invite", secret)
     session.commit()
     return answer
+
+
+@router.get("/invitations")
+def list_invitations(session: SessionDep, _admin: AdminUser) -> list[InvitationPublic]:
+    """Invitations not used yet and not expired (their links are not shown again)."""
+    names = dict(session.execute(select(User.id, User.name)).all())
+    return [InvitationPublic(id=link.id, email=link.email, admin=link.is_admin,
+                             created_by=names.get(link.created_by), created_at=link.created_at,
+                             expires_at=link.expires_at)
+            for link in identity.open_invitations(session)]
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204, responses=described(404))
+def revoke_invitation(invitation_id: int, session: SessionDep, admin: AdminUser) -> None:
+    """End an invitation link before its time."""
+    identity.revoke_invitation(session, invitation_id, admin)
+    session.commit()
 
 
 @router.post("/users/{name}/reset-link", status_code=201, responses=described(404))
