@@ -116,3 +116,20 @@ def teleport(qc: QuantumCircuit) -> QuantumCircuit:
     qc.x(2).c_if(1, 1)
     qc.z(2).c_if(0, 1)
     return qc
+
+
+def mid_circuit() -> QuantumCircuit:
+    """Three qubits with a mid-circuit measurement, a condition on it, a reset and
+    measurements after: what every noisy engine must agree on beyond final readout."""
+    qc = QuantumCircuit(3, 3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure(1, 0)
+    qc.x(2).c_if(0, 1)
+    qc.rx(0.7, 1)
+    qc.reset(0)
+    qc.ry(0.4, 0)
+    qc.measure(0, 1)
+    qc.cx(2, 1)
+    qc.measure(1, 2)
+    return qc

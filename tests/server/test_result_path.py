@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.helpers import bell
 
+from helpers import bell
 from kuafu import backends, devices, schemas
 from kuafu.backends import BackendResult
 from kuafu.client import Result

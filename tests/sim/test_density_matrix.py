@@ -11,6 +11,7 @@ from qiskit.quantum_info import DensityMatrix, Kraus, Operator
 from qiskit_aer import AerSimulator
 from qiskit_aer import noise as aer_noise
 
+from helpers import mid_circuit
 from kuafu.circuit import GATES, QuantumCircuit, unitary
 from kuafu.errors import InsufficientMemoryError
 from kuafu.sim import (
@@ -75,18 +76,8 @@ def test_noiseless_density_matrix_is_the_pure_state(rng):
 
 
 def mid_circuit_pair():
-    """A circuit with measure, reset and conditions, for Kuafu and for Qiskit Aer."""
-    qc = QuantumCircuit(3, 3)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure(1, 0)
-    qc.x(2).c_if(0, 1)
-    qc.rx(0.7, 1)
-    qc.reset(0)
-    qc.ry(0.4, 0)
-    qc.measure(0, 1)
-    qc.cx(2, 1)
-    qc.measure(1, 2)
+    """`helpers.mid_circuit` (measure, reset and conditions), for Kuafu and for Qiskit Aer."""
+    qc = mid_circuit()
     theirs = QiskitCircuit(3, 3)
     theirs.h(0)
     theirs.cx(0, 1)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from helpers import mid_circuit
 from kuafu.circuit import QuantumCircuit
 from kuafu.sim import (
     NoiseModel,
@@ -64,17 +65,7 @@ def test_general_kraus_channels_match_density_matrix(rng):
 
 
 def test_mid_circuit_measurement_reset_and_conditions_match_density_matrix():
-    qc = QuantumCircuit(3, 3)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.measure(1, 0)
-    qc.x(2).c_if(0, 1)
-    qc.rx(0.7, 1)
-    qc.reset(0)
-    qc.ry(0.4, 0)
-    qc.measure(0, 1)
-    qc.cx(2, 1)
-    qc.measure(1, 2)
+    qc = mid_circuit()
     noise = (NoiseModel().with_gate_error(thermal_relaxation(30, 20, 3))
              .with_gate_error(depolarizing(0.1, 2)).with_readout_error(readout_error(0.05, 0.1)))
     shots = 8_000
