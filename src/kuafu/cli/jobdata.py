@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zipfile
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..errors import KuafuError
 from ..schemas import JobStatus
 from ._common import client_options, echo_json, json_option, table, when
 from .jobs import _group_title
@@ -111,7 +113,8 @@ def replay(job_id: str | None, archive: str | None, wait: bool, as_json: bool,
         click.echo(f"replay of {job_id}: job {new.id}", err=True)
         if not wait:
             return
-        new.wait()
+        with contextlib.suppress(KuafuError):  # failed or cancelled: the report says so
+            new.result(progress=False)
         report = client.replay_report(new.id)
     _say([report], as_json)
     if report["counts_identical"] is False:
