@@ -139,3 +139,42 @@ def test_audit_page(browser, console_live, root, invitation):
         page.click("#audit-csv")
     assert download.value.suggested_filename == "kuafu-audit.csv"
     page.context.close()
+
+
+def test_self_sign_up_and_approval(browser, tmp_path):
+    """On a server that takes sign-ups: the request, the refusal until approved, the
+    administrator's approval on the People page, then a sign-in."""
+    from kuafu.server.testing import LiveServer, create_user
+
+    store = f"sqlite:///{tmp_path / 'signup.db'}"
+    admin = create_user(store, "boss", admin=True)
+    with LiveServer(store, workers=1, env={"KUAFU_SELF_SIGNUP": "true"},
+                    log=tmp_path / "server.log") as server:
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        page.goto(f"{server.url}/console/login")
+        page.click("#signup-link")
+        page.get_by_label("User name (letters, digits, . _ -)").fill("una")
+        page.get_by_label("E-mail").fill("una@lab.example")
+        page.get_by_label("Password (at least 10 characters)").fill(FIRST)
+        page.get_by_label("Password again").fill(FIRST)
+        shoot(page, "identity-signup")
+        page.get_by_role("button", name="Ask for an account").click()
+        page.wait_for_url(re.compile(r"/console/login\?done=signup$"))
+        assert "administrator will look" in page.locator("#login-done").inner_text()
+        page.get_by_label("User name or e-mail").fill("una")
+        page.get_by_label("Password", exact=True).fill(FIRST)
+        page.get_by_role("button", name="Sign in").click()
+        assert "approval" in page.locator("#login-error").inner_text()
+        context.close()
+
+        boss = sign_in(browser, server, admin)
+        boss.goto(f"{server.url}/console/admin/people")
+        boss.get_by_role("button", name="Approve una").click()
+        boss.wait_for_url(re.compile(r"/console/admin/people#pending$"))
+        assert "una approved" in boss.locator("#people-notice").inner_text()
+        boss.context.close()
+
+        una = password_sign_in(browser, server, "una@lab.example", FIRST)
+        una.wait_for_url(re.compile(r"/console/backends$"))
+        una.context.close()
