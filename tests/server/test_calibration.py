@@ -109,6 +109,8 @@ def test_recalibration_holds_the_chip_then_publishes_a_snapshot(quick):
         chip = next(b for b in http.get("/backends").json() if b["name"] == "ScQ-P10")
         assert chip["status"] == "calibrating"
         assert chip["status_until"] and "recalibration" in chip["status_reason"]
+        sdk = http.get("/devices/ScQ-P10").json()  # quafu-sdk's view says it too
+        assert sdk["status"] == "calibrating" and sdk["status_until"]
         created = submit(http)
         assert "calibrating" in (created.get("notice") or "")
         waiting = http.get(f"/jobs/{created['ids'][0]}").json()

@@ -38,7 +38,8 @@ TASK_STATUS = {JobStatus.QUEUED: 0, JobStatus.RUNNING: 1, JobStatus.DONE: 2,
 """Kuafu's job status -> Quafu's task status code (pyquafu: 0 In Queue, 1 Running,
 2 Completed, 3 Canceled, 4 Failed, 5 Pending)."""
 
-BACKEND_STATUS = {"online": "Online", "maintenance": "Maintenance", "offline": "Offline"}
+BACKEND_STATUS = {"online": "Online", "maintenance": "Maintenance", "offline": "Offline",
+                  "calibrating": "Calibrating"}
 
 QUAFU_SYSTEM_IDS = {"ScQ-P10": 0, "ScQ-P18": 1, "ScQ-P136": 2}
 """The numbers Quafu gives its chips (pyquafu tests `system_id == 2` for ScQ-P136)."""

@@ -127,6 +127,8 @@ def device_row(session: Session, settings: Settings, target: Target,
     row: dict[str, Any] = {
         "name": target.name, "kind": target.kind, "backend": target.backend,
         "status": summary.status, "status_reason": summary.status_reason,
+        "status_until": (summary.status_until.isoformat()
+                         if summary.status_until is not None else None),
         "n_qubits": summary.qubits, "queue": summary.queue_length,
         "basis_gates": summary.native_gates or None,
         "limits": limits(settings, target),
