@@ -86,8 +86,8 @@ class Settings(BaseSettings):
                                        "OpenID Connect provider")
     oidc_client_secret: str | None = Field(None, description="its client secret (set it in "
                                            "the environment, never on a command line)")
-    oidc_name: str = Field("single sign-on", description="the sign-in button says "
-                           "'Sign in with <oidc_name>'")
+    oidc_name: str = Field("single sign-on", description="the sign-in page's button says "
+                           "'Continue with <oidc_name>'")
     oidc_auto_approve: bool = Field(False, description="new people signing in with the "
                                     "provider get an account at once; otherwise it waits "
                                     "for an administrator's approval")
