@@ -21,7 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import pytest
 
-from kuafu.server.testing import require
+from kuafu.server.testing import require, store_url
 
 SESSION_MARK = "KUAFU_TEST_SESSION"
 ORPHAN_GRACE_SECONDS = 15.0
@@ -96,3 +96,16 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# ----- stores: every service test runs on SQLite and on PostgreSQL ----------------------
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def store_kind(request) -> str:
+    """Which store a test's server uses; tests that ask for it run once with each."""
+    return request.param
+
+
+@pytest.fixture()
+def fresh_store(store_kind, tmp_path_factory):
+    """A store for one test that starts (and stops, or kills) servers of its own."""
+    yield from store_url(store_kind, tmp_path_factory)

@@ -45,20 +45,9 @@ def wait_final(client: httpx.Client, job_id: str, timeout: float = 180) -> dict:
     raise AssertionError(f"job {job_id} did not end within {timeout} s: {job}")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def store_kind(request) -> str:
-    return request.param
-
-
 @pytest.fixture(scope="session")
 def store(store_kind, tmp_path_factory) -> Iterator[str]:
     """A fresh store for the shared server `live`."""
-    yield from store_url(store_kind, tmp_path_factory)
-
-
-@pytest.fixture()
-def fresh_store(store_kind, tmp_path_factory) -> Iterator[str]:
-    """A store for one test that starts (and kills) servers of its own."""
     yield from store_url(store_kind, tmp_path_factory)
 
 

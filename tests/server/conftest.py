@@ -1,7 +1,8 @@
 """Fixtures that start the real server (uvicorn in a subprocess) on SQLite and PostgreSQL.
 
 The PostgreSQL store is a fresh database made for the test session and dropped after.
-Under CI (CI=true) a missing PostgreSQL server fails these tests instead of skipping.
+`store_kind` and `fresh_store` are the root conftest's; a missing PostgreSQL skips, or fails
+under CI (`kuafu.server.testing.require`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ from helpers import BELL as BELL  # the test modules import it from here
 from kuafu.server.testing import LiveServer, create_user, store_url
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def store_kind(request) -> str:
-    return request.param
-
-
 @pytest.fixture(scope="session")
 def store(store_kind, tmp_path_factory) -> Iterator[str]:
     """The URL of a fresh store for `live`: a SQLite file, or a new PostgreSQL database."""
@@ -28,12 +24,6 @@ def store(store_kind, tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def slow_store(store_kind, tmp_path_factory) -> Iterator[str]:
     """The store of `slow_live` (one server schedules from one store)."""
-    yield from store_url(store_kind, tmp_path_factory)
-
-
-@pytest.fixture()
-def fresh_store(store_kind, tmp_path_factory) -> Iterator[str]:
-    """A store for one test that starts servers of its own."""
     yield from store_url(store_kind, tmp_path_factory)
 
 
