@@ -2,8 +2,9 @@
 
 The core (`kuafu.circuit`, `kuafu.qasm`, `kuafu.devices`, `kuafu.compiler`, `kuafu.sim`,
 `kuafu.primitives`) does no I/O and can be used alone as a library. `import kuafu` loads
-only the circuit layer; every other subpackage is imported on first use, so
-`kuafu.backends.get("ScQ-P18")` works after a plain `import kuafu`.
+only the error tree (no numpy: a few milliseconds); the circuit classes and every
+subpackage are imported on first use, so `kuafu.backends.get("ScQ-P18")` works after a
+plain `import kuafu`.
 
 >>> import kuafu
 >>> qc = kuafu.QuantumCircuit(2)
@@ -16,10 +17,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
 from .errors import KuafuError, QasmError
 
 __version__ = "0.1.0"
+
+_CIRCUIT_NAMES = ("ClassicalRegister", "Parameter", "QuantumCircuit", "QuantumRegister")
+"""Names of `kuafu.circuit` re-exported here (imported on first use: numpy is 0.1 s)."""
 
 SUBPACKAGES = ("backends", "circuit", "cli", "client", "compiler", "devices", "interop",
                "primitives", "qasm", "schemas", "server", "sim")
@@ -40,6 +43,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Subpackages and `kuafu.Client` are imported on first use, so `import kuafu` loads
     # neither the simulators (numba) nor the HTTP stack.
+    if name in _CIRCUIT_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.circuit"), name)
     if name in SUBPACKAGES:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "Client":
@@ -50,4 +55,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(SUBPACKAGES) | {"Client"})
+    return sorted(set(globals()) | set(SUBPACKAGES) | set(_CIRCUIT_NAMES) | {"Client"})
