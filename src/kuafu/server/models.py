@@ -99,7 +99,7 @@ class Job(Base):
         Index("ix_jobs_project_created", "project_id", "created_at"),  # allocations
         # job data (issue 18): the filters of a user's job list
         Index("ix_jobs_user_backend_created", "user_id", "backend", "created_at"),
-        Index("ix_jobs_user_name", "user_id", "name"),
+        Index("ix_jobs_user_name", "user_id", "name", "created_at"),
         Index("ix_jobs_finished", "finished_at"),  # retention
     )
 

@@ -29,7 +29,7 @@ SNAPSHOT_COLUMNS = (
 )
 JOB_INDEXES = (
     ("ix_jobs_user_backend_created", ["user_id", "backend", "created_at"]),
-    ("ix_jobs_user_name", ["user_id", "name"]),
+    ("ix_jobs_user_name", ["user_id", "name", "created_at"]),
     ("ix_jobs_finished", ["finished_at"]),
 )
 
