@@ -7,8 +7,9 @@ Starts `kuafu serve` on a temporary SQLite store (or --database), makes three pr
 with chip-second allocations 1:2:3, and measures:
 
 1. contention: each project submits more jobs than the run takes (endless demand)
-   while the chip is held, then the chip opens; of the first --jobs jobs to start,
-   the chip-seconds each project received, against 1:2:3 (target: within 10 %);
+   while the chip is held, then the chip opens; once --jobs have started the chip is
+   held again and every job read at rest: of the first --jobs jobs to start, the
+   chip-seconds each project received, against 1:2:3 (target: within 10 %);
 2. return after idleness: projects 1 and 2 keep the chip busy while project 3 is away;
    when 3 submits again, how many of the jobs that were waiting before its return start
    ahead of its first job (target: no more than the jobs already handed to workers,
@@ -57,14 +58,22 @@ def jobs_of(c: httpx.Client, project: str) -> list[dict]:
     return c.get(f"/projects/{project}/jobs", params={"limit": 500}).json()["items"]
 
 
-def wait_started(admin: httpx.Client, projects: list[str], n: int) -> list[tuple]:
-    """(started_at, project, chip-seconds) of the first `n` jobs to start."""
-    while True:
-        rows = [(j["started_at"], p, j) for p in projects for j in jobs_of(admin, p)
-                if j["started_at"] is not None]
-        if len(rows) >= n:
-            break
-        time.sleep(0.5)
+def queued(c: httpx.Client, backend: str) -> int:
+    return next(b["queue_length"] for b in c.get("/backends").json() if b["name"] == backend)
+
+
+def first_started(admin: httpx.Client, projects: list[str], backend: str, total: int,
+                  n: int) -> list[tuple]:
+    """(started_at, project, job) of the first `n` jobs to start: wait until `n` have
+    left the queue, hold the chip (maintenance) so that no more start, let the ones
+    handed to workers finish, then read every job at rest."""
+    while total - queued(admin, backend) < n:
+        time.sleep(0.2)
+    admin.put(f"/backends/{backend}/status", json={"status": "maintenance"})
+    time.sleep(2.0)
+    rows = [(j["started_at"], p, j) for p in projects for j in jobs_of(admin, p)
+            if j["started_at"] is not None]
+    admin.put(f"/backends/{backend}/status", json={"status": "online"})
     rows.sort(key=lambda r: r[0])
     return rows[:n]
 
@@ -102,7 +111,8 @@ def main() -> None:
                    for name in names}
             t0 = time.perf_counter()
             admin.put(f"/backends/{args.backend}/status", json={"status": "online"})
-            first = wait_started(admin, names, args.jobs)
+            first = first_started(admin, names, args.backend, demand * len(names),
+                                  args.jobs)
             elapsed = time.perf_counter() - t0
             for name in names:
                 cancel_all(admin, ids[name])
@@ -125,9 +135,14 @@ def main() -> None:
             busy = {name: submit(admin, name, args.backend, args.jobs, args.shots)
                     for name in names[:2]}
             time.sleep(3.0)
+            # a consistent look at who waits: the chip held while it is read and while
+            # project 3 submits, then opened
+            admin.put(f"/backends/{args.backend}/status", json={"status": "maintenance"})
+            time.sleep(1.0)
             waiting_before = {j["id"] for n in names[:2] for j in jobs_of(admin, n)
                               if j["status"] == "queued"}
             back = submit(admin, names[2], args.backend, 50, args.shots)
+            admin.put(f"/backends/{args.backend}/status", json={"status": "online"})
             while admin.get(f"/jobs/{back[0]}").json()["started_at"] is None:
                 time.sleep(0.05)
             returned_at = admin.get(f"/jobs/{back[0]}").json()["started_at"]
@@ -135,8 +150,11 @@ def main() -> None:
                         if j["id"] in waiting_before and j["started_at"] is not None
                         and j["started_at"] < returned_at)
             time.sleep(1.0)
+            admin.put(f"/backends/{args.backend}/status", json={"status": "maintenance"})
+            time.sleep(2.0)  # the jobs handed to workers finish; then read at rest
             nxt = sorted((j["started_at"], n) for n in names for j in jobs_of(admin, n)
                          if j["started_at"] is not None and j["started_at"] >= returned_at)
+            admin.put(f"/backends/{args.backend}/status", json={"status": "online"})
             following = Counter(n for _at, n in nxt[:30])
             for name in names[:2]:
                 cancel_all(admin, busy[name])

@@ -317,7 +317,8 @@ def accept_invitation_grants(session: Session, user: User, grants: dict[str, Any
 # ----- the charge of a submission ------------------------------------------------------
 @dataclass(frozen=True)
 class Charge:
-    """What a submission costs its project."""
+    """What a submission costs its project (`used`: the window's usage, read only when
+    the project has an allocation to check it against)."""
 
     project: Project
     jobs: int
@@ -377,8 +378,9 @@ def charge(session: Session, user: User, name: str | None, backend: str, shots: 
     """
     project = resolve(session, user, name)
     _NAMES[project.id] = project.name
-    result = Charge(project, len(seconds), shots * len(seconds), sum(seconds),
-                    usage(session, project.id))
+    limited = project.shots_allocation is not None or project.seconds_allocation is not None
+    used = usage(session, project.id) if limited else Usage(shots=0, chip_seconds=0.0, jobs=0)
+    result = Charge(project, len(seconds), shots * len(seconds), sum(seconds), used)
     if (refusal := result.refusal(backend)) is not None:
         raise refusal
     return result
