@@ -92,9 +92,15 @@ def test_docs_served_followed_and_searched(browser, docs_live):
     # search for a function, open the hit in the API reference
     page.locator("label.md-search__icon, .md-search__input").first.click()
     search = page.locator("input.md-search__input")
-    search.fill("submit_batch")
+    # the worker indexes ~650 kB first ("Initializing search"): slow on a busy machine,
+    # and a query typed before it is ready is not run again
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.md-search-result__meta');"
+        " return m && m.textContent && !/Initializing/i.test(m.textContent); }",
+        timeout=120_000)
+    search.press_sequentially("submit_batch")
     hit = page.locator(".md-search-result__item a[href*='reference/api/client']").first
-    hit.wait_for(timeout=90_000)  # the worker indexes ~650 kB first; slow on a busy machine
+    hit.wait_for(timeout=60_000)
     hit.click()
     page.wait_for_load_state()
     assert "reference/api/client.html" in page.url
