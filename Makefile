@@ -16,8 +16,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
+# `kuafu warm` builds the bytecode and numba caches ahead (in parallel), so the demo's
+# server starts on caches instead of compiling while the user waits (issue 20)
 demo: $(BIN)/python
 	$(PIP) install -e .
+	$(BIN)/kuafu warm
 	$(BIN)/kuafu demo
 
 test: $(BIN)/python

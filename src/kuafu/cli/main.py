@@ -16,6 +16,7 @@ from .projects import projects
 from .scheduling import reservations, sessions, webhooks
 from .serve import serve
 from .token import token
+from .warm import warm
 
 
 class _Group(click.Group):
@@ -46,5 +47,5 @@ admin.add_command(recalibrate)  # issue 18
 admin.add_command(faults)
 for command in (demo, serve, login, whoami, logout, backends, submit, jobs, result,
                 cancel, admin, token, projects,
-                sessions, reservations, webhooks):
+                sessions, reservations, webhooks, warm):
     main.add_command(command)

@@ -13,7 +13,8 @@ from ...schemas import JobResult
 from ..errors import NotFound
 
 __all__ = ["agent_systems", "backend_names", "backend_status", "calibration_snapshot",
-           "device_of", "get_backend", "result_record", "run"]
+           "device_of", "engine_families", "get_backend", "result_record", "run",
+           "warm_engines"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,3 +125,18 @@ def agent_systems() -> dict[int, str]:
         if isinstance(backend, RemoteDevice):
             found[backend.system_id] = name
     return found
+
+
+def engine_families() -> tuple[str, ...]:
+    """The families of simulator kernels `warm_engines` compiles (`kuafu.backends.warm`)."""
+    from ...backends.warm import FAMILIES
+
+    return FAMILIES
+
+
+def warm_engines(family: str) -> float:
+    """Compile (or load from numba's cache) one family of simulator kernels by running
+    small circuits (`kuafu warm` runs every family at once); returns the seconds taken."""
+    from ...backends.warm import warm_engines as warm
+
+    return warm(family)
