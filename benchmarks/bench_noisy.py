@@ -20,6 +20,7 @@ Times are best of `--repeat` runs after one warm-up run (numba compilation, Aer 
 
     .venv/bin/python benchmarks/bench_noisy.py [--repeat 3] [--quick] [--dm-only]
     .venv/bin/python benchmarks/bench_noisy.py --dm-only --sizes 8,10,12 --no-aer-above 12
+    .venv/bin/python benchmarks/bench_noisy.py --dm-only --sizes 8 --crossover 6,8,10,12
 """
 
 from __future__ import annotations
@@ -213,6 +214,27 @@ def print_dm_table(rows, repeat: int) -> None:
             print(f"{case:36} {engine:30} {seconds:9.3f} {ratio:>10}")
 
 
+def crossover(sizes: list[int], shots_list: list[int]) -> None:
+    """Density matrix against trajectories (and what `auto` picks) with the depolarizing
+    noise of table 1 (a unitary mixture: trajectories share their noiseless runs) and with
+    the chip noise of table 2 (general channels: one trajectory per shot). One run each."""
+    print(f"\nCrossover: one run each, threads {THREADS}; load {os.getloadavg()}")
+    print(f"{'noise':12} {'qubits':>6} {'shots':>6} {'density_matrix':>15} {'trajectories':>13} "
+          f"{'auto picks':>15}")
+    for n in sizes:
+        cases = (("depolarizing", brickwork(n), kuafu_noise()), ("chip", *chip_case(n)[:2]))
+        for label, qc, noise in cases:
+            for shots in shots_list:
+                seconds = {}
+                for method in ("density_matrix", "trajectories"):
+                    start = time.perf_counter()
+                    simulate(qc, shots, noise=noise, method=method, seed=1)
+                    seconds[method] = time.perf_counter() - start
+                picked = simulate(qc, shots, noise=noise, seed=1).method
+                print(f"{label:12} {n:6} {shots:6} {seconds['density_matrix']:15.3f} "
+                      f"{seconds['trajectories']:13.3f} {picked:>15}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -221,8 +243,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="8,10,12,14", help="density-matrix table sizes")
     parser.add_argument("--no-aer-above", type=int, default=14, dest="aer_max",
                         help="skip Aer's density matrix above this many qubits")
+    parser.add_argument("--crossover", default="",
+                        help="also time density matrix against trajectories at these sizes "
+                             "(e.g. 6,8,10,12) for 1000 and 10000 shots")
     args = parser.parse_args()
     print(f"load at start: {os.getloadavg()}")
+    if args.crossover:
+        simulate(brickwork(4), 10, noise=kuafu_noise(), method="trajectories", seed=1)
+        crossover([int(x) for x in args.crossover.split(",")], [1000, 10000])
     dm_rows = dm_table([int(x) for x in args.sizes.split(",")], args.repeat, args.aer_max)
     print_dm_table(dm_rows, args.repeat)
     if args.dm_only:
