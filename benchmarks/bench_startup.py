@@ -48,6 +48,9 @@ print(json.dumps({"up": up, "bell": done, "shots": sum(counts.values())}))
 """
 
 
+WARM = "from kuafu.cli.main import main; main(['warm', '--quiet'])"
+
+
 def _env(clone: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(clone / "src")
@@ -95,7 +98,7 @@ def main() -> None:
     try:
         print(f"fresh clone {clone}; load {os.getloadavg()}", flush=True)
         if not args.no_prepare:
-            wall, cpu, _ = _run([sys.executable, "-m", "kuafu.cli.main", "warm"], clone)
+            wall, cpu, _ = _run([sys.executable, "-c", WARM], clone)
             rows.append(("kuafu warm (make demo, before the start)", wall, cpu,
                          os.getloadavg()[0]))
         first, cpu = platform(clone)
