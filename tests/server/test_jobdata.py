@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from kuafu.cli.jobdata import replay_archive
+from kuafu.server.services.jobdata import replay_archive
 from kuafu.server.testing import LiveServer, create_user
 
 from .conftest import BELL

@@ -21,6 +21,8 @@ from ..devices import Device, drift
 from .base import BackendResult
 from .emulator import EmulatedBackend
 
+__all__ = ["CalibrationPoint", "Device", "drift", "published", "run_at", "software_versions"]
+
 
 @dataclass(frozen=True)
 class CalibrationPoint:

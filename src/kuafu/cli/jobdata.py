@@ -18,6 +18,16 @@ from ..schemas import JobStatus
 from ._common import client_options, echo_json, json_option, table, when
 from .jobs import _group_title
 
+
+def replay_archive(path: Path) -> list[dict[str, Any]]:
+    """`services.jobdata.replay_archive`, as a CLI error when it is not an archive."""
+    from ..server.services.jobdata import replay_archive as replay
+
+    try:
+        return replay(path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
 STATUSES = [s.value for s in JobStatus]
 
 
@@ -133,52 +143,6 @@ def _say(reports: Sequence[dict[str, Any]], as_json: bool) -> None:
                    + f"; calibration {r.get('calibration_id') or '-'}, seed {r.get('seed')}")
         for line in r.get("software_differs") or ():
             click.echo(f"  software differs: {line}")
-
-
-def replay_archive(path: Path) -> list[dict[str, Any]]:
-    """Replay each job of an export archive locally; a report per job.
-
-    Raises:
-        click.ClickException: not a Kuafu archive.
-    """
-    from .. import backends, qasm
-    from ..backends.timeline import CalibrationPoint, run_at, software_versions
-
-    try:
-        archive = zipfile.ZipFile(path)
-        manifest = json.loads(archive.read("manifest.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise click.ClickException(f"{path} is not a Kuafu jobs archive: {exc}") from None
-    here = software_versions()
-    reports = []
-    for entry in manifest.get("jobs", []):
-        folder = f"{entry['id']}/"
-        info = json.loads(archive.read(folder + "job.json"))
-        if info.get("status") != "done" or info.get("payload_removed_at"):
-            reports.append({"job": info["id"], "counts_identical": None,
-                            "status": info.get("status"), "seed": info.get("seed")})
-            continue
-        text = archive.read(folder + "circuit.qasm").decode()
-        counts = json.loads(archive.read(folder + "counts.json"))
-        theirs = json.loads(archive.read(folder + "software.json")) or {}
-        backend = backends.get(info["backend"])
-        circuit = qasm.loads(text)
-        point = info.get("calibration_point")
-        if point:
-            out = run_at(backend, circuit, info["shots"], compile=info["compile"],
-                         seed=info["seed"], point=CalibrationPoint.from_dict(point))
-        else:
-            out = backend.run(circuit, info["shots"], compile=info["compile"],
-                              seed=info["seed"])
-        reports.append({
-            "job": info["id"], "status": "done", "seed": info["seed"],
-            "counts_identical": dict(out.counts) == counts,
-            "calibration_id": getattr(out, "calibration_id", None) or info.get(
-                "calibration_id"),
-            "software_differs": [f"{k}: {theirs.get(k, '?')} -> {here.get(k, '?')}"
-                                 for k in sorted(set(theirs) | set(here))
-                                 if theirs.get(k) != here.get(k)]})
-    return reports
 
 
 # ----- export and delete ---------------------------------------------------------------

@@ -22,7 +22,7 @@ regular ones.
     'ScQ-P10-20261201T060000Z-s1'
     >>> later = drift.calibration_at(base, seed=1, calibrated_at=t0,
     ...                              at=datetime(2026, 12, 1, 20, tzinfo=UTC))
-    >>> later.coupler_fidelity(0, 1) <= snap.device.coupler_fidelity(0, 1)
+    >>> bool(later.coupler_fidelity(0, 1) <= snap.device.coupler_fidelity(0, 1))
     True
 """
 

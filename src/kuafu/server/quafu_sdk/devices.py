@@ -272,7 +272,7 @@ def by_id(session: Session, calibration_id: str,
             pass
         else:
             chip = calibration.chip_device(snap["chip"])
-            from ...devices import drift
+            from ...backends.timeline import drift
 
             published = drift.snapshot(chip, seed=snap["seed"],
                                        calibrated_at=snap["calibrated_at"])

@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 
 from ...backends.emulator import EmulatedBackend
 from ...backends.sim_twin import SimTwin
-from ...backends.timeline import CalibrationPoint, published
-from ...devices import Device, drift
+from ...backends.timeline import CalibrationPoint, Device, drift, published
 from ..core.config import Settings
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..models import BackendStatusOverride, CalibrationSnapshot, ChipFault, User, utcnow

@@ -20,6 +20,7 @@ import json
 import logging
 import zipfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, insert, null, select, update
@@ -290,3 +291,49 @@ def _dumps(data: Any) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def replay_archive(path: Path) -> list[dict[str, Any]]:
+    """Replay each job of an export archive locally; a report per job.
+
+    Raises:
+        ValueError: not a Kuafu archive.
+    """
+    from ... import backends, qasm
+    from ...backends.timeline import CalibrationPoint, run_at, software_versions
+
+    try:
+        archive = zipfile.ZipFile(path)
+        manifest = json.loads(archive.read("manifest.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ValueError(f"{path} is not a Kuafu jobs archive: {exc}") from None
+    here = software_versions()
+    reports = []
+    for entry in manifest.get("jobs", []):
+        folder = f"{entry['id']}/"
+        info = json.loads(archive.read(folder + "job.json"))
+        if info.get("status") != "done" or info.get("payload_removed_at"):
+            reports.append({"job": info["id"], "counts_identical": None,
+                            "status": info.get("status"), "seed": info.get("seed")})
+            continue
+        text = archive.read(folder + "circuit.qasm").decode()
+        counts = json.loads(archive.read(folder + "counts.json"))
+        theirs = json.loads(archive.read(folder + "software.json")) or {}
+        backend = backends.get(info["backend"])
+        circuit = qasm.loads(text)
+        point = info.get("calibration_point")
+        if point:
+            out = run_at(backend, circuit, info["shots"], compile=info["compile"],
+                         seed=info["seed"], point=CalibrationPoint.from_dict(point))
+        else:
+            out = backend.run(circuit, info["shots"], compile=info["compile"],
+                              seed=info["seed"])
+        reports.append({
+            "job": info["id"], "status": "done", "seed": info["seed"],
+            "counts_identical": dict(out.counts) == counts,
+            "calibration_id": getattr(out, "calibration_id", None) or info.get(
+                "calibration_id"),
+            "software_differs": [f"{k}: {theirs.get(k, '?')} -> {here.get(k, '?')}"
+                                 for k in sorted(set(theirs) | set(here))
+                                 if theirs.get(k) != here.get(k)]})
+    return reports
