@@ -368,9 +368,3 @@ def _parse(data: Mapping[str, Any]) -> Device:
         unusable_qubits=bad_q,
         unusable_couplers=bad_c,  # type: ignore[arg-type]
     )
-
-
-def subset_couplers(device: Device, qubits: Iterable[int]) -> list[tuple[int, int]]:
-    """The couplers of `device` with both ends in `qubits`."""
-    chosen = set(qubits)
-    return [(a, b) for a, b in device.couplers if a in chosen and b in chosen]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from ..errors import QasmError
 
-_SKIP = r"(?:\s+|//[^\n]*|/\*.*?\*/)"
 _TOKEN_TEXT = (
     r"(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+"  # numbers
     r"|[A-Za-z_][A-Za-z0-9_]*"  # identifiers
