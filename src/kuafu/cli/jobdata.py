@@ -87,10 +87,11 @@ def jobs(ctx: click.Context, status: str | None, backend: str | None, group: str
             title = _group_title(client, group)
             items.sort(key=lambda j: (j.group_seq is None, j.group_seq, j.created_at))
             last = ("seq", lambda j: j.group_seq)
-    table(title, ["id", "status", "backend", "shots", "name", "tags", last[0], "created",
-                  "queue"],
-          [[j.id, j.status, j.backend, j.shots, j.name, ",".join(j.tags) or None, last[1](j),
-            j.created_at.strftime("%Y-%m-%d %H:%M:%S"), j.queue_position] for j in items])
+    table(title, ["id", "status", "backend", "shots", "name", last[0], "created", "queue",
+                  "tags"],
+          [[j.id, j.status, j.backend, j.shots, j.name, last[1](j),
+            j.created_at.strftime("%Y-%m-%d %H:%M:%S"), j.queue_position,
+            ",".join(j.tags) or None] for j in items])
 
 
 # ----- replay --------------------------------------------------------------------------
