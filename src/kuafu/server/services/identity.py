@@ -201,17 +201,20 @@ def password_sign_in(session: Session, login: str, password: str, address: str |
         Unauthenticated: wrong name, e-mail or password, one message for all.
         Forbidden: the password is right but the account is disabled or awaits approval.
     """
+    user = find_login(session, login)
+    # the log names the account tried, never what was typed for an unknown one (often a
+    # password typed into the wrong field)
+    tried = _who(user) if user is not None else "unknown account"
     wait = throttle.wait(login, address)
     if wait > 0:
         if throttle.first_refusal(login, address):
-            record_event(session, actor_id=None, action="sign_in.throttled",
-                         subject=f"login {login.strip()[:100]!r}", details={"address": address})
+            record_event(session, actor_id=None, action="sign_in.throttled", subject=tried,
+                         details={"address": address})
         raise QuotaExceeded(f"too many sign-in attempts; try again in {int(wait) + 1} s")
-    user = find_login(session, login)
     if not verify_password(user, password[:MAX_PASSWORD]):
         throttle.failed(login, address)
-        record_event(session, actor_id=None, action="sign_in.failed",
-                     subject=f"login {login.strip()[:100]!r}", details={"address": address})
+        record_event(session, actor_id=None, action="sign_in.failed", subject=tried,
+                     details={"address": address})
         raise Unauthenticated(WRONG_CREDENTIALS)
     if user.pending_approval:
         raise Forbidden("your account waits for an administrator's approval")
