@@ -310,7 +310,8 @@ def test_sdk_browser_logins_are_listed_apart(server, root, id_store):
     try:
         with Session(db.engine) as session:
             user = accounts.get_user(session, "kim")
-            accounts.create_token(session, user, token_name("kims-laptop"), 90, kind="oauth")
+            _row, secret = accounts.create_token(session, user, token_name("kims-laptop"), 90,
+                                                 kind="oauth")
             session.commit()
     finally:
         db.dispose()
@@ -318,6 +319,8 @@ def test_sdk_browser_logins_are_listed_apart(server, root, id_store):
     sdk = re.search(r'id="oauth-table">(.*?)</table>', page, re.S).group(1)
     keys = re.search(r'id="token-table">(.*?)</table>', page, re.S).group(1)
     assert "kims-laptop" in sdk and "kims-laptop" not in keys
+    [listed] = httpx.get(f"{server.url}/api/v1/tokens", headers=bearer(secret)).json()
+    assert listed["kind"] == "oauth" and listed["name"] == "quafu-sdk login (kims-laptop)"
 
 
 def test_open_invitations_listed_and_revoked(server, root):

@@ -52,6 +52,8 @@ class TokenPublic(BaseModel):
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    kind: str = Field("api", description="'api', or 'oauth' for a key that quafu-sdk's "
+                      "browser login received")
 
 
 class TokenCreated(TokenPublic):

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from authlib.common.urls import add_params_to_uri
@@ -131,7 +132,8 @@ def finish(provider: Provider, redirect_uri: str, kept: dict[str, str],
         form = {"grant_type": "authorization_code", "code": params["code"],
                 "redirect_uri": redirect_uri, "code_verifier": kept["verifier"]}
         if provider.client_secret:  # client_secret_basic, the default of RFC 6749
-            auth = httpx.BasicAuth(provider.client_id, provider.client_secret)
+            auth = httpx.BasicAuth(quote(provider.client_id, safe=""),  # RFC 6749 2.3.1
+                                   quote(provider.client_secret, safe=""))
         else:
             auth, form["client_id"] = None, provider.client_id
         answer = httpx.post(metadata["token_endpoint"], data=form, auth=auth,

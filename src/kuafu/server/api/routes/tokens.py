@@ -15,7 +15,8 @@ router = APIRouter(tags=["accounts"])
 def token_public(token: ApiToken) -> TokenPublic:
     return TokenPublic(id=token.id, name=token.name, prefix=token.prefix,
                        created_at=token.created_at, expires_at=token.expires_at,
-                       revoked_at=token.revoked_at, last_used_at=token.last_used_at)
+                       revoked_at=token.revoked_at, last_used_at=token.last_used_at,
+                       kind=token.kind)
 
 
 def user_public(user: User) -> UserPublic:
