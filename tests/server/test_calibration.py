@@ -125,6 +125,7 @@ def test_recalibration_holds_the_chip_then_publishes_a_snapshot(quick):
         assert http.get(f"/backends/ScQ-P10/calibrations/{new['id']}").json()["requested_by"]
         chip = next(b for b in http.get("/backends").json() if b["name"] == "ScQ-P10")
         assert chip["status"] == "online"
+        assert chip["calibration_time"].startswith(new["calibrated_at"][:19])
 
 
 def test_unusable_qubits_and_couplers_are_avoided(quick):

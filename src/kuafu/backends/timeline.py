@@ -107,7 +107,9 @@ def run_at(backend: EmulatedBackend, circuit: QuantumCircuit, shots: int, *,
                      optimization_level=optimization_level, noise_device=moment)
     return dataclasses.replace(
         out, calibration_id=snap.id, calibrated_at=snap.calibrated_at,
-        calibration_point={"noise_at": _iso(drift._floor(point.at)), **point.to_dict()})
+        calibration_point={"noise_at": _iso(max(drift._floor(point.at),
+                                                drift._second(point.calibrated_at))),
+                           **point.to_dict()})
 
 
 _BACKENDS: dict[tuple, EmulatedBackend] = {}
@@ -128,8 +130,10 @@ def software_versions() -> dict[str, str]:
     them); "-" for one that is not installed."""
     from importlib import metadata
 
-    out = {}
-    for name in ("kuafu", "numpy", "numba", "stim", "scipy"):
+    from .. import __version__
+
+    out = {"kuafu": __version__}
+    for name in ("numpy", "numba", "stim", "scipy"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -88,11 +88,13 @@ def logout(session: SessionDep, viewer: ViewerDep, csrf_token: CsrfField = None)
 
 # ----- chips ------------------------------------------------------------------------------
 @router.get("/backends")
-def backends_page(request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+def backends_page(request: Request, session: SessionDep, platform: PlatformDep,
+                  viewer: ViewerDep) -> HTMLResponse:
     """Every chip with status, size, queue, median fidelities; the table refreshes live."""
     rows = []
-    for summary in catalog.list_backends(session):
-        chip = chip_of(catalog.backend_detail(session, summary.name)) if summary.qubits else None
+    for summary in catalog.list_backends(session, platform.settings):
+        chip = (chip_of(catalog.backend_detail(session, summary.name, platform.settings))
+                if summary.qubits else None)
         rows.append({"summary": summary, "medians": chip.medians if chip else None})
     template = "_backends_table.html" if is_live(request) else "backends.html"
     return render(request, template, rows=rows)

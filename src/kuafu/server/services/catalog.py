@@ -163,18 +163,37 @@ def _figure(device: Any) -> float | None:
     return calibration_figure(c.fidelity_2q for c in device.coupler_calibration.values())
 
 
-def list_backends(session: Session) -> list[BackendSummary]:
-    """Every backend that loads; one that fails to load is logged and left out."""
+def list_backends(session: Session, settings: Any = None) -> list[BackendSummary]:
+    """Every backend that loads; one that fails to load is logged and left out. With
+    the server's `settings`, a drifting chip's calibration time and figure are its
+    snapshot in force (issue 18)."""
     queues = queue_lengths(session)
     overrides = status_overrides(session)
     out = []
     for name in execution.backend_names():
         try:
-            out.append(BackendSummary(**_summary(name, queues.get(name, 0),
-                                                 _status_info(name, overrides.get(name)))))
+            summary = _summary(name, queues.get(name, 0),
+                               _status_info(name, overrides.get(name)))
+            _in_force(session, settings, name, summary)
+            out.append(BackendSummary(**summary))
         except Exception:  # a broken plug-in must not hide the other chips
             logger.exception("backend %r failed to load; left out of the list", name)
     return out
+
+
+def _in_force(session: Session, settings: Any, name: str, summary: dict[str, Any]) -> Any:
+    """Put a drifting chip's snapshot in force into `summary`; the snapshot (or None)."""
+    if settings is None:
+        return None
+    from . import calibration
+
+    chip = calibration.timeline_of(name) if calibration.enabled(settings) else None
+    if chip is None:
+        return None
+    snap = calibration.snapshot_in_force(session, settings, chip)
+    summary["calibration_time"] = snap.calibrated_at
+    summary["fidelity_2q_median"] = _figure(snap.device)
+    return snap
 
 
 def backend_detail(session: Session, name: str, settings: Any = None) -> BackendDetail:
@@ -186,16 +205,10 @@ def backend_detail(session: Session, name: str, settings: Any = None) -> Backend
     if device is None:
         return BackendDetail(**summary)
     snapshot = execution.calibration_snapshot(device)
-    if settings is not None:
-        from . import calibration
-
-        chip = calibration.timeline_of(name) if calibration.enabled(settings) else None
-        if chip is not None:
-            snap = calibration.snapshot_in_force(session, settings, chip)
-            device = snap.device
-            snapshot = {"id": snap.id, "time": snap.calibrated_at}
-            summary["calibration_time"] = snap.calibrated_at
-            summary["fidelity_2q_median"] = _figure(device)
+    snap = _in_force(session, settings, name, summary)
+    if snap is not None:
+        device = snap.device
+        snapshot = {"id": snap.id, "time": snap.calibrated_at}
     data = device.to_dict()
     return BackendDetail(
         **summary,

@@ -12,10 +12,11 @@ router = APIRouter(prefix="/backends", tags=["backends"])
 
 
 @router.get("")
-def list_backends(session: SessionDep, _user: CurrentUser) -> list[BackendSummary]:
+def list_backends(session: SessionDep, platform: PlatformDep,
+                  _user: CurrentUser) -> list[BackendSummary]:
     """Every chip with its status (and the reason and expected end when it is not
     online), size, native gates, queue length, calibration time and headline figure."""
-    return catalog.list_backends(session)
+    return catalog.list_backends(session, platform.settings)
 
 
 @router.get("/{name}")
