@@ -161,6 +161,19 @@ def test_self_sign_up_waits_for_approval(server, root):
     actions = {e["action"] for e in audit(server, root, subject="user erin")}
     assert {"signup.request", "signup.approve", "sign_in.ok"} <= actions
 
+    # another request, turned down: disabled, off the waiting list, its name kept
+    visitor.get("/console/signup")
+    visitor.post("/console/signup", {"name": "spam", "password": PASSWORD,
+                                     "confirm": PASSWORD})
+    turned = httpx.post(f"{server.url}/api/v1/users/spam/reject", headers=bearer(root))
+    assert turned.status_code == 200 and turned.json()["disabled"] is True
+    assert turned.json()["pending"] is False
+    refused = Visitor(server).sign_in("spam", PASSWORD)
+    assert refused.status_code == 403 and "disabled" in error_of(refused)
+    assert httpx.post(f"{server.url}/api/v1/users/spam/reject",
+                      headers=bearer(root)).status_code == 409
+    assert audit(server, root, action="signup.reject", subject="user spam")
+
 
 def test_password_change_ends_the_other_sessions(server, root):
     fay = accept(server, invite(server, root), "fay")

@@ -169,7 +169,8 @@ def test_every_identity_form_needs_its_csrf_token(server, root, sec_store):
                        ("/console/admin/users/root/reset-link", {}),
                        ("/console/admin/users/root/role", {"role": "user"}),
                        ("/console/admin/users/root/approve", {}),
-                       ("/console/admin/invitations/1/revoke", {})]:
+                       ("/console/admin/invitations/1/revoke", {}),
+                       ("/console/admin/users/root/reject", {})]:
         assert admin.post(path, data, csrf=False).status_code == 403, path
         assert admin.client.post(path, data={**data, "csrf_token": "guess"}
                                  ).status_code == 403, path

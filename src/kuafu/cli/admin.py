@@ -207,14 +207,20 @@ def reset_link(name: str, days: float | None, url: str | None, database: str | N
 
 @admin.command("approve")
 @click.argument("name")
+@click.option("--reject", is_flag=True, help="turn the request down instead (the account "
+              "is disabled; its name stays taken)")
 @database_option
-def approve(name: str, database: str | None) -> None:
+def approve(name: str, reject: bool, database: str | None) -> None:
     """Let in user NAME, who signed up in the console and waits for approval."""
     from ..server.services import identity
 
     with _store(database) as session:
-        identity.approve(session, name, None)
-    click.echo(f"user {name!r} approved: they can sign in now", err=True)
+        if reject:
+            identity.reject(session, name, None)
+        else:
+            identity.approve(session, name, None)
+    click.echo(f"user {name!r} " + ("turned down (disabled)" if reject else
+                                    "approved: they can sign in now"), err=True)
 
 
 @admin.command("set-role")

@@ -381,6 +381,16 @@ def approve(request: Request, name: str, session: SessionDep, admin: AdminDep,
     return see_other("/console/admin/people#pending")
 
 
+@router.post("/admin/users/{name}/reject")
+def reject(request: Request, name: str, session: SessionDep, admin: AdminDep,
+           csrf_token: CsrfField = None) -> Response:
+    auth.check_csrf(admin, csrf_token)
+    identity.reject(session, name, admin.user)
+    auth.set_flash(session, admin, request, {"notice": f"{name} turned down (disabled)."})
+    session.commit()
+    return see_other("/console/admin/people#pending")
+
+
 @router.post("/admin/users/{name}/role")
 def set_role(request: Request, name: str, session: SessionDep, admin: AdminDep,
              role: Annotated[str, Form()] = "", csrf_token: CsrfField = None) -> Response:

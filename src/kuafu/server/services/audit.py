@@ -40,6 +40,7 @@ ACTIONS = {
     "invitation.revoke": "revoked an invitation link",
     "signup.request": "asked for an account (self sign-up)",
     "signup.approve": "approved a self sign-up",
+    "signup.reject": "turned down a self sign-up",
     "user.create": "created a user",
     "user.role": "changed a user's role",
     "user.oidc_link": "linked an account to the single sign-on provider",

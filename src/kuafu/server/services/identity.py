@@ -396,6 +396,25 @@ def approve(session: Session, name: str, actor: User | None) -> User:
     return user
 
 
+def reject(session: Session, name: str, actor: User | None) -> User:
+    """Turn down a self-signed-up user: the account stays, disabled (its name taken, so
+    nobody else appears under it), and leaves the waiting list.
+
+    Raises:
+        NotFound: no such user.
+        Conflict: they do not wait for approval.
+    """
+    user = accounts.get_user(session, name)
+    if not user.pending_approval:
+        raise Conflict(f"user {name!r} does not wait for approval")
+    user.pending_approval = False
+    user.disabled_at = utcnow()
+    record_event(session, actor_id=actor.id if actor else None, action="signup.reject",
+                 subject=_who(user))
+    session.flush()
+    return user
+
+
 def list_pending(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.pending_approval.is_(True))
                                 .order_by(User.id)))

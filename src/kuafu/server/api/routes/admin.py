@@ -68,6 +68,14 @@ def approve(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
     return user_public(user)
 
 
+@router.post("/users/{name}/reject", responses=described(404, 409))
+def reject(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
+    """Turn down a user who signed up: the account is disabled, its name stays taken."""
+    user = identity.reject(session, name, admin)
+    session.commit()
+    return user_public(user)
+
+
 def _link(request: Request, session, kind: str, secret: str) -> LinkCreated:
     link = session.scalar(select(AccountLink).where(
         AccountLink.secret_hash == security.hash_token(secret)))
