@@ -9,6 +9,7 @@ import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -138,6 +139,18 @@ def test_export_archive_replays_here(live, token, tmp_path):
         path.write_bytes(r.content)
         reports = replay_archive(path)
         assert [r["counts_identical"] for r in reports] == [True, True]
+        assert all(r["software_differs"] == [] for r in reports)
+        # other software versions: it runs anyway and says what differs
+        older = tmp_path / "older.zip"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(older, "w") as dst:
+            for item in src.namelist():
+                data = src.read(item)
+                if item == f"{chip}/software.json":
+                    data = json.dumps({**json.loads(data), "numpy": "1.0.0"}).encode()
+                dst.writestr(item, data)
+        report = next(r for r in replay_archive(older) if r["job"] == chip)
+        assert report["counts_identical"] is True
+        assert report["software_differs"] == [f"numpy: 1.0.0 -> {np.__version__}"]
         assert http.post("/jobs/export", json={}).status_code == 400
         assert http.post("/jobs/export", json={"ids": ["nope"]}).status_code == 404
 
