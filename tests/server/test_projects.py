@@ -181,3 +181,22 @@ def test_an_owner_invites_a_new_user_into_the_project(live, store, admin_token):
     with api(live, token) as n:
         mine = {p["name"]: (p["role"], p["default"]) for p in n.get("/projects").json()}
         assert mine == {project: ("member", True), f"~{newcomer}": ("owner", False)}
+
+
+def test_deleting_a_project_keeps_its_jobs(live, store, admin_token):
+    (owner,), (token,) = _users(store, "del")
+    project = _name("gone")
+    with api(live, admin_token) as admin, api(live, token) as c:
+        admin.post("/projects", json={"name": project, "owner": owner})
+        assert c.delete(f"/projects/{project}").status_code == 403  # owners do not
+        job_id = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10", "shots": 10,
+                                       "project": project}).json()["ids"][0]
+        wait_done(c, job_id)
+        assert admin.delete(f"/projects/{project}").status_code == 204
+        assert admin.delete(f"/projects/~{owner}").status_code == 409  # personal
+        job = c.get(f"/jobs/{job_id}").json()
+        assert job["status"] == "done" and job["project"] is None
+        assert c.get(f"/projects/{project}").status_code == 404
+        later = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
+                                      "shots": 10}).json()["ids"][0]
+        assert wait_done(c, later)["project"] == f"~{owner}"

@@ -76,6 +76,11 @@ class FairShare:
         self.shares[project_id] = share_of(shots_allocation, seconds_allocation,
                                            self.default_share)
 
+    def known(self, project_ids: set[int | None]) -> None:
+        """Give the default share to the ids no project has (left by a deleted one)."""
+        for project_id in project_ids:
+            self.shares.setdefault(project_id, self.default_share)
+
     def share(self, project_id: int | None) -> float:
         return self.shares.get(project_id, self.default_share)
 
@@ -101,7 +106,7 @@ class FairShare:
         import time
 
         now = time.time() if now is None else now
-        ids = set(self.shares) | set(self._usage) | {project_id}
+        ids = set(dict(self.shares)) | set(dict(self._usage)) | {project_id}  # snapshots
         total_usage = sum(self.usage(p, now) for p in ids)
         total_share = sum(self.share(p) for p in ids)
         if total_usage <= 0:

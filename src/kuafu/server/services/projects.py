@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...schemas import JobStatus
@@ -233,6 +233,8 @@ def delete_project(session: Session, actor: User, project: Project) -> None:
         raise Forbidden("only an administrator may delete a project")
     if project.personal:
         raise Conflict("a personal project goes with its user")
+    session.execute(update(Job).where(Job.project_id == project.id).values(project_id=None)
+                    .execution_options(synchronize_session=False))
     session.delete(project)
     session.flush()
     audit(session, actor, "project.delete", project.name)

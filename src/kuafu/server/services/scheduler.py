@@ -350,9 +350,10 @@ class Scheduler:
         with self.db.engine.connect() as conn:
             rows = conn.execute(self._pick_statement,
                                 {"free": free, "reserved": list(self._in_flight)}).all()
-            unknown = any(r.project_id not in self.fair_share.shares for r in rows)
+            unknown = {r.project_id for r in rows} - self.fair_share.shares.keys()
             due = (picking.load_rules(conn, self.rules, self.fair_share)
                    if unknown or self.rules.stale(time.monotonic()) else [])
+            self.fair_share.known(unknown)  # a deleted project's jobs: the default share
         if due:
             with self.db.writing(), self.db.engine.begin() as conn:
                 picking.close_sessions(conn, due, utcnow())
