@@ -97,13 +97,19 @@ def list_users(database: str | None, as_json: bool) -> None:
 @click.option("--enable", is_flag=True, help="enable the user again instead")
 @database_option
 def disable_user(name: str, enable: bool, database: str | None) -> None:
-    """Disable user NAME: their tokens are refused (within 2 s on a running server) and
-    their console sessions end; their jobs stay. `--enable` undoes it."""
+    """Disable user NAME: their tokens are refused (within 2 s on a running server),
+    their console sessions end, and their queued and running jobs are cancelled with
+    the reason "account disabled" (a running server stops their computations within a
+    few seconds); their finished jobs stay. `--enable` undoes it, but for the
+    cancellations."""
     from ..server.services import accounts
 
     with _store(database) as session:
-        accounts.set_disabled(session, name, not enable)
-    click.echo(f"user {name!r} {'enabled' if enable else 'disabled'}", err=True)
+        user = accounts.set_disabled(session, name, not enable)
+        cancelled = getattr(user, "jobs_cancelled", 0)
+    click.echo(f"user {name!r} {'enabled' if enable else 'disabled'}"
+               + (f"; {cancelled} unfinished job(s) cancelled (account disabled)"
+                  if cancelled else ""), err=True)
 
 
 @admin.command("set-status")

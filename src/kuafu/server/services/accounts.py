@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, event, select
@@ -14,6 +15,7 @@ from ...schemas import USER_NAME_PATTERN
 from ..core import security
 from ..errors import Conflict, InvalidRequest, NotFound, Unauthenticated
 from ..models import ApiToken, ConsoleSession, User, utcnow
+from . import lifecycle
 from .audit import record_event
 
 _USER_NAME = re.compile(USER_NAME_PATTERN)
@@ -65,10 +67,19 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+DISABLED_REASON = "account disabled"
+"""The error of a job cancelled because its owner's account was disabled."""
+
+
 def set_disabled(session: Session, name: str, disabled: bool = True,
-                 actor: User | None = None) -> User:
-    """Disable user `name` (their tokens are refused, their console sessions end; their
-    jobs and tokens stay, so enabling them again restores access), or enable them.
+                 actor: User | None = None,
+                 stop_job: Callable[[str], object] | None = None) -> User:
+    """Disable user `name` (their tokens are refused, their console sessions end, and
+    their queued and running jobs are cancelled with the reason "account disabled"; their
+    finished jobs and tokens stay, so enabling them again restores access), or enable
+    them. `stop_job` (the scheduler's) is called after the commit for each job that was
+    running; without it, the scheduler stops their workers on its own within seconds.
+    Sets `user.jobs_cancelled` (not stored) to how many jobs were cancelled.
 
     Raises:
         NotFound: no such user.
@@ -81,8 +92,15 @@ def set_disabled(session: Session, name: str, disabled: bool = True,
                                        .where(ApiToken.user_id == user.id)))
         event.listen(session, "after_commit",
                      lambda _s: [RECENT.forget(d) for d in digests], once=True)
+        cancelled = lifecycle.cancel_owned(session, user.id, DISABLED_REASON)
+        if stop_job is not None and cancelled["running"]:
+            event.listen(session, "after_commit",
+                         lambda _s: [stop_job(j) for j in cancelled["running"]], once=True)
+        counts = {status: len(ids) for status, ids in cancelled.items() if ids}
+        user.jobs_cancelled = sum(counts.values())  # not a column: for the caller to say
         record_event(session, actor_id=actor.id if actor else None, action="user.disable",
-                     subject=f"user {user.name}")
+                     subject=f"user {user.name}",
+                     details={"jobs_cancelled": counts} if counts else None)
     elif not disabled and user.disabled_at is not None:
         user.disabled_at = None
         record_event(session, actor_id=actor.id if actor else None, action="user.enable",

@@ -5,6 +5,7 @@
        |                 |----requeue--> queued   (its worker was lost; attempts left)
        |                 '----cancel---> cancelled
        '-------cancel------------------> cancelled
+    (cancel_owned: every queued or running job of one user, when the account is disabled)
 
 plus, when a server stops or starts, `requeue_running` (a clean stop: the attempt is
 not counted) and `recover` (after a crash: running jobs go back to the queue, or fail
@@ -38,8 +39,8 @@ from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from ...schemas import JobStatus
 from ..models import Job, utcnow
 
-__all__ = ["Outcome", "cancel", "claim", "claim_next", "queue", "record", "recover",
-           "requeue_running"]
+__all__ = ["Outcome", "cancel", "cancel_owned", "claim", "claim_next", "queue", "record",
+           "recover", "requeue_running"]
 
 logger = logging.getLogger(__name__)
 jobs_table = Job.__table__
@@ -188,6 +189,25 @@ def cancel(db: Executes, job_id: str, status: JobStatus, reason: str,
         update(Job).where(Job.id == job_id, Job.status == status.value)
         .values(status=JobStatus.CANCELLED, finished_at=now or utcnow(), error=reason)
         .execution_options(synchronize_session=False)).rowcount)
+
+
+def cancel_owned(db: Executes, user_id: int, reason: str,
+                 now: datetime | None = None) -> dict[str, list[str]]:
+    """queued or running -> cancelled for every unfinished job of user `user_id` (their
+    account was disabled), the error saying `reason` and whether the job had started.
+    Returns the ids cancelled by the status they left ("running": workers to stop)."""
+    now = now or utcnow()
+    cancelled = {}
+    # queued first: a job claimed between the two statements is caught by the second
+    for status, when in ((JobStatus.QUEUED, "before it started"),
+                         (JobStatus.RUNNING, "while running")):
+        cancelled[status.value] = list(db.execute(
+            update(jobs_table)
+            .where(jobs_table.c.user_id == user_id, jobs_table.c.status == status.value)
+            .values(status=JobStatus.CANCELLED.value, finished_at=now,
+                    error=f"{reason}: cancelled {when}")
+            .returning(jobs_table.c.id)).scalars())
+    return cancelled
 
 
 # ----- when a server stops or starts -----------------------------------------------------

@@ -70,6 +70,9 @@ def _worker_seconds(result: dict[str, Any]) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
+CANCEL_SWEEP_SECONDS = 2.0
+"""How often the scheduler looks for its in-flight jobs cancelled by another process."""
+
 RUN_TIME_GRACE = 10.0
 """Seconds past the run-time limit after which the watchdog fails a running job."""
 
@@ -105,6 +108,7 @@ class Scheduler:
         # chips whose device agent fetches their jobs itself (docs/quafu.md)
         self._agent_served = list(execution.agent_systems().values())
         self._renewed = 0.0
+        self._swept = 0.0  # the last look for jobs cancelled elsewhere
         # built once: a pass runs them on every submission, and building costs more
         # than SQLite takes to answer them
         self._pick_statement = _pick_statement(self._agent_served)
@@ -214,6 +218,7 @@ class Scheduler:
                 self.timelines.refresh()  # recalibrations start and end (issue 18)
                 self._collect()
                 self._enforce_run_time()
+                self._stop_cancelled()
                 self._dispatch()
             except Exception:  # a store hiccup must not end scheduling
                 logger.exception("scheduler pass failed; retrying")
@@ -319,6 +324,25 @@ class Scheduler:
             self.executor.stop(flight.future)
         if stuck:
             self._wake.set()
+
+    def _stop_cancelled(self) -> None:
+        """Every `CANCEL_SWEEP_SECONDS`, stop the in-flight jobs whose rows were
+        cancelled by another process (`kuafu admin disable-user` on the store, a cancel
+        through another server of the same store), which could not stop them."""
+        now = time.monotonic()
+        if not self._in_flight or now - self._swept < CANCEL_SWEEP_SECONDS:
+            return
+        self._swept = now
+        with self.db.engine.connect() as conn:
+            gone = conn.execute(select(Job.id).where(
+                Job.id.in_(list(self._in_flight)),
+                Job.status == JobStatus.CANCELLED.value)).scalars().all()
+        for job_id in gone:
+            flight = self._in_flight.get(job_id)
+            if flight is not None and not flight.stopped:
+                flight.stopped = True
+                logger.info("job %s: cancelled in the store; stopping it", job_id)
+                self.stop_job(job_id)
 
     def _dispatch(self) -> None:
         free = self.capacity - len(self._in_flight)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ....schemas import TokenCreate, TokenCreated, UserCreate, UserPublic
 from ...services import accounts
-from ..deps import AdminUser, SessionDep
+from ..deps import AdminUser, PlatformDep, SessionDep
 from ..handlers import described
 from .tokens import token_public, user_public
 
@@ -36,10 +36,13 @@ def create_token_for(name: str, body: TokenCreate, session: SessionDep,
 
 
 @router.post("/{name}/disable")
-def disable_user(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
-    """Refuse the user's tokens and end their console sessions from now on (their jobs
-    stay); `enable` undoes it."""
-    user = accounts.set_disabled(session, name, True, actor=admin)
+def disable_user(name: str, session: SessionDep, admin: AdminUser,
+                 platform: PlatformDep) -> UserPublic:
+    """Refuse the user's tokens and end their console sessions from now on, and cancel
+    their queued and running jobs (error "account disabled: cancelled …"; a running
+    one's computation is stopped); `enable` undoes the rest, not the cancellations."""
+    user = accounts.set_disabled(session, name, True, actor=admin,
+                                 stop_job=platform.scheduler.stop_job)
     session.commit()
     return user_public(user)
 
