@@ -153,3 +153,46 @@ def test_unusable_qubits_and_couplers_are_avoided(quick):
         assert detail["calibration"]["id"] == snap["id"]
         assert detail["calibration_data"]["unusable"] == snap["unusable"]
         assert ops.put("/backends/ScQ-P10/faults", json={}).json()["qubits"] == []
+
+
+def test_the_daily_schedule_holds_every_chip_then_publishes(fresh_store):
+    """KUAFU_RECALIBRATE_DAILY_AT=06:00: at 06:03 every chip is calibrating until 06:10
+    (an operator's maintenance stays as it is), at 06:11 they are back with the new
+    snapshot in force; the snapshot of 06:05 is still the one before."""
+    from datetime import UTC
+
+    from kuafu.server.core.config import Settings
+    from kuafu.server.core.db import Database
+    from kuafu.server.models import BackendStatusOverride
+    from kuafu.server.services import calibration, catalog
+
+    db = Database(fresh_store)
+    db.migrate()
+    settings = Settings(database_url=fresh_store, recalibrate_daily_at="06:00",
+                        recalibration_minutes=10)
+    at = datetime(2026, 12, 6, 6, 3, tzinfo=UTC)
+    end = datetime(2026, 12, 6, 6, 10, tzinfo=UTC)
+    try:
+        with db.transaction() as s:
+            s.add(BackendStatusOverride(backend="ScQ-P18", status="maintenance",
+                                        reason="fridge"))
+        with db.transaction() as s:
+            before = calibration.snapshot_in_force(s, settings, "ScQ-P10", at).id
+            assert calibration.tick(s, settings, at)
+            held = s.get(BackendStatusOverride, "ScQ-P10")
+            assert held.status == "calibrating" and held.until == end
+            assert "calibrating" in catalog.status_info(s, "ScQ-P10").waiting_notice()
+            assert s.get(BackendStatusOverride, "ScQ-P18").status == "maintenance"
+            assert calibration.snapshot_in_force(s, settings, "ScQ-P10", at).id == before
+        with db.transaction() as s:
+            later = end.replace(minute=11)
+            assert calibration.tick(s, settings, later)
+            assert s.get(BackendStatusOverride, "ScQ-P10") is None
+            assert s.get(BackendStatusOverride, "ScQ-P18").status == "maintenance"
+            snap = calibration.snapshot_in_force(s, settings, "ScQ-P10", later)
+            assert snap.id == "ScQ-P10-20261206T061000Z-s1" != before
+            assert not calibration.tick(s, settings, later)  # nothing more to do
+            history = calibration.recalibrations(s, "ScQ-P136")
+            assert [r.source for r in history] == ["scheduled"]
+    finally:
+        db.dispose()

@@ -72,6 +72,9 @@ class BackendSummary(BaseModel):
     fidelity_2q_median: float | None = Field(
         None, description=f"{CALIBRATION_FIGURE_LABEL} (0-1), the headline calibration "
                           "figure; None for a chip without couplers or a simulator")
+    next_recalibration: datetime | None = Field(
+        None, description="when the chip's next scheduled recalibration starts (it is "
+        "`calibrating` then, its jobs waiting); None without a schedule")
 
 
 class BackendDetail(BackendSummary):

@@ -193,6 +193,8 @@ def _in_force(session: Session, settings: Any, name: str, summary: dict[str, Any
     snap = calibration.snapshot_in_force(session, settings, chip)
     summary["calibration_time"] = snap.calibrated_at
     summary["fidelity_2q_median"] = _figure(snap.device)
+    if chip == name:  # a -sim twin is not held by its chip's recalibrations
+        summary["next_recalibration"] = calibration.schedule(settings).next_start(utcnow())
     return snap
 
 
