@@ -118,9 +118,11 @@ def test_maintenance_is_said_in_backends_submit_and_result(cli_env, cli_store, t
         job_id = out.stdout.strip()
         assert "maintenance" in out.stderr and REASON in out.stderr and "wait" in out.stderr
         waiting = run("result", job_id, "--no-wait")
-        assert waiting.exit_code == 1
-        assert "queued on ScQ-P18" in waiting.output and REASON in waiting.output
-        assert "None" not in waiting.output
+        assert waiting.exit_code == 3  # not finished: no error, a status scripts can test
+        assert "queued on ScQ-P18" in waiting.stdout and REASON in waiting.stdout
+        assert "None" not in waiting.output and "Error" not in waiting.output
+        waiting = run("result", job_id, "--no-wait", "--json")
+        assert waiting.exit_code == 3 and json.loads(waiting.stdout)["status"] == "queued"
         out = run("admin", "set-status", "ScQ-P18", "offline", "--reason", "cryostat warm",
                   "--database", cli_store)
         refused = run("submit", str(path), "-b", "ScQ-P18")
@@ -163,7 +165,9 @@ def test_no_wait_on_a_job_says_where_it_is_never_none(cli_env, tmp_path):
     ids = json.loads(run("submit", str(BELL_FILE), "-b", "ScQ-P136", "--json").output)["ids"]
     out = run("result", ids[0], "--no-wait")
     assert "None" not in out.output
-    assert out.exit_code == 0 or "queued on" in out.output or "running on" in out.output
+    assert out.exit_code == 0 or (out.exit_code == 3 and ("queued on" in out.stdout
+                                                          or "running on" in out.stdout))
+    assert "exit status is 3" in " ".join(run("result", "--help").output.split())
 
 
 def test_compile_off_errors_name_the_chips_qubits(cli_env, tmp_path):

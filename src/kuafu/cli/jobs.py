@@ -150,18 +150,34 @@ def _group_title(client, group_id: str) -> str:
     return f"Group {g.id}: " + " · ".join(parts)
 
 
+NOT_FINISHED = 3
+"""`kuafu result --no-wait`'s exit status for a job still queued or running."""
+
+
 @click.command()
 @click.argument("job_id")
-@click.option("--wait/--no-wait", default=True, show_default=True)
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="--no-wait: answer at once, with exit status 3 if the job has not "
+                   "finished")
 @json_option
 @client_options
 def result(client, job_id: str, wait: bool, as_json: bool) -> None:
-    """Print the result of job JOB_ID (waiting for it by default)."""
+    """Print the result of job JOB_ID (waiting for it by default).
+
+    With --no-wait, a job that has not finished is not an error: where it is (queued:
+    how many ahead, the estimated start, why it waits; or running since when) goes to
+    stdout, or the job as JSON with --json, and the exit status is 3, so a script can
+    tell it from a result (0) and from a failed or cancelled job (1).
+    """
     job = client.job(job_id)
     info = job._info
     if not info.status.final:
         if not wait:
-            raise click.ClickException(where(info))
+            if as_json:
+                echo_json(info)
+            else:
+                click.echo(where(info))
+            raise SystemExit(NOT_FINISHED)
         if info.notice:
             click.echo(f"job {job_id} waits: {info.notice}", err=True)
     res = _wait(job, info.notice)
