@@ -200,3 +200,27 @@ def test_deleting_a_project_keeps_its_jobs(live, store, admin_token):
         later = c.post("/jobs", json={"qasm": BELL, "backend": "ScQ-P10",
                                       "shots": 10}).json()["ids"][0]
         assert wait_done(c, later)["project"] == f"~{owner}"
+
+
+def test_concurrent_submissions_do_not_pass_the_allocation_together(live, store,
+                                                                     admin_token):
+    from concurrent.futures import ThreadPoolExecutor
+
+    (owner,), (token,) = _users(store, "race")
+    project = _name("race")
+    with api(live, admin_token) as admin:
+        admin.post("/projects", json={"name": project, "owner": owner,
+                                      "shots_allocation": 3000})
+    job = {"qasm": BELL, "backend": "ScQ-P10", "shots": 1000, "project": project}
+
+    def submit(_):
+        with api(live, token) as c:
+            return c.post("/jobs", json=job).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(submit, range(8)))
+    assert sorted(codes) == [201] * 3 + [429] * 5, codes
+    with api(live, token) as c:
+        assert c.get(f"/projects/{project}").json()["usage"]["shots"] == 3000
+        for j in c.get(f"/projects/{project}/jobs").json()["items"]:
+            wait_done(c, j["id"])

@@ -133,6 +133,7 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
     session.commit()
     try:
         with platform.db.writing():
+            projects.recheck(session, charge, body.backend)  # what committed meanwhile
             lifecycle.queue(session, rows)
             jobdata.add_tags(session, rows)
             count_shots(session, user.id, now.date(), body.shots * len(programs))

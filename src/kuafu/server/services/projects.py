@@ -388,6 +388,26 @@ def charge(session: Session, user: User, name: str | None, backend: str, shots: 
     return result
 
 
+def recheck(session: Session, charge_: Charge, backend: str) -> None:
+    """Check the allocation again just before the jobs are written, against what other
+    submissions committed since `charge`: under the store's write lock (SQLite,
+    `Database.writing`) or the project's row lock (PostgreSQL, held to the commit), so
+    that concurrent submissions cannot together pass the allocation.
+
+    Raises:
+        QuotaExceeded: the allocation no longer has room.
+    """
+    p = charge_.project
+    if p.shots_allocation is None and p.seconds_allocation is None:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Project.id).where(Project.id == p.id).with_for_update())
+    fresh = Charge(p, charge_.jobs, charge_.shots, charge_.chip_seconds,
+                   usage(session, p.id))
+    if (refusal := fresh.refusal(backend)) is not None:
+        raise refusal
+
+
 def audit(session: Session, actor: User, action: str, subject: str,
           details: dict[str, Any] | None = None) -> None:
     """A line in the audit log, in the transaction of the change it records."""

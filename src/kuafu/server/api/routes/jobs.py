@@ -30,7 +30,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
 @router.post("", status_code=201, responses={
-    **described(404, 409),
+    **described(403, 404, 409),  # 403: a backend the project may not use (issue 17)
     200: {"model": JobCreated, "description": "a repeated Idempotency-Key: the first "
           "answer's ids, no new job"}})
 async def submit(body: JobCreate, response: Response, platform: PlatformDep,

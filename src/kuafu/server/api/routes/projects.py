@@ -50,7 +50,7 @@ def list_projects(platform: PlatformDep, session: SessionDep, user: CurrentUser,
             for p in projects.list_projects(session, user, every=all)]
 
 
-@router.post("/projects", status_code=201, responses=described(403, 409))
+@router.post("/projects", status_code=201, responses=described(403, 404, 409))
 def create_project(body: ProjectCreate, platform: PlatformDep, session: SessionDep,
                    user: CurrentUser) -> ProjectPublic:
     """A new project (administrators): allocation, allowed backends, first owner."""
@@ -165,7 +165,11 @@ def _report(report: UsageReport, format: str) -> UsageReport | Response:
 ReportFormat = Annotated[str, Query(pattern="^(json|csv)$")]
 
 
-@router.get("/projects/{name}/usage", response_model=UsageReport)
+CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+             "description": "the report; CSV with `format=csv`"}}
+
+
+@router.get("/projects/{name}/usage", response_model=UsageReport, responses=CSV)
 def project_usage(name: str, session: SessionDep, user: CurrentUser,
                   start: date | None = None, end: date | None = None,
                   format: ReportFormat = "json"):
@@ -178,7 +182,7 @@ def project_usage(name: str, session: SessionDep, user: CurrentUser,
                                 user_id=None if everyone else user.id), format)
 
 
-@router.get("/usage", response_model=UsageReport)
+@router.get("/usage", response_model=UsageReport, responses={**CSV, **described(403)})
 def my_usage(session: SessionDep, user: CurrentUser, start: date | None = None,
              end: date | None = None, all: bool = False,
              format: ReportFormat = "json"):
@@ -189,7 +193,7 @@ def my_usage(session: SessionDep, user: CurrentUser, start: date | None = None,
                                 user_id=None if all else user.id), format)
 
 
-@router.post("/estimate")
+@router.post("/estimate", responses=described(404))
 def estimate(body: EstimateRequest, platform: PlatformDep, session: SessionDep,
              user: CurrentUser) -> Estimate:
     """What a submission would cost its project (shots, emulated chip-seconds), what is

@@ -21,7 +21,7 @@ from ..handlers import described
 router = APIRouter(tags=["scheduling"])
 
 
-@router.post("/sessions", status_code=201, responses=described(403))
+@router.post("/sessions", status_code=201, responses=described(403, 404))
 def open_session(body: ChipSessionCreate, platform: PlatformDep, session: SessionDep,
                  user: CurrentUser) -> ChipSessionPublic:
     """Open a session on a chip: jobs submitted with `session` = its id run ahead of the
@@ -56,7 +56,7 @@ def list_reservations(session: SessionDep, _user: CurrentUser,
     return reservations.listing(session, since, until)
 
 
-@router.post("/reservations", status_code=201, responses=described(409))
+@router.post("/reservations", status_code=201, responses=described(404, 409))
 def create_reservation(body: ReservationCreate, platform: PlatformDep, session: SessionDep,
                        admin: AdminUser) -> ReservationPublic:
     """Book a chip for a project over a window (administrators): during it only that

@@ -12,7 +12,7 @@ from ..handlers import described
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-@router.post("", status_code=201, responses=described(403))
+@router.post("", status_code=201, responses=described(403, 404))
 def create_webhook(body: WebhookCreate, platform: PlatformDep, session: SessionDep,
                    user: CurrentUser) -> WebhookCreated:
     """POST your events (`job.ended`, `backend.status`) to `url`, signed with
