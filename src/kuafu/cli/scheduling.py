@@ -107,15 +107,15 @@ def webhooks() -> None:
 
 
 @webhooks.command("create")
-@click.argument("url")
+@click.argument("target", metavar="URL")  # not `url`: --url names the Kuafu server
 @click.option("--project", default=None, help="every job of this project (owners)")
 @click.option("--event", "events", multiple=True,
               type=click.Choice(["job.ended", "backend.status"]))
 @json_option
 @client_options
-def create_webhook(client, url, project, events, as_json) -> None:
+def create_webhook(client, target, project, events, as_json) -> None:
     """POST events to URL; prints the signing secret once."""
-    w = client.create_webhook(url, project=project, events=list(events) or None)
+    w = client.create_webhook(target, project=project, events=list(events) or None)
     if as_json:
         echo_json(w)
         return

@@ -71,12 +71,14 @@ class LiveServer:
 
     def start(self, timeout: float = 180.0) -> LiveServer:
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kuafu.cli", "serve", "--port", str(self.port),
-             "--database", self.database_url, "--workers", str(self.workers),
-             "--log-level", self.log_level],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # the server writes to its own copy of the log's descriptor: ours is closed
+        with open(self.log, "ab") if self.log else contextlib.nullcontext(
+                subprocess.DEVNULL) as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "kuafu.cli", "serve", "--port", str(self.port),
+                 "--database", self.database_url, "--workers", str(self.workers),
+                 "--log-level", self.log_level],
+                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
