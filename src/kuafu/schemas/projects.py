@@ -16,6 +16,10 @@ ALLOCATION_WINDOW_DAYS = 28
 """Allocations are per rolling window of this many days."""
 
 
+MAX_SHOTS_ALLOCATION = 10**15
+MAX_SECONDS_ALLOCATION = 1e12
+
+
 class ProjectRole(StrEnum):
     """`owner`: manages the members; `member`: submits jobs charged to the project."""
 
@@ -29,10 +33,13 @@ class ProjectCreate(BaseModel):
     name: str = Field(pattern=PROJECT_NAME_PATTERN, description="1-64 letters, digits, "
                       "'.', '_' or '-'")
     title: str | None = Field(None, max_length=200)
-    shots_allocation: int | None = Field(None, ge=0, description="shots per rolling 28 "
-                                         "days; None: unlimited")
-    seconds_allocation: float | None = Field(None, ge=0, description="emulated chip-seconds "
-                                             "per rolling 28 days; None: unlimited")
+    shots_allocation: int | None = Field(None, ge=0, le=MAX_SHOTS_ALLOCATION,
+                                         description="shots per rolling 28 days; None: "
+                                         "unlimited")
+    seconds_allocation: float | None = Field(None, ge=0, le=MAX_SECONDS_ALLOCATION,
+                                             allow_inf_nan=False, description="emulated "
+                                             "chip-seconds per rolling 28 days; None: "
+                                             "unlimited")
     backends: list[str] | None = Field(None, max_length=100, description="the backends its "
                                        "jobs may use; None: every backend")
     owner: str | None = Field(None, description="a user made its first owner")
@@ -45,8 +52,9 @@ class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(None, max_length=200)
-    shots_allocation: int | None = Field(None, ge=0)
-    seconds_allocation: float | None = Field(None, ge=0)
+    shots_allocation: int | None = Field(None, ge=0, le=MAX_SHOTS_ALLOCATION)
+    seconds_allocation: float | None = Field(None, ge=0, le=MAX_SECONDS_ALLOCATION,
+                                             allow_inf_nan=False)
     backends: list[str] | None = Field(None, max_length=100)
 
 
@@ -108,9 +116,9 @@ class EstimateRequest(BaseModel):
 
     qasm: str | list[str]
     backend: str
-    shots: int = Field(1000, ge=1)
+    shots: int = Field(1000, ge=1, le=10**12)
     compile: bool = True
-    project: str | None = None
+    project: str | None = Field(None, max_length=80)
 
 
 class Estimate(BaseModel):

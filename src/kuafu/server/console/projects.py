@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from .pages import ConsoleRoute, render
 from .routes import AdminDep, CsrfField, ViewerDep, see_other
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CALENDAR_DAYS = 14
 
 
@@ -319,7 +320,7 @@ def reservation_create(request: Request, session: SessionDep, platform: Platform
 
 
 @router.post("/calendar/reservations/{reservation_id}/cancel")
-def reservation_cancel(request: Request, reservation_id: int, session: SessionDep,
+def reservation_cancel(request: Request, reservation_id: RowId, session: SessionDep,
                        platform: PlatformDep, viewer: AdminDep,
                        csrf_token: CsrfField = None) -> Response:
     auth.check_csrf(viewer, csrf_token)
@@ -378,7 +379,7 @@ def webhook_create(request: Request, session: SessionDep, platform: PlatformDep,
 
 
 @router.post("/webhooks/{webhook_id}/delete")
-def webhook_delete(request: Request, webhook_id: int, session: SessionDep, viewer: ViewerDep,
+def webhook_delete(request: Request, webhook_id: RowId, session: SessionDep, viewer: ViewerDep,
                    csrf_token: CsrfField = None) -> Response:
     auth.check_csrf(viewer, csrf_token)
     webhooks.delete(session, viewer.user, webhook_id)

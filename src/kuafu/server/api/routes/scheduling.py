@@ -4,8 +4,9 @@ cancel)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from ....schemas.projects import (
     ChipSessionCreate,
@@ -19,6 +20,7 @@ from ..deps import AdminUser, CurrentUser, PlatformDep, SessionDep
 from ..handlers import described
 
 router = APIRouter(tags=["scheduling"])
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/sessions", status_code=201, responses=described(403, 404))
@@ -68,7 +70,7 @@ def create_reservation(body: ReservationCreate, platform: PlatformDep, session: 
 
 
 @router.delete("/reservations/{reservation_id}")
-def cancel_reservation(reservation_id: int, platform: PlatformDep, session: SessionDep,
+def cancel_reservation(reservation_id: RowId, platform: PlatformDep, session: SessionDep,
                        admin: AdminUser) -> ReservationPublic:
     """Cancel a reservation (administrators)."""
     row = reservations.cancel(session, admin, reservation_id)

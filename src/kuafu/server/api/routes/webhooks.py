@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from ....schemas.projects import DeliveryPublic, WebhookCreate, WebhookCreated, WebhookPublic
 from ...services import webhooks
@@ -10,6 +12,7 @@ from ..deps import CurrentUser, PlatformDep, SessionDep
 from ..handlers import described
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("", status_code=201, responses=described(403, 404))
@@ -32,7 +35,7 @@ def list_webhooks(session: SessionDep, user: CurrentUser) -> list[WebhookPublic]
 
 
 @router.delete("/{webhook_id}")
-def delete_webhook(webhook_id: int, session: SessionDep, user: CurrentUser) -> WebhookPublic:
+def delete_webhook(webhook_id: RowId, session: SessionDep, user: CurrentUser) -> WebhookPublic:
     row = webhooks.get(session, user, webhook_id)
     public = webhooks.to_public(session, row)
     webhooks.delete(session, user, webhook_id)
@@ -41,7 +44,7 @@ def delete_webhook(webhook_id: int, session: SessionDep, user: CurrentUser) -> W
 
 
 @router.get("/{webhook_id}/deliveries")
-def list_deliveries(webhook_id: int, session: SessionDep,
+def list_deliveries(webhook_id: RowId, session: SessionDep,
                     user: CurrentUser) -> list[DeliveryPublic]:
     """The webhook's newest deliveries: status (pending, delivered, failed), tries, the
     last answer."""
