@@ -67,6 +67,7 @@ def reservations() -> None:
 @json_option
 @client_options
 def list_reservations(client, as_json: bool) -> None:
+    """Reservations not yet over, soonest first."""
     items = client.reservations()
     if as_json:
         echo_json(items)
@@ -96,6 +97,7 @@ def create_reservation(client, backend, project, starts_at, ends_at, reason) -> 
 @click.argument("reservation_id", type=int)
 @client_options
 def cancel_reservation(client, reservation_id: int) -> None:
+    """Cancel reservation RESERVATION_ID (administrators)."""
     client.cancel_reservation(reservation_id)
     click.echo(f"reservation {reservation_id} cancelled")
 
@@ -127,6 +129,7 @@ def create_webhook(client, target, project, events, as_json) -> None:
 @json_option
 @client_options
 def list_webhooks(client, as_json: bool) -> None:
+    """Your webhooks."""
     items = client.webhooks()
     if as_json:
         echo_json(items)
@@ -140,6 +143,7 @@ def list_webhooks(client, as_json: bool) -> None:
 @json_option
 @client_options
 def deliveries(client, webhook_id: int, as_json: bool) -> None:
+    """A webhook's newest deliveries: status, tries, last answer."""
     items = client.deliveries(webhook_id)
     if as_json:
         echo_json(items)
@@ -154,5 +158,6 @@ def deliveries(client, webhook_id: int, as_json: bool) -> None:
 @click.argument("webhook_id", type=int)
 @client_options
 def delete_webhook(client, webhook_id: int) -> None:
+    """Delete webhook WEBHOOK_ID."""
     client.delete_webhook(webhook_id)
     click.echo(f"webhook {webhook_id} deleted")

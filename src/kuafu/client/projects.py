@@ -69,6 +69,7 @@ class ProjectsMixin:
         return [MemberPublic.model_validate(m) for m in data]
 
     def remove_member(self, project: str, user: str) -> list[MemberPublic]:
+        """Take `user` out of `project` (owners, administrators, or the user)."""
         data = self._http.request("DELETE", f"/projects/{_p(project)}/members/{_p(user)}")
         return [MemberPublic.model_validate(m) for m in data]
 
@@ -129,15 +130,18 @@ class ProjectsMixin:
             "idle_seconds": idle_seconds}))
 
     def session_info(self, session_id: str) -> ChipSessionPublic:
+        """A session of yours: open or closed (and why), its jobs and chip-seconds."""
         return ChipSessionPublic.model_validate(
             self._http.request("GET", f"/sessions/{_p(session_id)}"))
 
     def close_session(self, session_id: str) -> ChipSessionPublic:
+        """End a session; its jobs still waiting go on in the general queue."""
         return ChipSessionPublic.model_validate(
             self._http.request("POST", f"/sessions/{_p(session_id)}/close"))
 
     # ----- reservations ------------------------------------------------------------------
     def reservations(self) -> list[ReservationPublic]:
+        """Reservations not yet over, soonest first."""
         return [ReservationPublic.model_validate(r)
                 for r in self._http.request("GET", "/reservations")]
 
@@ -149,22 +153,28 @@ class ProjectsMixin:
             "ends_at": ends_at.isoformat(), "reason": reason}))
 
     def cancel_reservation(self, reservation_id: int) -> None:
+        """Cancel a reservation (administrators)."""
         self._http.request("DELETE", f"/reservations/{int(reservation_id)}")
 
     # ----- webhooks ----------------------------------------------------------------------
     def webhooks(self) -> list[WebhookPublic]:
+        """Your webhooks (never their secrets)."""
         return [WebhookPublic.model_validate(w) for w in self._http.request("GET", "/webhooks")]
 
     def create_webhook(self, url: str, *, project: str | None = None,
                        events: Sequence[str] | None = None) -> WebhookCreated:
+        """POST `events` (default: job.ended and backend.status) to `url`, signed; the
+        answer's `secret` (HMAC-SHA256 key) is shown this once."""
         body: dict[str, Any] = {"url": url, "project": project}
         if events is not None:
             body["events"] = list(events)
         return WebhookCreated.model_validate(self._http.request("POST", "/webhooks", json=body))
 
     def delete_webhook(self, webhook_id: int) -> None:
+        """Stop a webhook."""
         self._http.request("DELETE", f"/webhooks/{int(webhook_id)}")
 
     def deliveries(self, webhook_id: int) -> list[DeliveryPublic]:
+        """A webhook's newest deliveries: status, tries, the last answer."""
         return [DeliveryPublic.model_validate(d) for d in
                 self._http.request("GET", f"/webhooks/{int(webhook_id)}/deliveries")]
