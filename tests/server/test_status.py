@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from kuafu.backends.simulator import MAX_QUBITS
 from kuafu.server.testing import LiveServer, create_user
 
 from .conftest import BELL
@@ -122,7 +123,7 @@ def test_refusals_name_the_chip_its_qubits_and_the_program(live, token, body, co
 def test_simulator_shows_its_qubit_limit_and_chips_one_labelled_figure(live, token):
     with api(live, token) as c:
         listed = {b["name"]: b for b in c.get("/backends").json()}
-        assert listed["simulator"]["qubits"] == 32
+        assert listed["simulator"]["qubits"] == MAX_QUBITS
         assert listed["simulator"]["fidelity_2q_median"] is None
         detail = c.get("/backends/ScQ-P18").json()
     fidelities = sorted(x["fidelity_2q"] for x in detail["calibration_data"]["couplers"])

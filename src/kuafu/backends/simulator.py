@@ -10,11 +10,22 @@ from ._execution import fresh_seed, simulate_counts
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
 
+MAX_QUBITS = 256
+"""The widest program the ideal simulator takes: more than the widest chip (136), so
+any program a chip here could run can be checked on it. Below it, the cost estimate
+decides (`estimate`): independent parts, stabilizer and MPS run wide circuits that a
+state vector could not hold, and what no method can do is refused with its cost."""
+
 
 class IdealSimulator(Backend):
     """Runs any circuit exactly as written, with no noise and no connectivity limits."""
 
     name = "simulator"
+
+    @property
+    def num_qubits(self) -> int:
+        """`MAX_QUBITS`: the absolute width cap (the cost estimate decides below it)."""
+        return MAX_QUBITS
 
     def run(self, circuit: QuantumCircuit, shots: int = 1024, *, compile: bool = True,
             seed: int | None = None, optimization_level: int = 1) -> BackendResult:

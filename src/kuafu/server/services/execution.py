@@ -24,7 +24,9 @@ from ..core.quantum import (  # noqa: F401  (re-exported: the services' one impo
 )
 from ..errors import InvalidRequest
 
-#: Widest circuit accepted by a backend with no chip (an ideal simulator).
+#: Widest circuit accepted by a backend that states no width (`num_qubits` None); the
+#: ideal simulator states its own (`backends.simulator.MAX_QUBITS`, the cost estimate
+#: deciding below it).
 DEFAULT_MAX_QUBITS = 32
 #: Most operations (after expanding gate definitions) a program may hold.
 DEFAULT_MAX_OPERATIONS = 200_000
