@@ -16,7 +16,7 @@ from kuafu.server.core.db import Database
 from kuafu.server.services import calibration
 from kuafu.server.testing import LiveServer, create_user, store_url
 
-from .test_console import DESKTOP, shoot, sign_in
+from .test_console import shoot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +90,8 @@ def test_filter_export_delete_and_replay(browser, world):
     page.wait_for_url(re.compile(r"/console/jobs/[0-9a-f]{32}$"))
     assert ids[1][:12] in page.locator("#replay-of").inner_text()
     page.wait_for_selector("#job-status:text('done')", timeout=60000)
+    page.reload()
+    assert page.locator("#replay-verdict").inner_text() == "Bit-identical counts."
     shoot(page, "job-replay")
     page.context.close()
 

@@ -255,6 +255,10 @@ def _job_context(platform, session, viewer: auth.Viewer, job_id: str) -> dict[st
     job = jobs.get_job(session, viewer.user, job_id)
     public = jobs.to_public(platform, session, job, include_qasm=True)
     context: dict[str, Any] = {"job": public}
+    if public.replay_of and public.status.final:  # issue 18: how it compares
+        from ..services.jobdata import replay_report
+
+        context["replay"] = replay_report(session, viewer.user, job_id)
     result = public.result
     if result is not None:
         chip = chip_of(catalog.backend_detail(session, public.backend, platform.settings))
