@@ -66,6 +66,30 @@ def test_sign_in_page_and_a_wrong_token(browser, console_live):
     context.close()
 
 
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_the_backends_table_fits_the_page(browser, console_live, alice, width):
+    """Seven backends and ten columns, no sideways scrolling: headings and times wrap;
+    on a phone each backend is a card of labelled figures, the secondary ones (1q
+    fidelity, readout, T1) left to the chip's page."""
+    page = sign_in(browser, console_live, alice, viewport={"width": width, "height": 860})
+    try:
+        assert page.locator("#backends tbody tr").count() >= 7
+        box = page.locator("#backends .scroll")
+        overflow = box.evaluate("el => el.scrollWidth - el.clientWidth")
+        assert overflow <= 0, f"the table is {overflow} px wider than the page at {width} px"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        compose = page.locator("tr[data-backend='ScQ-P136-sim'] a", has_text="Compose")
+        assert compose.is_visible()
+        assert page.locator("#backends th", has_text="T1").is_visible() == (width > 760)
+        if width == 390:
+            label = page.locator("tr[data-backend='ScQ-P10'] td:nth-of-type(5)").evaluate(
+                "td => getComputedStyle(td, '::before').content")
+            assert label == '"Median 2q fidelity: "'  # each figure labelled in its card
+            shoot(page, "backends-phone")
+    finally:
+        page.context.close()
+
+
 def test_backends_and_the_136_qubit_chip(alice_page, console_live):
     page = alice_page
     page.goto(f"{console_live.url}/console/backends")
