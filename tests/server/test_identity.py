@@ -360,3 +360,27 @@ def test_open_invitations_listed_and_revoked(server, root):
                         r'<td>other@person.example', page.text).group(1)
     assert admin.post(f"/console/admin/invitations/{link_id}/revoke", {}).status_code == 303
     assert Visitor(server).get(url.removeprefix(server.url)).status_code == 404
+
+
+def test_account_email_can_be_set_and_used_to_sign_in(server, root, id_store):
+    token = create_user(id_store, "vic")  # an account from before: a token, no e-mail
+    vic = Visitor(server)
+    vic.get("/console/login")
+    vic.post("/console/login", {"token": token})
+    page = vic.get("/console/account")
+    assert "<title>Account · Kuafu</title>" in page.text
+    vic.post("/console/account/password", {"password": "vic's passphrase",
+                                           "confirm": "vic's passphrase"})  # a first one
+    vic.get("/console/account")
+    assert vic.post("/console/account/email", {"email": "Vic@Lab.example"}).status_code == 303
+    assert 'value="vic@lab.example"' in vic.client.get("/console/account").text
+    assert Visitor(server).sign_in("vic@lab.example", "vic's passphrase").status_code == 303
+    accept(server, invite(server, root, email="taken@lab.example"), "wes")
+    vic.get("/console/account")
+    vic.post("/console/account/email", {"email": "taken@lab.example"})
+    assert "belongs to another account" in vic.client.get("/console/account").text
+    vic.get("/console/account")
+    vic.post("/console/account/email", {"email": "not an address"})
+    assert "is not an e-mail address" in vic.client.get("/console/account").text
+    assert [e["details"] for e in audit(server, root, action="user.email", actor="vic")] \
+        == [{"email": "vic@lab.example"}]

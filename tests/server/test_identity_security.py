@@ -165,6 +165,7 @@ def test_every_identity_form_needs_its_csrf_token(server, root, sec_store):
     admin.post("/console/login", {"token": root})
     for path, data in [("/console/account/password", {"password": "x" * 12,
                                                       "confirm": "x" * 12}),
+                       ("/console/account/email", {"email": "x@y.example"}),
                        ("/console/admin/invitations", {"email": "a@b.example"}),
                        ("/console/admin/users/root/reset-link", {}),
                        ("/console/admin/users/root/role", {"role": "user"}),

@@ -301,6 +301,23 @@ def oidc_callback(request: Request, session: SessionDep, platform: PlatformDep) 
     return response
 
 
+@router.post("/account/email")
+def change_email(request: Request, session: SessionDep, viewer: ViewerDep,
+                 email: Annotated[str, Form()] = "", csrf_token: CsrfField = None) -> Response:
+    """Set or remove the e-mail you may sign in with."""
+    auth.check_csrf(viewer, csrf_token)
+    try:
+        identity.set_email(session, viewer.user, email)
+        message = {"password_notice": "E-mail address saved." if email.strip()
+                   else "E-mail address removed."}
+    except ServiceError as exc:
+        session.rollback()
+        message = {"password_error": exc.message}
+    auth.set_flash(session, viewer, request, message)
+    session.commit()
+    return see_other("/console/account#password")
+
+
 @router.get("/keys")
 def keys_page() -> RedirectResponse:
     """API keys and SDK logins live on the account page."""

@@ -43,6 +43,7 @@ ACTIONS = {
     "signup.reject": "turned down a self sign-up",
     "user.create": "created a user",
     "user.role": "changed a user's role",
+    "user.email": "changed their e-mail address",
     "user.oidc_link": "linked an account to the single sign-on provider",
     "user.disable": "disabled a user",
     "user.enable": "enabled a user",

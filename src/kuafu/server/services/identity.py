@@ -129,6 +129,24 @@ def change_password(session: Session, user: User, current: str, new: str,
     record_event(session, actor_id=user.id, action="password.change", subject=_who(user))
 
 
+def set_email(session: Session, user: User, email: str | None) -> None:
+    """Set (or, with None or "", remove) the e-mail `user` may sign in with.
+
+    Raises:
+        InvalidRequest: not an address.
+        Conflict: another account has it.
+    """
+    email = normalise_email(email)
+    if email and session.scalar(select(User.id).where(User.email == email,
+                                                      User.id != user.id)) is not None:
+        raise Conflict("that e-mail address belongs to another account")
+    if email != user.email:
+        record_event(session, actor_id=user.id, action="user.email", subject=_who(user),
+                     details={"email": email})
+        user.email = email
+    session.flush()
+
+
 # ----- sign-in ----------------------------------------------------------------------------
 @dataclass
 class SignInThrottle:
