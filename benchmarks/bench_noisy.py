@@ -249,7 +249,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load at start: {os.getloadavg()}")
     if args.crossover:
-        simulate(brickwork(4), 10, noise=kuafu_noise(), method="trajectories", seed=1)
+        for method in ("trajectories", "density_matrix"):  # kernels loaded before timing
+            simulate(brickwork(6), 10, noise=kuafu_noise(), method=method, seed=1)
         crossover([int(x) for x in args.crossover.split(",")], [1000, 10000])
     dm_rows = dm_table([int(x) for x in args.sizes.split(",")], args.repeat, args.aer_max)
     print_dm_table(dm_rows, args.repeat)
