@@ -56,7 +56,7 @@ class _Flight:
     dispatched: float
     started: float | None = None  # when a worker started it (monotonic)
     future: Any = None
-    stopped: bool = False  # failed by the run-time watchdog
+    stopped: bool = False  # stopped (cancelled, or failed by the run-time watchdog)
 
 
 PREFETCH_SECONDS = 0.02
@@ -205,6 +205,7 @@ class Scheduler:
         flight = self._in_flight.get(job_id)
         if flight is None or flight.future is None:
             return False
+        flight.stopped = True  # once: the sweep for jobs cancelled elsewhere skips it
         return self.executor.stop(flight.future) or flight.started is not None
 
     # ----- the loop --------------------------------------------------------------------
@@ -340,7 +341,6 @@ class Scheduler:
         for job_id in gone:
             flight = self._in_flight.get(job_id)
             if flight is not None and not flight.stopped:
-                flight.stopped = True
                 logger.info("job %s: cancelled in the store; stopping it", job_id)
                 self.stop_job(job_id)
 
