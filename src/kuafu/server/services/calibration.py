@@ -419,6 +419,7 @@ class Timelines:
         self.db = db
         self.settings = settings
         self._checked = 0.0
+        self._stale = False
         self._swept = -1e9
         self._state: dict[str, tuple[datetime, tuple, tuple]] = {}
 
@@ -431,7 +432,7 @@ class Timelines:
         if not force and time.monotonic() - self._checked < 1.0:
             return False
         self._checked = time.monotonic()
-        with self.db.transaction() as session:
+        with self.db.writing(), self.db.transaction() as session:  # rare, short writes
             days = getattr(self.settings, "retention_days", None)
             if days and time.monotonic() - self._swept > min(60.0, days * 86400 / 4):
                 from .jobdata import sweep_retention  # retention (issue 18)
@@ -447,12 +448,19 @@ class Timelines:
                                      tuple(couplers))
         return changed
 
+    def invalidate(self) -> None:
+        """Reload before the next job is handed out (faults or a recalibration changed)."""
+        self._stale = True
+
     def point_for(self, backend: str, pin: dict[str, Any] | None) -> dict[str, Any] | None:
         """The calibration point of a job about to run: its pin (a replay), else the
         chip's snapshot in force now and the moment; None for a backend that does not
         drift."""
         if pin:
             return pin
+        if self._stale:
+            self._stale = False
+            self.refresh(force=True)
         state = self._state.get(backend)
         if state is None and backend.endswith("-sim"):
             twin = backend.removesuffix("-sim")

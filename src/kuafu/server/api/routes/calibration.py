@@ -84,6 +84,7 @@ def recalibrate(name: str, session: SessionDep, platform: PlatformDep,
     answer's id) is in force."""
     row = calibration.recalibrate(session, platform.settings, name, admin)
     session.commit()
+    platform.scheduler.timelines.invalidate()
     platform.scheduler.wake()
     return SnapshotSummary(id=row.id, chip=row.chip, calibrated_at=row.calibrated_at,
                            source=row.source, started_at=row.started_at,
@@ -97,11 +98,12 @@ def get_faults(name: str, session: SessionDep, _user: CurrentUser) -> FaultsPubl
 
 
 @router.put("/backends/{name}/faults")
-def set_faults(name: str, body: FaultsUpdate, session: SessionDep,
+def set_faults(name: str, body: FaultsUpdate, session: SessionDep, platform: PlatformDep,
                admin: AdminUser) -> FaultsPublic:
     """Mark qubits and couplers unusable (administrators; replaces earlier marks): the
     compiler avoids them from the next job on, and the chip drawing shows them."""
     out = calibration.set_faults(session, name, body.qubits,
                                  [list(c) for c in body.couplers], admin, body.reason)
     session.commit()
+    platform.scheduler.timelines.invalidate()  # the next job handed out avoids them
     return FaultsPublic(**out)
