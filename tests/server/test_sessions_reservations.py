@@ -110,3 +110,25 @@ def test_a_reservation_keeps_other_projects_waiting_with_reason_and_eta(live, st
         assert wait_done(x, waiting)["status"] == "done"  # the chip is free again
         bad = {**window, "ends_at": window["starts_at"]}
         assert admin.post("/reservations", json=bad).status_code == 400
+
+
+def test_a_quafu_sdk_iterative_job_runs_in_a_chip_session(live, token):
+    """An iterative quafu-sdk job opens a session under its own id: its rounds run in
+    it (ahead of the queue), and closing the job ends the session."""
+    sdk = {"User-Agent": "quafu-sdk/0.2.7 python/3.11"}
+    with api(live, token) as c:
+        opened = c.post("/jobs", headers=sdk, json={"mode": "iterative",
+                                                    "target": "ScQ-P10", "shots": 100})
+        assert opened.status_code in (200, 201), opened.text
+        gid = opened.json()["job_id"]
+        info = c.get(f"/sessions/{gid}").json()
+        assert info["status"] == "open" and info["backend"] == "ScQ-P10"
+        rounds = c.post(f"/jobs/{gid}/tasks", headers=sdk,
+                        json={"circuits": [{"qasm": BELL}], "iteration": 0})
+        assert rounds.status_code in (200, 201), rounds.text
+        for job in c.get("/jobs", params={"group": gid}).json()["items"]:
+            wait_done(c, job["id"])
+        assert c.get(f"/sessions/{gid}").json()["jobs"] == 1
+        assert c.post(f"/jobs/{gid}/close", headers=sdk).status_code == 200
+        ended = c.get(f"/sessions/{gid}").json()
+        assert ended["status"] == "closed" and ended["end_reason"] == "job closed"

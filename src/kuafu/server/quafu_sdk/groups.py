@@ -25,7 +25,7 @@ from ... import __version__
 from ...schemas import GroupStatus, JobCreate, JobStatus
 from ..errors import ServiceError
 from ..models import Job, JobGroup, User, utcnow
-from ..services import execution, jobs
+from ..services import chip_sessions, execution, jobs
 from ..services import groups as native_groups
 from ..services.platform import Platform
 from . import devices
@@ -242,6 +242,11 @@ def create(platform: Platform, session: Session, user: User,
         devices.record_chip(session, target.chip, platform.settings)
     ids = _submit(platform, session, user, group, tasks, client_ref or uuid.uuid4().hex)
     _store(platform, session, group, ids, tasks)
+    if mode == "iterative":  # its rounds run ahead of the queue (a chip session, issue 17)
+        with platform.db.writing():
+            if chip_sessions.open_for_group(session, user, group.id, group.backend):
+                session.commit()
+                platform.scheduler.rules_changed()
     return created(session, group, _task_ids(session, group))
 
 
@@ -310,12 +315,22 @@ def _submit(platform: Platform, session: Session, user: User, group: JobGroup,
                 raise refusal(exc, i, group.target) from None
     ids: list[str] = []
     for number, (shots, members) in enumerate(runs):
+        in_session = (chip_sessions.open_id(session, group.id)
+                      if group.mode == "iterative" else None)
         request = JobCreate(qasm=[tasks[i]["qasm"] for i in members], backend=group.backend,
                             shots=shots, compile=group.compile, name=group.name,
-                            group=group.id)
+                            group=group.id, session=in_session)
         try:
-            made = jobs.submit_job(platform, session, user, request,
-                                   idempotency_key=f"sdk:{key}:{number}")
+            try:
+                made = jobs.submit_job(platform, session, user, request,
+                                       idempotency_key=f"sdk:{key}:{number}")
+            except ServiceError as exc:
+                if in_session is None or exc.code != "session_ended":
+                    raise
+                session.rollback()  # it ended a moment ago: the general queue
+                made = jobs.submit_job(platform, session, user,
+                                       request.model_copy(update={"session": None}),
+                                       idempotency_key=f"sdk:{key}:{number}")
         except ServiceError as exc:
             raise refusal(exc, members[0] if len(members) == 1 else None,
                           group.target) from None
@@ -558,6 +573,7 @@ def close(session: Session, user: User, group_id: str) -> dict[str, Any]:
     if group.open:
         group.open = False
         group.closed_at = utcnow()
+        chip_sessions.end_for_group(session, group.id)
         session.commit()
     counts = tally(session, group)
     return {"job_id": group.id, "open": False, "status": group_status(counts, False),
@@ -582,6 +598,7 @@ def cancel(platform: Platform, session: Session, user: User,
     if group.open:
         group.open = False
         group.closed_at = utcnow()
+        chip_sessions.end_for_group(session, group.id, "job cancelled")
     session.commit()
     counts = tally(session, group)
     return {"job_id": group.id, "cancelled_now": now + stopped, "stopped_running": stopped,

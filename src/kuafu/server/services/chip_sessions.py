@@ -105,3 +105,50 @@ def to_public(session: Session, row: ChipSession) -> ChipSessionPublic:
         created_at=row.created_at, last_activity_at=row.last_activity_at,
         ended_at=row.ended_at, end_reason=row.end_reason, jobs=int(jobs),
         chip_seconds=float(seconds))
+
+
+# ----- quafu-sdk's iterative jobs -------------------------------------------------------
+GROUP_IDLE_SECONDS = 600.0
+GROUP_MAX_SECONDS = 8 * 3600.0
+
+
+def open_for_group(session: Session, user: User, group_id: str, backend: str) -> bool:
+    """A session for a quafu-sdk iterative job, under the job's own id: its rounds run
+    ahead of the general queue, so an optimiser's loop does not queue again at each
+    step. It ends with the job (`end_for_group`), after `GROUP_IDLE_SECONDS` without a
+    round, or at `GROUP_MAX_SECONDS`. Returns False, and opens none, when the user holds
+    `MAX_OPEN_PER_USER` sessions or their default project may not use the chip: the
+    rounds then queue as usual."""
+    if len(group_id) > 32 or session.get(ChipSession, group_id) is not None:
+        return False
+    project = projects.resolve(session, user, None)
+    if project.backends is not None and backend not in project.backends:
+        return False
+    open_now = session.scalar(select(func.count()).select_from(ChipSession).where(
+        ChipSession.user_id == user.id, ChipSession.status == "open")) or 0
+    if open_now >= MAX_OPEN_PER_USER:
+        return False
+    now = utcnow()
+    session.add(ChipSession(id=group_id, user_id=user.id, project_id=project.id,
+                            backend=backend, status="open", max_seconds=GROUP_MAX_SECONDS,
+                            idle_seconds=GROUP_IDLE_SECONDS, created_at=now,
+                            last_activity_at=now))
+    return True
+
+
+def open_id(session: Session, session_id: str) -> str | None:
+    """`session_id` if that session is open and within its length, else None."""
+    row = session.get(ChipSession, session_id) if len(session_id) <= 32 else None
+    if row is None or row.status != "open":
+        return None
+    if (utcnow() - row.created_at).total_seconds() >= row.max_seconds:
+        return None
+    return row.id
+
+
+def end_for_group(session: Session, group_id: str, reason: str = "job closed") -> None:
+    """End the session of a quafu-sdk iterative job, if it has one still open."""
+    session.execute(update(ChipSession).where(ChipSession.id == group_id,
+                                              ChipSession.status == "open")
+                    .values(status="closed", ended_at=utcnow(), end_reason=reason)
+                    .execution_options(synchronize_session=False))

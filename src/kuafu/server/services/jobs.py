@@ -78,7 +78,9 @@ def submit_job(platform: Platform, session: Session, user: User, body: JobCreate
     """
     programs = [body.qasm] if isinstance(body.qasm, str) else list(body.qasm)
     keys = _keys(idempotency_key, body, len(programs))
-    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    # the session a job runs in does not change what it computes: a replay may differ in it
+    request_hash = hashlib.sha256(
+        body.model_dump_json(exclude={"session"}).encode()).hexdigest()
     if keys and (replay := _replay(session, user, keys, request_hash)) is not None:
         return JobCreated(ids=replay, replayed=True,
                           notice=submission_notice(session, body.backend))
