@@ -5,13 +5,20 @@
     .venv/bin/python benchmarks/bench_sim.py --max-qubits 24 --threads 2
 
 Cases (1000 shots, all qubits measured at the end): QFT, random brickwork (20 layers of U3
-on every qubit, then CX between neighbours on alternating pairs) and GHZ. Peers: Qiskit Aer
-(statevector, its default fusion), qulacs and qsim (qsimcirq) where they are installed. Like
-is compared with like: Kuafu complex128 against Aer and qulacs, Kuafu complex64 against qsim,
-which computes in single precision. Every engine gets the same thread count.
+on every qubit, then CX between neighbours on alternating pairs), GHZ, Quantum Volume
+(`qv`: n layers of random two-qubit blocks on random pairs, as U3 and CX) and qsim's own
+benchmark circuits (`qsim`: supremacy-style grid circuits like its circuit_q24/q30).
+Peers: Qiskit Aer (statevector, its default fusion), qulacs and qsim (qsimcirq) where they
+are installed. Like is compared with like: Kuafu complex128 against Aer and qulacs, Kuafu
+complex64 against qsim, which computes in single precision. Every engine gets the same thread count.
 
 The script also measures this machine's memory bandwidth (one read-and-write pass over an
-array the size of the state) and prints, per case, Kuafu's time per gate against that pass.
+array the size of the state) and its peak floating-point rate (multiply-adds in registers),
+and prints, per case, Kuafu's time per gate against that pass and the roofline fraction:
+the larger of (Kuafu's kernel passes x one measured pass) and (the circuit's FLOPs gate by
+gate / the measured peak), divided by Kuafu's time.
+
+    .venv/bin/python benchmarks/bench_sim.py --cases qv,qsim --sizes 20,24,26,28
 """
 
 from __future__ import annotations
@@ -80,7 +87,71 @@ def ghz_ops(n: int):
     return [("h", (0,), ())] + [("cx", (q, q + 1), ()) for q in range(n - 1)]
 
 
-CASES = {"qft": qft_ops, "random": random_ops, "ghz": ghz_ops}
+def qv_ops(n: int, seed: int = 11):
+    """Quantum Volume, n qubits and n layers, as Qiskit compiles it to [u, cx]: each layer
+    pairs the qubits at random and applies a random two-qubit block to each pair (U3 on
+    both, CX, U3 on both, CX, U3 on both, CX, U3 on both: the shape of a KAK decomposition)."""
+    rng = np.random.default_rng(seed)
+    ops = []
+    for _ in range(n):
+        order = rng.permutation(n)
+        for a, b in zip(order[0::2], order[1::2], strict=False):
+            pair = (int(a), int(b))
+            for step in range(4):
+                for q in pair:
+                    ops.append(("u3", (q,), tuple(float(x)
+                                                  for x in rng.uniform(0, 2 * math.pi, 3))))
+                if step < 3:
+                    ops.append(("cx", pair, ()))
+    return ops
+
+
+_SQRT_X = (math.pi / 2, -math.pi / 2, math.pi / 2)
+_SQRT_Y = (math.pi / 2, 0.0, 0.0)
+_T = (0.0, 0.0, math.pi / 4)
+
+
+def qsim_ops(n: int, cycles: int = 14, seed: int = 5):
+    """qsim's benchmark circuits (`circuit_q24`, `circuit_q30`: Google's supremacy-style
+    random circuits): H on every qubit, then `cycles` cycles of CZ on one of eight grid
+    patterns and, on the qubits that had a CZ in the previous cycle but have none now, a
+    random sqrt(X), sqrt(Y) or T (never the same twice in a row), on a grid of n qubits
+    (5 columns when n allows, as circuit_q30's 5 x 6, else 4, 6, 3 or 2). The single-qubit
+    gates are written as U3 for every engine."""
+    rng = np.random.default_rng(seed)
+    cols = next(c for c in (5, 4, 6, 3, 2, 1) if n % c == 0)
+    rows = n // cols
+    patterns = []
+    for horizontal in (True, False):
+        for parity in (0, 1):
+            for shift in (0, 1):
+                pairs = []
+                for r in range(rows):
+                    for c in range(cols):
+                        if horizontal and c + 1 < cols and (c + r * shift) % 2 == parity:
+                            pairs.append((r * cols + c, r * cols + c + 1))
+                        if (not horizontal and r + 1 < rows
+                                and (r + c * shift) % 2 == parity):
+                            pairs.append((r * cols + c, (r + 1) * cols + c))
+                patterns.append(pairs)
+    ops = [("h", (q,), ()) for q in range(rows * cols)]
+    last = [None] * (rows * cols)
+    busy_before: set[int] = set()
+    for cycle in range(cycles):
+        pairs = patterns[cycle % len(patterns)]
+        busy = {q for pair in pairs for q in pair}
+        for q in sorted(busy_before - busy):
+            choices = [g for g in (_SQRT_X, _SQRT_Y, _T) if g is not last[q]]
+            gate = choices[int(rng.integers(len(choices)))]
+            last[q] = gate
+            ops.append(("u3", (q,), gate))
+        ops.extend(("cz", pair, ()) for pair in pairs)
+        busy_before = busy
+    return ops
+
+
+CASES = {"qft": qft_ops, "random": random_ops, "ghz": ghz_ops, "qv": qv_ops,
+         "qsim": qsim_ops}
 
 # ------------------------------------------------------------------------------ engines
 
@@ -136,6 +207,8 @@ def qulacs_runner():
                 circuit.add_H_gate(qubits[0])
             elif name == "cx":
                 circuit.add_CNOT_gate(*qubits)
+            elif name == "cz":
+                circuit.add_CZ_gate(*qubits)
             elif name == "swap":
                 circuit.add_SWAP_gate(*qubits)
             elif name == "u3":
@@ -169,6 +242,8 @@ def qsim_runner(threads: int):
                 moments.append(cirq.H(q[qubits[0]]))
             elif name == "cx":
                 moments.append(cirq.CNOT(q[qubits[0]], q[qubits[1]]))
+            elif name == "cz":
+                moments.append(cirq.CZ(q[qubits[0]], q[qubits[1]]))
             elif name == "swap":
                 moments.append(cirq.SWAP(q[qubits[0]], q[qubits[1]]))
             elif name == "u3":
@@ -211,6 +286,48 @@ def bandwidth_and_gate(n: int, dtype, repeats: int) -> tuple[float, float, float
                                 lambda: _kernels.apply_1q(state, n - 1, m))):
             best[i] = min(best[i], _best(fn, 1))
     return best[0], best[1], best[2]
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def _fma_chains(x, rounds):
+    """Multiply-adds on 32 independent lanes per task (vectorised, in registers or L1)."""
+    for t in numba.prange(x.shape[0]):
+        v = x[t, :32].copy()
+        m = x[t, 32]
+        c = x[t, 33]
+        for _ in range(rounds):
+            for lane in range(32):
+                v[lane] = v[lane] * m + c
+        x[t, :32] = v
+
+
+def peak_flops(dtype, threads: int, repeats: int = 5) -> float:
+    """Measured floating-point operations per second: multiply-adds on 32 lanes per task,
+    two tasks per thread, in the state's real type."""
+    real = np.float32 if dtype == np.complex64 else np.float64
+    x = np.full((threads * 2, 34), 0.5, dtype=real)
+    x[:, 32] = 0.999
+    x[:, 33] = 1e-3
+    rounds = 1_000_000
+    _fma_chains(x, 10)
+    seconds = _best(lambda: _fma_chains(x, rounds), repeats)
+    return x.shape[0] * 32 * 2 * rounds / seconds
+
+
+def circuit_flops(n: int, ops) -> float:
+    """Floating-point operations of the circuit applied gate by gate: a dense k-qubit gate
+    8 * 2**k per amplitude (2**k complex multiply-adds), a controlled phase or CZ 6 on the
+    quarter of the amplitudes it changes, permutations (CX, SWAP) none."""
+    per_amp = {"h": 16, "u3": 16, "cx": 0, "swap": 0, "cp": 6 / 4, "cz": 6 / 4}
+    return sum(per_amp[name] for name, _, _ in ops) * 2.0**n
+
+
+def kuafu_passes(n: int, ops, precision: str) -> int:
+    """Kernel passes over the state Kuafu's compiled program makes (fused blocks)."""
+    from kuafu.sim.statevector import compile_statevector
+
+    prepare, _ = kuafu_runner(precision)
+    return compile_statevector(prepare(n, ops), precision=precision).num_fused
 
 
 def _best(fn, repeats: int) -> float:
@@ -286,10 +403,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     if not cases:
         return 0
+    peaks = {16: peak_flops(np.complex128, args.threads), 8: peak_flops(np.complex64,
+                                                                         args.threads)}
+    print(f"\n## peak floating-point rate (multiply-adds in registers, {args.threads} threads): "
+          f"double {peaks[16] / 1e9:.1f} GFLOP/s, single {peaks[8] / 1e9:.1f} GFLOP/s")
 
-    print("\n## times (s) and ratio peer/Kuafu (>1: Kuafu faster); Kuafu per gate vs one pass")
+    print("\n## times (s) and ratio peer/Kuafu (>1: Kuafu faster); Kuafu per gate vs one pass;"
+          " roofline: the larger of (Kuafu's passes x one measured pass) and (the circuit's"
+          " FLOPs / measured peak), as a fraction of Kuafu's time")
     header = f"{'case':<7} {'n':>3} {'gates':>6} " + " ".join(f"{e:>12}" for e in engines)
-    header += "  ratios" + " " * 30 + "kuafu per-gate/pass (c128, c64)"
+    header += "  ratios" + " " * 30 + "kuafu per-gate/pass (c128, c64)  roofline (c128, c64)"
     print(header)
     skip: set[tuple[str, str]] = set()
     for case in cases:
@@ -311,10 +434,17 @@ def main(argv: list[str] | None = None) -> int:
                 times["kuafu-c128"] / len(ops) / passes[(n, 16)],
                 times["kuafu-c64"] / len(ops) / passes[(n, 8)],
             ]
+            roof = []
+            for engine, size, precision in (("kuafu-c128", 16, "double"),
+                                            ("kuafu-c64", 8, "single")):
+                bound = max(kuafu_passes(n, ops, precision) * passes[(n, size)],
+                            circuit_flops(n, ops) / peaks[size])
+                roof.append(bound / times[engine])
             print(f"{case:<7} {n:>3} {len(ops):>6} "
                   + " ".join(f"{times[e]:>12.3f}" for e in engines)
                   + "  " + ", ".join(ratios).ljust(36)
-                  + f"  {per_gate[0]:.3f}, {per_gate[1]:.3f}")
+                  + f"  {per_gate[0]:.3f}, {per_gate[1]:.3f}".ljust(33)
+                  + f"  {roof[0]:.0%}, {roof[1]:.0%}")
             sys.stdout.flush()
     return 0
 
