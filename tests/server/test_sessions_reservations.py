@@ -92,6 +92,11 @@ def test_a_reservation_keeps_other_projects_waiting_with_reason_and_eta(live, st
         try:
             assert admin.post("/reservations", json=window).status_code == 409  # overlap
             assert rid in [v["id"] for v in x.get("/reservations").json()]
+            chip = x.get(f"/backends/{backend}").json()
+            assert chip["reserved_for"] == project and chip["status"] == "online"
+            listed = {b["name"]: b for b in x.get("/backends").json()}
+            assert listed[backend]["reserved_for"] == project
+            assert listed["ScQ-P10"]["reserved_for"] is None
             created = x.post("/jobs", json={"qasm": BELL, "backend": backend, "shots": 10})
             assert created.status_code == 201
             assert f"reserved for project {project} (lab class)" in created.json()["notice"]

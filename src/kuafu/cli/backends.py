@@ -26,7 +26,7 @@ def backends(client, name: str | None, as_json: bool) -> None:
         click.echo(f"{detail.name}: {detail.qubits} qubits, {len(detail.coupling_map)} "
                    f"couplers, queue {detail.queue_length}")
         status = status_text(detail.status, detail.status_reason, detail.status_until)
-        click.echo(f"status: {status}")
+        click.echo(f"status: {status}{_reserved(detail)}")
         click.echo(f"native gates: {', '.join(detail.native_gates) or '-'}")
         click.echo(f"{CALIBRATION_FIGURE_LABEL}: "
                    f"{format_calibration_figure(detail.fidelity_2q_median)}")
@@ -42,7 +42,8 @@ def backends(client, name: str | None, as_json: bool) -> None:
         return
     table("Backends", ["name", "qubits", "status", "queue", CALIBRATION_FIGURE_LABEL,
                        "native gates", "calibrated"],
-          [[b.name, b.qubits, status_text(b.status, b.status_reason, b.status_until),
+          [[b.name, b.qubits,
+            status_text(b.status, b.status_reason, b.status_until) + _reserved(b),
             b.queue_length, format_calibration_figure(b.fidelity_2q_median),
             " ".join(b.native_gates) or "(any)",
             b.calibration_time.strftime("%Y-%m-%d %H:%M") if b.calibration_time else "-"]
@@ -58,3 +59,10 @@ def _average(key: str, value: float) -> str:
     if key.endswith("_us"):
         return f"{value:.1f} µs"
     return format_calibration_figure(value)
+
+
+def _reserved(backend) -> str:
+    """"; reserved for qc101 until ...", when a reservation is in force (issue 17)."""
+    if getattr(backend, "reserved_for", None) is None:
+        return ""
+    return f"; reserved for {backend.reserved_for} until {when(backend.reserved_until)}"

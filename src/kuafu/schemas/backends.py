@@ -75,6 +75,10 @@ class BackendSummary(BaseModel):
     next_recalibration: datetime | None = Field(
         None, description="when the chip's next scheduled recalibration starts (it is "
         "`calibrating` then, its jobs waiting); None without a schedule")
+    reserved_for: str | None = Field(None, description="the project a reservation in "
+                                     "force gives the chip to: only its jobs run there "
+                                     "until `reserved_until`")
+    reserved_until: datetime | None = None
 
 
 class BackendDetail(BackendSummary):

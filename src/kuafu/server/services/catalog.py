@@ -19,7 +19,7 @@ from ...schemas import (
     calibration_figure,
 )
 from ..models import BackendStatusOverride, Job, User, utcnow
-from . import execution, webhooks
+from . import execution, reservations, webhooks
 from .audit import record_event
 
 logger = logging.getLogger(__name__)
@@ -169,16 +169,25 @@ def list_backends(session: Session, settings: Any = None) -> list[BackendSummary
     snapshot in force (issue 18)."""
     queues = queue_lengths(session)
     overrides = status_overrides(session)
+    booked = reservations.in_force(session)
     out = []
     for name in execution.backend_names():
         try:
             summary = _summary(name, queues.get(name, 0),
                                _status_info(name, overrides.get(name)))
             _in_force(session, settings, name, summary)
+            _reserved(booked, name, summary)
             out.append(BackendSummary(**summary))
         except Exception:  # a broken plug-in must not hide the other chips
             logger.exception("backend %r failed to load; left out of the list", name)
     return out
+
+
+def _reserved(booked: dict[str, tuple[str, datetime]], name: str,
+              summary: dict[str, Any]) -> None:
+    """Say in `summary` whom a reservation in force gives the chip to (issue 17)."""
+    if name in booked:
+        summary["reserved_for"], summary["reserved_until"] = booked[name]
 
 
 def _in_force(session: Session, settings: Any, name: str, summary: dict[str, Any]) -> Any:
@@ -203,6 +212,7 @@ def backend_detail(session: Session, name: str, settings: Any = None) -> Backend
     `settings`, a drifting chip's snapshot in force and its unusable parts (issue 18)."""
     queued = queue_lengths(session).get(name, 0)
     summary = _summary(name, queued, status_info(session, name))
+    _reserved(reservations.in_force(session), name, summary)
     device = execution.device_of(name)
     if device is None:
         return BackendDetail(**summary)

@@ -89,6 +89,16 @@ def to_public(row: Reservation, project: str) -> ReservationPublic:
                              created_by=row.created_by)
 
 
+def in_force(session: Session, now: datetime | None = None) -> dict[str, tuple[str, datetime]]:
+    """The reservations in force: backend -> (project name, end)."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Reservation.backend, Project.name, Reservation.ends_at)
+        .join(Project, Project.id == Reservation.project_id)
+        .where(Reservation.starts_at <= now, Reservation.ends_at > now))
+    return {r.backend: (r.name, r.ends_at) for r in rows}
+
+
 def blocking(session: Session, backend: str, project_id: int | None,
              now: datetime | None = None) -> tuple[Reservation, str] | None:
     """The reservation in force on `backend` for another project than `project_id`, and
