@@ -338,9 +338,12 @@ def statevector(circuit: QuantumCircuit, *, precision: str = "double",
 
 
 def density_matrix(circuit: QuantumCircuit, noise: NoiseModel | None = None, *,
-                   max_memory_bytes: int | None = None) -> np.ndarray:
-    """The circuit's final density matrix under `noise` (see `density_matrix.density_matrix`)."""
-    return dm.density_matrix(circuit, noise, max_memory_bytes=max_memory_bytes)
+                   max_memory_bytes: int | None = None, precision: str = "double"
+                   ) -> np.ndarray:
+    """The circuit's final density matrix under `noise` (see `density_matrix.density_matrix`;
+    `precision="single"` computes and returns complex64)."""
+    return dm.density_matrix(circuit, noise, max_memory_bytes=max_memory_bytes,
+                             precision=precision)
 
 
 def expectation(circuit: QuantumCircuit, pauli_sum: PauliSum,
