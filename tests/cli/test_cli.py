@@ -96,7 +96,7 @@ def test_backends_show_simulator_width_status_and_one_labelled_figure(cli_env):
     out = run("backends")
     assert out.exit_code == 0
     line = next(row for row in out.output.splitlines() if "simulator" in row)
-    assert "│ 32 " in line
+    assert "│ 256 " in line
     assert "median 2q fidelity" in out.output and " %" in out.output
     detail = run("backends", "ScQ-P10").output
     assert "median 2q fidelity: 9" in detail and "status: online" in detail

@@ -17,6 +17,7 @@ from ....schemas.calibration import (
 from ...errors import NotFound
 from ...services import calibration
 from ..deps import AdminUser, CurrentUser, PlatformDep, SessionDep
+from ..handlers import described
 
 router = APIRouter(tags=["calibration"])
 
@@ -76,7 +77,7 @@ def by_id(name: str, snapshot_id: str, session: SessionDep, platform: PlatformDe
     return SnapshotPublic(**snap)
 
 
-@router.post("/backends/{name}/recalibrate", status_code=202)
+@router.post("/backends/{name}/recalibrate", status_code=202, responses=described(409))
 def recalibrate(name: str, session: SessionDep, platform: PlatformDep,
                 admin: AdminUser) -> SnapshotSummary:
     """Recalibrate the chip now (administrators): it is `calibrating` for the

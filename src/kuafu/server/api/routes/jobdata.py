@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ....schemas import JobCreated, JobStatus
 from ...services import jobdata
 from ..deps import CurrentUser, PlatformDep, SessionDep
+from ..handlers import described
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -56,7 +57,7 @@ class ReplayReport(BaseModel):
     software_differs: list[str] = Field(default_factory=list)
 
 
-@router.post("/{job_id}/replay", status_code=201)
+@router.post("/{job_id}/replay", status_code=201, responses=described(409))
 async def replay(job_id: str, platform: PlatformDep, user: CurrentUser) -> JobCreated:
     """Run a finished job again, exactly: its program, compiler options and seed, on the
     calibration snapshot and noise of the moment it ran. `GET /jobs/{new id}/replay`
@@ -77,7 +78,7 @@ def replay_report(job_id: str, session: SessionDep, user: CurrentUser) -> Replay
     return ReplayReport(**jobdata.replay_report(session, user, job_id))
 
 
-@router.delete("/{job_id}")
+@router.delete("/{job_id}", responses=described(409))
 def delete_one(job_id: str, session: SessionDep, user: CurrentUser) -> Deleted:
     """Delete a finished job of yours (administrators: anyone's). Its program and result
     go; its record stays in the usage ledger."""
@@ -86,7 +87,7 @@ def delete_one(job_id: str, session: SessionDep, user: CurrentUser) -> Deleted:
     return Deleted(deleted=deleted)
 
 
-@router.post("/delete")
+@router.post("/delete", responses=described(404, 409))
 def delete_many(body: DeleteRequest, session: SessionDep, user: CurrentUser) -> Deleted:
     """Delete many finished jobs at once (all or none)."""
     deleted = jobdata.delete(session, user, body.ids)
@@ -96,7 +97,8 @@ def delete_many(body: DeleteRequest, session: SessionDep, user: CurrentUser) -> 
 
 @router.post("/export", response_class=Response,
              responses={200: {"content": {"application/zip": {}},
-                              "description": "a zip archive (README.md inside)"}})
+                              "description": "a zip archive (README.md inside)"},
+                        **described(404)})
 def export(body: Selection, session: SessionDep, platform: PlatformDep,
            user: CurrentUser) -> Response:
     """One archive of the jobs selected (ids, a group, or a filter): each job's circuit,
