@@ -10,7 +10,7 @@ import click
 
 from ..errors import APIError, KuafuWarning
 from ..schemas import JobStatus
-from ._common import client_options, echo_json, histogram, json_option, table, when
+from ._common import client_options, echo_json, histogram, json_option, when
 
 
 @click.command()
@@ -104,34 +104,6 @@ def _wait(job, said: str | None = None, announce: Sequence[str] = ()):
         click.echo(f"\nstopped waiting; job {job.id} goes on. Its result later: "
                    f"kuafu result {job.id}", err=True)
         raise SystemExit(130) from None
-
-
-@click.command("jobs")
-@click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
-@click.option("--backend", default=None)
-@click.option("--group", default=None)
-@click.option("--name", default=None)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
-@json_option
-@client_options
-def jobs_(client, status: str | None, backend: str | None, group: str | None,
-          name: str | None, limit: int, as_json: bool) -> None:
-    """List your jobs, newest first; with --group, the group's jobs in their order
-    under a line saying what the group is (a quafu-sdk job's mode and target) and how
-    far it has come."""
-    items = list(client.jobs(status=status, backend=backend, group=group, name=name,
-                             limit=limit, page_size=min(limit, 500)))
-    if as_json:
-        echo_json(items)
-        return
-    title, last = "Jobs", ("group", lambda j: j.group)
-    if group is not None:
-        title = _group_title(client, group)
-        items.sort(key=lambda j: (j.group_seq is None, j.group_seq, j.created_at))
-        last = ("seq", lambda j: j.group_seq)
-    table(title, ["id", "status", "backend", "shots", "name", last[0], "created", "queue"],
-          [[j.id, j.status, j.backend, j.shots, j.name, last[1](j),
-            j.created_at.strftime("%Y-%m-%d %H:%M:%S"), j.queue_position] for j in items])
 
 
 def _group_title(client, group_id: str) -> str:
