@@ -432,7 +432,8 @@ def create_user(request: Request, session: SessionDep, admin: AdminDep,
 
     try:
         body = UserCreate(name=name.strip(), admin=bool(is_admin))
-        user = accounts.create_user(session, body.name, body.admin, actor=admin.user)
+        user = accounts.create_user(session, body.name, body.admin, actor=admin.user,
+                                    commit=False)
     except ValidationError:
         return _admin(request, session, 400, error="a user name is 1-100 letters, digits "
                       "or . _ @ -")

@@ -34,7 +34,7 @@ def check_user_name(name: str) -> str:
 
 
 def create_user(session: Session, name: str, admin: bool = False,
-                actor: User | None = None) -> User:
+                actor: User | None = None, *, commit: bool = True) -> User:
     """A new user (in the audit log as made by `actor`; None: the operator's command
     line, an invitation, a sign-up).
 
@@ -53,6 +53,8 @@ def create_user(session: Session, name: str, admin: bool = False,
     from .projects import ensure_personal  # the user's personal project (issue 17)
 
     ensure_personal(session, user)
+    if commit:
+        session.commit()
     return user
 
 
@@ -73,7 +75,7 @@ DISABLED_REASON = "account disabled"
 
 def set_disabled(session: Session, name: str, disabled: bool = True,
                  actor: User | None = None,
-                 stop_job: Callable[[str], object] | None = None) -> User:
+                 stop_job: Callable[[str], object] | None = None, *, commit: bool = True) -> User:
     """Disable user `name` (their tokens are refused, their console sessions end, and
     their queued and running jobs are cancelled with the reason "account disabled"; their
     finished jobs and tokens stay, so enabling them again restores access), or enable
@@ -106,12 +108,14 @@ def set_disabled(session: Session, name: str, disabled: bool = True,
         record_event(session, actor_id=actor.id if actor else None, action="user.enable",
                      subject=f"user {user.name}")
     session.flush()
+    if commit:
+        session.commit()
     return user
 
 
 def create_token(session: Session, user: User, name: str = "default",
                  expires_in_days: float | None = None, *, kind: str = "api",
-                 actor: User | None = None) -> tuple[ApiToken, str]:
+                 actor: User | None = None, commit: bool = True) -> tuple[ApiToken, str]:
     """A new token for `user`: the row, and the secret (to show once, never stored).
     `kind` "oauth" marks an SDK's browser-login grant; `actor` is who made it, when not
     the user (an administrator). The audit log gets the token's prefix, not the token."""
@@ -128,6 +132,8 @@ def create_token(session: Session, user: User, name: str = "default",
                  details={"token": token.id, "name": name, "prefix": token.prefix,
                           "kind": kind, "expires_at": token.expires_at.isoformat()
                           if token.expires_at else None})
+    if commit:
+        session.commit()
     return token, secret
 
 
@@ -136,7 +142,7 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
                                 .order_by(ApiToken.id)))
 
 
-def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+def revoke_token(session: Session, user: User, token_id: int, *, commit: bool = True) -> ApiToken:
     """Revoke one of `user`'s tokens (idempotent); `NotFound` for anyone else's."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
@@ -149,6 +155,8 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
                               "kind": token.kind})
         digest = token.token_hash
         event.listen(session, "after_commit", lambda _s: RECENT.forget(digest), once=True)
+    if commit:
+        session.commit()
     return token
 
 

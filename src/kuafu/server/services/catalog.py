@@ -101,7 +101,7 @@ def _status_info(name: str, override: BackendStatusOverride | None) -> StatusInf
 
 def set_backend_status(session: Session, name: str, status: BackendStatus, by: User | str,
                        reason: str | None = None,
-                       until: datetime | None = None) -> BackendSummary:
+                       until: datetime | None = None, *, commit: bool = True) -> BackendSummary:
     """Set a backend online, in maintenance or offline, whatever its data file says.
 
     `maintenance` and `offline` hold the backend's queue (the scheduler starts none of
@@ -133,6 +133,8 @@ def set_backend_status(session: Session, name: str, status: BackendStatus, by: U
     logger.info("backend_status backend=%s status=%s by=%s until=%s reason=%r", name,
                 override.status, override.updated_by,
                 override.until.isoformat() if override.until else "-", reason or "")
+    if commit:
+        session.commit()
     return BackendSummary(**_summary(name, queue_lengths(session).get(name, 0),
                                      _status_info(name, override)))
 

@@ -244,7 +244,7 @@ def password_sign_in(session: Session, login: str, password: str, address: str |
 # ----- one-time links ---------------------------------------------------------------------
 def create_link(session: Session, kind: str, actor: User | None, *, user: User | None = None,
                 email: str | None = None, is_admin: bool = False, days: float = 7.0,
-                grants: dict | None = None) -> str:
+                grants: dict | None = None, commit: bool = True) -> str:
     """A one-time link's secret (the caller builds the URL: `/console/invite/<secret>` or
     `/console/reset/<secret>`); only its hash is stored.
 
@@ -280,6 +280,8 @@ def create_link(session: Session, kind: str, actor: User | None, *, user: User |
     else:
         record_event(session, actor_id=actor.id if actor else None,
                      action="password.reset_link", subject=_who(user), details={"days": days})
+    if commit:
+        session.commit()
     return secret
 
 
@@ -304,7 +306,8 @@ def open_invitations(session: Session) -> list[AccountLink]:
         AccountLink.expires_at > utcnow()).order_by(AccountLink.id.desc())))
 
 
-def revoke_invitation(session: Session, link_id: int, actor: User | None) -> AccountLink:
+def revoke_invitation(session: Session, link_id: int, actor: User | None, *,
+                      commit: bool = True) -> AccountLink:
     """End an invitation link before its time (given to the wrong person, say).
 
     Raises:
@@ -318,6 +321,8 @@ def revoke_invitation(session: Session, link_id: int, actor: User | None) -> Acc
     record_event(session, actor_id=actor.id if actor else None, action="invitation.revoke",
                  subject=f"invitation {link.id}", details={"email": link.email})
     session.flush()
+    if commit:
+        session.commit()
     return link
 
 
@@ -397,7 +402,7 @@ def sign_up(session: Session, name: str, email: str | None, password: str) -> Us
     return user
 
 
-def approve(session: Session, name: str, actor: User | None) -> User:
+def approve(session: Session, name: str, actor: User | None, *, commit: bool = True) -> User:
     """Let a self-signed-up user in.
 
     Raises:
@@ -411,10 +416,12 @@ def approve(session: Session, name: str, actor: User | None) -> User:
     record_event(session, actor_id=actor.id if actor else None, action="signup.approve",
                  subject=_who(user))
     session.flush()
+    if commit:
+        session.commit()
     return user
 
 
-def reject(session: Session, name: str, actor: User | None) -> User:
+def reject(session: Session, name: str, actor: User | None, *, commit: bool = True) -> User:
     """Turn down a self-signed-up user: the account stays, disabled (its name taken, so
     nobody else appears under it), and leaves the waiting list.
 
@@ -430,6 +437,8 @@ def reject(session: Session, name: str, actor: User | None) -> User:
     record_event(session, actor_id=actor.id if actor else None, action="signup.reject",
                  subject=_who(user))
     session.flush()
+    if commit:
+        session.commit()
     return user
 
 
@@ -438,7 +447,8 @@ def list_pending(session: Session) -> list[User]:
                                 .order_by(User.id)))
 
 
-def set_role(session: Session, name: str, admin: bool, actor: User | None) -> User:
+def set_role(session: Session, name: str, admin: bool, actor: User | None, *,
+             commit: bool = True) -> User:
     """Make user `name` an administrator or take the role away.
 
     Raises:
@@ -454,6 +464,8 @@ def set_role(session: Session, name: str, admin: bool, actor: User | None) -> Us
         record_event(session, actor_id=actor.id if actor else None, action="user.role",
                      subject=_who(user), details={"admin": admin})
     session.flush()
+    if commit:
+        session.commit()
     return user
 
 
@@ -461,7 +473,7 @@ def _new_account(session: Session, name: str, email: str | None, password: str,
                  admin: bool = False, pending: bool = False) -> User:
     if email and session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("that e-mail address belongs to another account")
-    user = accounts.create_user(session, name, admin)
+    user = accounts.create_user(session, name, admin, commit=False)
     user.email = email
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()

@@ -179,7 +179,7 @@ def user_for(session: Session, provider: Provider, claims: dict[str, Any]) -> Us
             record_event(session, actor_id=user.id, action="user.oidc_link",
                          subject=f"user {user.name}", details={"issuer": provider.issuer})
     if user is None:
-        user = accounts.create_user(session, _free_name(session, claims, email))
+        user = accounts.create_user(session, _free_name(session, claims, email), commit=False)
         user.oidc_subject = subject
         user.email = email if email and session.scalar(
             select(User.id).where(User.email == email)) is None else None

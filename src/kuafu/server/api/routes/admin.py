@@ -56,7 +56,6 @@ def audit_log(session: SessionDep, _admin: AdminUser,
 def set_role(name: str, body: RoleUpdate, session: SessionDep, admin: AdminUser) -> UserPublic:
     """Make a user an administrator, or a user again (not yourself)."""
     user = identity.set_role(session, name, body.admin, admin)
-    session.commit()
     return user_public(user)
 
 
@@ -64,7 +63,6 @@ def set_role(name: str, body: RoleUpdate, session: SessionDep, admin: AdminUser)
 def approve(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
     """Let in a user who signed up and waits for approval."""
     user = identity.approve(session, name, admin)
-    session.commit()
     return user_public(user)
 
 
@@ -72,7 +70,6 @@ def approve(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
 def reject(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
     """Turn down a user who signed up: the account is disabled, its name stays taken."""
     user = identity.reject(session, name, admin)
-    session.commit()
     return user_public(user)
 
 
@@ -92,7 +89,6 @@ def invite(request: Request, body: LinkCreate, session: SessionDep, platform: Pl
                                   is_admin=body.admin,
                                   days=body.days or platform.settings.link_days)
     answer = _link(request, session, "invite", secret)
-    session.commit()
     return answer
 
 
@@ -110,7 +106,6 @@ def list_invitations(session: SessionDep, _admin: AdminUser) -> list[InvitationP
 def revoke_invitation(invitation_id: int, session: SessionDep, admin: AdminUser) -> None:
     """End an invitation link before its time."""
     identity.revoke_invitation(session, invitation_id, admin)
-    session.commit()
 
 
 @router.post("/users/{name}/reset-link", status_code=201, responses=described(404))
@@ -121,7 +116,6 @@ def reset_link(request: Request, name: str, session: SessionDep, platform: Platf
     secret = identity.create_link(session, "reset", admin, user=user,
                                   days=platform.settings.link_days)
     answer = _link(request, session, "reset", secret)
-    session.commit()
     return answer
 
 

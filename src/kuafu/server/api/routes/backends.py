@@ -35,6 +35,5 @@ def set_status(name: str, body: BackendStatusUpdate, platform: PlatformDep,
     see both in the backend list, at submission, and on their waiting jobs."""
     summary = catalog.set_backend_status(session, name, body.status, admin, body.reason,
                                          body.until)
-    session.commit()
     platform.scheduler.wake()
     return summary

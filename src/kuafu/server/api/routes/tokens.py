@@ -35,7 +35,6 @@ def me(user: CurrentUser) -> UserPublic:
 def create_token(body: TokenCreate, session: SessionDep, user: CurrentUser) -> TokenCreated:
     """A new token for you; the secret is in this answer only."""
     token, secret = accounts.create_token(session, user, body.name, body.expires_in_days)
-    session.commit()
     return TokenCreated(**token_public(token).model_dump(), token=secret)
 
 
@@ -48,5 +47,4 @@ def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenPublic]:
 def revoke_token(token_id: int, session: SessionDep, user: CurrentUser) -> TokenPublic:
     """Revoke one of your tokens; requests with it get 401 'revoked' from now on."""
     token = accounts.revoke_token(session, user, token_id)
-    session.commit()
     return token_public(token)

@@ -16,7 +16,6 @@ router = APIRouter(prefix="/users", tags=["accounts"])
 @router.post("", status_code=201, responses=described(409))
 def create_user(body: UserCreate, session: SessionDep, admin: AdminUser) -> UserPublic:
     user = accounts.create_user(session, body.name, body.admin, actor=admin)
-    session.commit()
     return user_public(user)
 
 
@@ -31,7 +30,6 @@ def create_token_for(name: str, body: TokenCreate, session: SessionDep,
     user = accounts.get_user(session, name)
     token, secret = accounts.create_token(session, user, body.name, body.expires_in_days,
                                           actor=admin)
-    session.commit()
     return TokenCreated(**token_public(token).model_dump(), token=secret)
 
 
@@ -43,12 +41,10 @@ def disable_user(name: str, session: SessionDep, admin: AdminUser,
     one's computation is stopped); `enable` undoes the rest, not the cancellations."""
     user = accounts.set_disabled(session, name, True, actor=admin,
                                  stop_job=platform.scheduler.stop_job)
-    session.commit()
     return user_public(user)
 
 
 @router.post("/{name}/enable")
 def enable_user(name: str, session: SessionDep, admin: AdminUser) -> UserPublic:
     user = accounts.set_disabled(session, name, False, actor=admin)
-    session.commit()
     return user_public(user)
