@@ -199,7 +199,8 @@ def describe(snap: drift.Snapshot, row: CalibrationSnapshot | None = None) -> di
 
 
 def recalibrate(session: Session, settings: Settings, chip: str, by: User | str,
-                now: datetime | None = None, *, source: str = "admin") -> CalibrationSnapshot:
+                now: datetime | None = None, *, source: str = "admin",
+                commit: bool = True) -> CalibrationSnapshot:
     """Start a recalibration of `chip` now: it is `calibrating` (its jobs wait) for
     `recalibration_minutes`, then its new snapshot is in force.
 
@@ -217,6 +218,8 @@ def recalibrate(session: Session, settings: Settings, chip: str, by: User | str,
     if row is None:
         raise Conflict(f"{chip} was recalibrated at this very second already")
     hold(session, chip, row, now)
+    if commit:
+        session.commit()
     return row
 
 
@@ -316,7 +319,7 @@ def faults(session: Session, chip: str) -> tuple[list[str], list[tuple[str, str]
 
 
 def set_faults(session: Session, chip: str, qubits: list[str], couplers: list[list[str]],
-               by: User, reason: str | None = None) -> dict[str, Any]:
+               by: User, reason: str | None = None, *, commit: bool = True) -> dict[str, Any]:
     """Replace the chip's unusable marks (empty lists clear them).
 
     Raises:
@@ -342,6 +345,8 @@ def set_faults(session: Session, chip: str, qubits: list[str], couplers: list[li
     logger.info("chip_faults chip=%s by=%s qubits=%s couplers=%s", chip, by.name,
                 [names[q] for q in sorted(marked.unusable_qubits)],
                 [f"{names[a]}-{names[b]}" for a, b in sorted(marked.unusable_couplers)])
+    if commit:
+        session.commit()
     return faults_public(session, chip)
 
 

@@ -23,7 +23,8 @@ from . import execution, projects
 MAX_OPEN_PER_USER = 3
 
 
-def open_session(session: Session, user: User, body: ChipSessionCreate) -> ChipSession:
+def open_session(session: Session, user: User, body: ChipSessionCreate,
+                 *, commit: bool = True) -> ChipSession:
     """Open a session on `body.backend`, charged to `body.project` (default: the user's).
 
     Raises:
@@ -47,6 +48,8 @@ def open_session(session: Session, user: User, body: ChipSessionCreate) -> ChipS
                       idle_seconds=body.idle_seconds, created_at=now, last_activity_at=now)
     session.add(row)
     session.flush()
+    if commit:
+        session.commit()
     return row
 
 
@@ -57,11 +60,14 @@ def get(session: Session, user: User, session_id: str) -> ChipSession:
     return row
 
 
-def close(session: Session, user: User, session_id: str, reason: str = "closed") -> ChipSession:
+def close(session: Session, user: User, session_id: str, reason: str = "closed",
+          *, commit: bool = True) -> ChipSession:
     row = get(session, user, session_id)
     if row.status == "open":
         row.status, row.ended_at, row.end_reason = "closed", utcnow(), reason
         session.flush()
+    if commit:
+        session.commit()
     return row
 
 

@@ -167,7 +167,7 @@ def replay_report(session: Session, user: User, job_id: str) -> dict[str, Any]:
 
 # ----- deletion and retention ----------------------------------------------------------
 
-def delete(session: Session, user: User, ids: list[str]) -> list[str]:
+def delete(session: Session, user: User, ids: list[str], *, commit: bool = True) -> list[str]:
     """Delete finished jobs (the caller's; an administrator's, anyone's): their program
     and result are removed and they leave every list, while their rows stay as the
     ledger (usage and charges still count them).
@@ -192,6 +192,8 @@ def delete(session: Session, user: User, ids: list[str]) -> list[str]:
                     .values(deleted_at=now, qasm="", result=null(), meta=null()))
     logger.info("jobs_deleted by=%s count=%d ids=%s", user.name, len(rows),
                 ",".join(j.id for j in rows[:20]))
+    if commit:
+        session.commit()  # gone before the answer says so
     return [j.id for j in rows]
 
 

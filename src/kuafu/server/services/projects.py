@@ -175,7 +175,8 @@ def _check_backends(backends: list[str] | None) -> list[str] | None:
 def create_project(session: Session, actor: User, name: str, *, title: str | None = None,
                    shots_allocation: int | None = None,
                    seconds_allocation: float | None = None,
-                   backends: list[str] | None = None, owner: str | None = None) -> Project:
+                   backends: list[str] | None = None, owner: str | None = None,
+                   commit: bool = True) -> Project:
     """A new project (administrators); `owner` becomes its first owner.
 
     Raises:
@@ -200,11 +201,13 @@ def create_project(session: Session, actor: User, name: str, *, title: str | Non
     audit(session, actor, "project.create", project.name,
           {"shots_allocation": shots_allocation, "seconds_allocation": seconds_allocation,
            "backends": project.backends, "owner": owner})
+    if commit:
+        session.commit()
     return project
 
 
 def update_project(session: Session, actor: User, project: Project,
-                   changes: dict[str, Any]) -> Project:
+                   changes: dict[str, Any], *, commit: bool = True) -> Project:
     """Change a project's title (owners), allocations and backends (administrators).
 
     Raises:
@@ -224,10 +227,12 @@ def update_project(session: Session, actor: User, project: Project,
     if granted:
         audit(session, actor, "allocation.change", project.name,
               {"before": before, "after": granted})
+    if commit:
+        session.commit()
     return project
 
 
-def delete_project(session: Session, actor: User, project: Project) -> None:
+def delete_project(session: Session, actor: User, project: Project, *, commit: bool = True) -> None:
     """Remove a project (administrators); its jobs stay, charged to no project."""
     if not actor.is_admin:
         raise Forbidden("only an administrator may delete a project")
@@ -238,6 +243,8 @@ def delete_project(session: Session, actor: User, project: Project) -> None:
     session.delete(project)
     session.flush()
     audit(session, actor, "project.delete", project.name)
+    if commit:
+        session.commit()
 
 
 def _user(session: Session, name: str) -> User:
@@ -248,7 +255,7 @@ def _user(session: Session, name: str) -> User:
 
 
 def add_member(session: Session, actor: User, project: Project, user_name: str,
-               role: ProjectRole = ProjectRole.MEMBER) -> ProjectMember:
+               role: ProjectRole = ProjectRole.MEMBER, *, commit: bool = True) -> ProjectMember:
     """Add a user to the project, or change their role (owners and administrators)."""
     require_owner(session, actor, project)
     if project.personal:
@@ -262,10 +269,13 @@ def add_member(session: Session, actor: User, project: Project, user_name: str,
     session.flush()
     audit(session, actor, "project.member", project.name, {"user": user.name,
                                                             "role": member.role})
+    if commit:
+        session.commit()
     return member
 
 
-def remove_member(session: Session, actor: User, project: Project, user_name: str) -> None:
+def remove_member(session: Session, actor: User, project: Project, user_name: str,
+                  *, commit: bool = True) -> None:
     """Take a user out of the project (owners, administrators, or the user themself);
     if it was their default, their personal project becomes it again."""
     user = _user(session, user_name)
@@ -288,9 +298,11 @@ def remove_member(session: Session, actor: User, project: Project, user_name: st
         membership(session, personal, user).is_default = True
         session.flush()
     audit(session, actor, "project.member_removed", project.name, {"user": user.name})
+    if commit:
+        session.commit()
 
 
-def set_default(session: Session, user: User, project: Project) -> None:
+def set_default(session: Session, user: User, project: Project, *, commit: bool = True) -> None:
     """Make `project` (one of the user's) the one their jobs go to by default."""
     if membership(session, project, user) is None:
         raise NotFound(f"no project {project.name!r}")
@@ -298,6 +310,8 @@ def set_default(session: Session, user: User, project: Project) -> None:
             ProjectMember.user_id == user.id)):
         member.is_default = member.project_id == project.id
     session.flush()
+    if commit:
+        session.commit()
 
 
 def accept_invitation_grants(session: Session, user: User, grants: dict[str, Any]) -> None:
@@ -311,7 +325,7 @@ def accept_invitation_grants(session: Session, user: User, grants: dict[str, Any
     session.add(ProjectMember(project_id=project.id, user_id=user.id, role=role.value,
                               added_at=utcnow()))
     session.flush()
-    set_default(session, user, project)
+    set_default(session, user, project, commit=False)
     audit(session, user, "project.member", project.name,
           {"user": user.name, "role": role.value, "by": "invitation"})
 

@@ -26,7 +26,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def create(session: Session, admin: User, body: ReservationCreate) -> Reservation:
+def create(session: Session, admin: User, body: ReservationCreate,
+           *, commit: bool = True) -> Reservation:
     """Book `body.backend` for `body.project` (administrators; the route checks).
 
     Raises:
@@ -58,10 +59,13 @@ def create(session: Session, admin: User, body: ReservationCreate) -> Reservatio
                  subject=f"backend {body.backend}",
                  details={"project": project.name, "starts_at": starts.isoformat(),
                           "ends_at": ends.isoformat(), "reason": body.reason})
+    if commit:
+        session.commit()
     return row
 
 
-def cancel(session: Session, admin: User, reservation_id: int) -> Reservation:
+def cancel(session: Session, admin: User, reservation_id: int,
+           *, commit: bool = True) -> Reservation:
     row = session.get(Reservation, reservation_id)
     if row is None:
         raise NotFound(f"no reservation {reservation_id}")
@@ -69,6 +73,8 @@ def cancel(session: Session, admin: User, reservation_id: int) -> Reservation:
     session.flush()
     record_event(session, actor_id=admin.id, action="reservation.cancel",
                  subject=f"backend {row.backend}", details={"reservation": reservation_id})
+    if commit:
+        session.commit()
     return row
 
 

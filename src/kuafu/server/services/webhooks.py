@@ -76,7 +76,8 @@ def retry_delay(base: float, tries: int) -> float:
 
 
 # ----- managing webhooks ---------------------------------------------------------------
-def create(session: Session, user: User, body: WebhookCreate) -> tuple[Webhook, str]:
+def create(session: Session, user: User, body: WebhookCreate,
+           *, commit: bool = True) -> tuple[Webhook, str]:
     """A new webhook of `user` (for a project: its owners and administrators); returns
     it and its secret, shown this once."""
     unknown = [e for e in body.events if e not in EVENTS]
@@ -98,6 +99,8 @@ def create(session: Session, user: User, body: WebhookCreate) -> tuple[Webhook, 
                   events=sorted(set(body.events)), created_at=utcnow())
     session.add(row)
     session.flush()
+    if commit:
+        session.commit()
     return row, secret
 
 
@@ -113,10 +116,12 @@ def listing(session: Session, user: User) -> list[Webhook]:
                                 .order_by(Webhook.id)))
 
 
-def delete(session: Session, user: User, webhook_id: int) -> Webhook:
+def delete(session: Session, user: User, webhook_id: int, *, commit: bool = True) -> Webhook:
     row = get(session, user, webhook_id)
     session.delete(row)
     session.flush()
+    if commit:
+        session.commit()
     return row
 
 

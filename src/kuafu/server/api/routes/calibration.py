@@ -84,7 +84,6 @@ def recalibrate(name: str, session: SessionDep, platform: PlatformDep,
     configured minutes, its jobs wait with that reason, then the new snapshot (this
     answer's id) is in force."""
     row = calibration.recalibrate(session, platform.settings, name, admin)
-    session.commit()
     platform.scheduler.timelines.invalidate()
     platform.scheduler.wake()
     return SnapshotSummary(id=row.id, chip=row.chip, calibrated_at=row.calibrated_at,
@@ -105,6 +104,5 @@ def set_faults(name: str, body: FaultsUpdate, session: SessionDep, platform: Pla
     compiler avoids them from the next job on, and the chip drawing shows them."""
     out = calibration.set_faults(session, name, body.qubits,
                                  [list(c) for c in body.couplers], admin, body.reason)
-    session.commit()
     platform.scheduler.timelines.invalidate()  # the next job handed out avoids them
     return FaultsPublic(**out)

@@ -83,7 +83,6 @@ def delete_one(job_id: str, session: SessionDep, user: CurrentUser) -> Deleted:
     """Delete a finished job of yours (administrators: anyone's). Its program and result
     go; its record stays in the usage ledger."""
     deleted = jobdata.delete(session, user, [job_id])
-    session.commit()  # gone before the answer says so
     return Deleted(deleted=deleted)
 
 
@@ -91,7 +90,6 @@ def delete_one(job_id: str, session: SessionDep, user: CurrentUser) -> Deleted:
 def delete_many(body: DeleteRequest, session: SessionDep, user: CurrentUser) -> Deleted:
     """Delete many finished jobs at once (all or none)."""
     deleted = jobdata.delete(session, user, body.ids)
-    session.commit()
     return Deleted(deleted=deleted)
 
 

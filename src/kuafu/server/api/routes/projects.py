@@ -59,7 +59,6 @@ def create_project(body: ProjectCreate, platform: PlatformDep, session: SessionD
     project = projects.create_project(
         session, user, body.name, title=body.title, shots_allocation=body.shots_allocation,
         seconds_allocation=body.seconds_allocation, backends=body.backends, owner=body.owner)
-    session.commit()
     return _public(platform, session, project, user, detail=True)
 
 
@@ -78,7 +77,6 @@ def update_project(name: str, body: ProjectUpdate, platform: PlatformDep,
     fields left out stay, null clears (unlimited, every backend)."""
     project = projects.visible_project(session, user, name)
     projects.update_project(session, user, project, body.model_dump(include=body.model_fields_set))
-    session.commit()
     platform.scheduler.rules_changed()  # the shares follow the allocations
     return _public(platform, session, project, user, detail=True)
 
@@ -88,7 +86,6 @@ def delete_project(name: str, session: SessionDep, user: CurrentUser) -> Respons
     """Remove a project (administrators); its jobs stay, charged to no project."""
     project = projects.visible_project(session, user, name)
     projects.delete_project(session, user, project)
-    session.commit()
     return Response(status_code=204)
 
 
@@ -98,7 +95,6 @@ def add_member(name: str, body: MemberAdd, session: SessionDep,
     """Add a member or change a member's role (owners and administrators)."""
     project = projects.visible_project(session, user, name)
     projects.add_member(session, user, project, body.user, ProjectRole(body.role))
-    session.commit()
     return projects.members(session, project)
 
 
@@ -108,7 +104,6 @@ def remove_member(name: str, member: str, session: SessionDep,
     """Take a member out (owners, administrators, or members leaving themselves)."""
     project = projects.visible_project(session, user, name)
     projects.remove_member(session, user, project, member)
-    session.commit()
     return projects.members(session, project)
 
 
@@ -118,7 +113,6 @@ def make_default(name: str, platform: PlatformDep, session: SessionDep,
     """Charge your jobs to this project when you name none."""
     project = projects.visible_project(session, user, name)
     projects.set_default(session, user, project)
-    session.commit()
     return _public(platform, session, project, user)
 
 
@@ -135,7 +129,6 @@ def invite(name: str, body: ProjectInvitation, request: Request, platform: Platf
                                   days=body.days or platform.settings.link_days,
                                   grants={"project": project.id, "role": body.role.value})
     link = identity.open_link(session, "invite", secret)
-    session.commit()
     base = str(request.base_url).rstrip("/")
     return LinkCreated(url=f"{base}/console/invite?code={secret}", expires_at=link.expires_at)
 

@@ -29,7 +29,6 @@ def open_session(body: ChipSessionCreate, platform: PlatformDep, session: Sessio
     """Open a session on a chip: jobs submitted with `session` = its id run ahead of the
     general queue until it is closed, idle for `idle_seconds`, or `max_seconds` old."""
     row = chip_sessions.open_session(session, user, body)
-    session.commit()
     platform.scheduler.rules_changed()
     return chip_sessions.to_public(session, row)
 
@@ -45,7 +44,6 @@ def close_session(session_id: str, platform: PlatformDep, session: SessionDep,
                   user: CurrentUser) -> ChipSessionPublic:
     """End a session; its jobs still waiting go on in the general queue."""
     row = chip_sessions.close(session, user, session_id)
-    session.commit()
     platform.scheduler.rules_changed()
     return chip_sessions.to_public(session, row)
 
@@ -64,7 +62,6 @@ def create_reservation(body: ReservationCreate, platform: PlatformDep, session: 
     """Book a chip for a project over a window (administrators): during it only that
     project's jobs run there; the others wait, saying why and until when."""
     row = reservations.create(session, admin, body)
-    session.commit()
     platform.scheduler.rules_changed()
     return reservations.to_public(row, session.get(Project, row.project_id).name)
 
@@ -75,6 +72,5 @@ def cancel_reservation(reservation_id: RowId, platform: PlatformDep, session: Se
     """Cancel a reservation (administrators)."""
     row = reservations.cancel(session, admin, reservation_id)
     name = session.get(Project, row.project_id)
-    session.commit()
     platform.scheduler.rules_changed()
     return reservations.to_public(row, name.name if name else "?")

@@ -23,7 +23,6 @@ def create_webhook(body: WebhookCreate, platform: PlatformDep, session: SessionD
     `X-Kuafu-Signature: sha256=HMAC(secret, "<X-Kuafu-Timestamp>.<body>")`. With
     `project` (owners), the events of every job of the project too."""
     row, secret = webhooks.create(session, user, body)
-    session.commit()
     if platform.webhooks is not None:
         platform.webhooks.wake()
     return WebhookCreated(**webhooks.to_public(session, row).model_dump(), secret=secret)
@@ -39,7 +38,6 @@ def delete_webhook(webhook_id: RowId, session: SessionDep, user: CurrentUser) ->
     row = webhooks.get(session, user, webhook_id)
     public = webhooks.to_public(session, row)
     webhooks.delete(session, user, webhook_id)
-    session.commit()
     return public
 
 
