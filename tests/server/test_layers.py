@@ -55,3 +55,35 @@ def test_only_the_lifecycle_writes_a_jobs_status():
                     and "job" in ast.unparse(node.func.value).lower()):
                 writers.append(f"{path.relative_to(SERVER)}:{node.lineno}")
     assert not writers, f"job status written outside services/lifecycle.py: {writers}"
+
+
+ROUTE_PACKAGES = ("api", "console", "quafu", "quafu_sdk")
+COMMITS_LEFT_IN_ROUTES = {
+    # The console's own state: the one-time message (`session.set_flash`/`pop_flash`) and
+    # the sign-in/sign-out rows of console/session.py, written after the service's own
+    # commit and committed before the redirect goes out (the next page reads them).
+    # Moving console/session.py's writes into a service is what is left of issue 15.
+    "console/identity.py": 15,
+    "console/projects.py": 7,
+    "console/routes.py": 7,
+    # The SDK adapter's job groups and OAuth codes: its own rows (no service of its own
+    # yet); a code is marked used even when the exchange then fails, a group's rows are
+    # committed before a chip session opens or its round is numbered.
+    "quafu_sdk/groups.py": 4,
+    "quafu_sdk/oauth.py": 2,
+}
+
+
+def test_services_own_their_commits():
+    """The service function that does a unit of work commits it: the API routes, the
+    console and the Quafu adapters commit nothing of their own, but for the exceptions
+    listed in COMMITS_LEFT_IN_ROUTES (issue 15)."""
+    found: dict[str, int] = {}
+    for package in ROUTE_PACKAGES:
+        for path in sorted((SERVER / package).rglob("*.py")):
+            calls = sum(1 for node in ast.walk(ast.parse(path.read_text()))
+                        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "commit")
+            if calls:
+                found[str(path.relative_to(SERVER))] = calls
+    assert found == COMMITS_LEFT_IN_ROUTES

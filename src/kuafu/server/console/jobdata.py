@@ -30,7 +30,6 @@ def delete_jobs(session: SessionDep, viewer: ViewerDep,
     if not ids:
         raise InvalidRequest("tick the jobs to delete first")
     jobdata.delete(session, viewer.user, list(ids))
-    session.commit()
     return see_other("/console/jobs")
 
 
@@ -39,7 +38,6 @@ def delete_job(job_id: str, session: SessionDep, viewer: ViewerDep,
                csrf_token: CsrfField = None) -> RedirectResponse:
     auth.check_csrf(viewer, csrf_token)
     jobdata.delete(session, viewer.user, [job_id])
-    session.commit()
     return see_other("/console/jobs")
 
 

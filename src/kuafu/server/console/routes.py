@@ -181,7 +181,6 @@ def submit(request: Request, session: SessionDep, platform: PlatformDep, viewer:
         return _composer(request, session, platform, form, 400, problems)
     except ServiceError as exc:
         return _composer(request, session, platform, form, exc.status, exc.message)
-    session.commit()
     platform.scheduler.wake()
     return see_other(f"/console/jobs/{ids[0]}")
 
@@ -312,7 +311,6 @@ def cancel(job_id: str, session: SessionDep, platform: PlatformDep, viewer: View
            csrf_token: CsrfField = None) -> RedirectResponse:
     auth.check_csrf(viewer, csrf_token)
     jobs.cancel(platform, session, viewer.user, job_id)
-    session.commit()
     platform.events.notify([job_id])
     return see_other(f"/console/jobs/{job_id}")
 
@@ -417,7 +415,6 @@ def set_backend_status(name: str, session: SessionDep, platform: PlatformDep, ad
         raise InvalidRequest(f"unknown status {status!r}; one of online, maintenance, "
                              "offline") from None
     catalog.set_backend_status(session, name, wanted, admin.user, reason.strip()[:500] or None)
-    session.commit()
     platform.scheduler.wake()
     return see_other("/console/admin")
 

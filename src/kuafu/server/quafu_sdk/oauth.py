@@ -176,7 +176,6 @@ def exchange(session: Session, form: dict[str, str]) -> dict[str, Any]:
         raise OAuthError("invalid_grant", "the account is disabled")
     token, secret = accounts.create_token(session, user, token_name(row.device_name),
                                           expires_in_days=LOGIN_DAYS, kind="oauth")
-    session.commit()
     return {"access_token": secret, "token_type": "Bearer",
             "expires_in": LOGIN_DAYS * 86400, "expires_at": token.expires_at.isoformat(),
             "scope": "api"}
@@ -188,7 +187,6 @@ def revoke(session: Session, secret: str) -> None:
         ApiToken.token_hash == security.hash_token(secret)))
     if token is not None:
         accounts.revoke_token(session, token.user, token.id)
-        session.commit()
 
 
 # ── routes ──────────────────────────────────────────────────────────
