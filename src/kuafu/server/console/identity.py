@@ -157,7 +157,6 @@ def signup(request: Request, session: SessionDep, platform: PlatformDep,
     except ServiceError as exc:
         return _pre_session_page(request, "signup.html", status=exc.status, error=exc.message,
                                  form=form)
-    session.commit()
     return see_other("/console/login?done=signup")
 
 
@@ -218,7 +217,6 @@ def reset(request: Request, session: SessionDep, code: Annotated[str, Form()] = 
         session.rollback()
         return _pre_session_page(request, "reset.html", status=exc.status, error=exc.message,
                                  code=code, name=name)
-    session.commit()
     return see_other("/console/login?done=reset")
 
 
@@ -236,11 +234,9 @@ def change_password(request: Request, session: SessionDep, viewer: ViewerDep,
     except ServiceError as exc:
         session.rollback()
         auth.set_flash(session, viewer, request, {"password_error": exc.message})
-        session.commit()
         return see_other("/console/account#password")
     auth.set_flash(session, viewer, request, {"password_notice": "Password changed; your "
                                               "other sessions were signed out."})
-    session.commit()
     return see_other("/console/account#password")
 
 
@@ -314,7 +310,6 @@ def change_email(request: Request, session: SessionDep, viewer: ViewerDep,
         session.rollback()
         message = {"password_error": exc.message}
     auth.set_flash(session, viewer, request, message)
-    session.commit()
     return see_other("/console/account#password")
 
 
@@ -336,7 +331,6 @@ def people_page(request: Request, session: SessionDep, platform: PlatformDep,
     """Invitations, sign-ups awaiting approval, reset links and roles; a link just made
     is shown once (the flash)."""
     flash = auth.pop_flash(session, admin, request)
-    session.commit()
     names = {u.id: u.name for u in accounts.list_users(session)}
     return render(request, "people.html", users=accounts.list_users(session),
                   pending=identity.list_pending(session), flash=flash,
@@ -361,7 +355,6 @@ def invite(request: Request, session: SessionDep, platform: PlatformDep, admin: 
         session.rollback()
         message = {"error": exc.message}
     auth.set_flash(session, admin, request, message)
-    session.commit()
     return see_other("/console/admin/people#invite")
 
 
@@ -371,7 +364,6 @@ def revoke_invitation(request: Request, link_id: int, session: SessionDep, admin
     auth.check_csrf(admin, csrf_token)
     identity.revoke_invitation(session, link_id, admin.user)
     auth.set_flash(session, admin, request, {"notice": f"Invitation {link_id} revoked."})
-    session.commit()
     return see_other("/console/admin/people#open-invitations")
 
 
@@ -384,7 +376,6 @@ def reset_link(request: Request, name: str, session: SessionDep, platform: Platf
                                   days=platform.settings.link_days)
     auth.set_flash(session, admin, request, {"link": link_url(request, "reset", secret),
                                              "link_what": f"Password reset link for {name}"})
-    session.commit()
     return see_other("/console/admin/people#people")
 
 
@@ -394,7 +385,6 @@ def approve(request: Request, name: str, session: SessionDep, admin: AdminDep,
     auth.check_csrf(admin, csrf_token)
     identity.approve(session, name, admin.user)
     auth.set_flash(session, admin, request, {"notice": f"{name} approved."})
-    session.commit()
     return see_other("/console/admin/people#pending")
 
 
@@ -404,7 +394,6 @@ def reject(request: Request, name: str, session: SessionDep, admin: AdminDep,
     auth.check_csrf(admin, csrf_token)
     identity.reject(session, name, admin.user)
     auth.set_flash(session, admin, request, {"notice": f"{name} turned down (disabled)."})
-    session.commit()
     return see_other("/console/admin/people#pending")
 
 
@@ -422,7 +411,6 @@ def set_role(request: Request, name: str, session: SessionDep, admin: AdminDep,
         session.rollback()
         message = {"error": exc.message}
     auth.set_flash(session, admin, request, message)
-    session.commit()
     return see_other("/console/admin/people#people")
 
 

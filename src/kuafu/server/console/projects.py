@@ -84,7 +84,6 @@ def project_create(request: Request, session: SessionDep, platform: PlatformDep,
                                 projects.list_projects(session, viewer.user, every=True)],
                       backends=execution.backend_names())
     _flash(request, session, viewer, notice=f"Project {project.name} created.")
-    session.commit()
     platform.scheduler.rules_changed()
     return see_other(f"/console/projects/{project.name}")
 
@@ -122,7 +121,6 @@ def _act(request, session, platform, viewer, name: str, change, notice: str) -> 
         return _project_page(request, session, platform, viewer, name, exc.status,
                              error=exc.message)
     _flash(request, session, viewer, notice=notice)
-    session.commit()
     platform.scheduler.rules_changed()
     return see_other(f"/console/projects/{project.name}")
 
@@ -192,7 +190,6 @@ def invite(request: Request, name: str, session: SessionDep, platform: PlatformD
     base = str(request.base_url).rstrip("/")
     _flash(request, session, viewer, notice="Invitation link made; it is shown only once.",
            link=f"{base}/console/invite?code={secret}")
-    session.commit()
     return see_other(f"/console/projects/{project.name}")
 
 
@@ -314,7 +311,6 @@ def reservation_create(request: Request, session: SessionDep, platform: Platform
     _flash(request, session, viewer,
            notice=f"{row.backend} reserved for {project} from {row.starts_at:%Y-%m-%d %H:%M}"
                   f" to {row.ends_at:%Y-%m-%d %H:%M} UTC.")
-    session.commit()
     platform.scheduler.rules_changed()
     return see_other("/console/calendar")
 
@@ -326,7 +322,6 @@ def reservation_cancel(request: Request, reservation_id: RowId, session: Session
     auth.check_csrf(viewer, csrf_token)
     reservations.cancel(session, viewer.user, reservation_id)
     _flash(request, session, viewer, notice="Reservation cancelled.")
-    session.commit()
     platform.scheduler.rules_changed()
     return see_other("/console/calendar")
 
@@ -372,7 +367,6 @@ def webhook_create(request: Request, session: SessionDep, platform: PlatformDep,
         return _webhooks_page(request, session, viewer, exc.status, error=exc.message)
     _flash(request, session, viewer, secret=secret,
            notice=f"Webhook {row.id} created; copy its secret now, it is shown only once.")
-    session.commit()
     if platform.webhooks is not None:
         platform.webhooks.wake()
     return see_other("/console/webhooks")
@@ -384,5 +378,4 @@ def webhook_delete(request: Request, webhook_id: RowId, session: SessionDep, vie
     auth.check_csrf(viewer, csrf_token)
     webhooks.delete(session, viewer.user, webhook_id)
     _flash(request, session, viewer, notice=f"Webhook {webhook_id} deleted.")
-    session.commit()
     return see_other("/console/webhooks")

@@ -77,10 +77,9 @@ def _safe_next(target: str) -> str:
 @router.post("/logout")
 def logout(session: SessionDep, viewer: ViewerDep, csrf_token: CsrfField = None):
     auth.check_csrf(viewer, csrf_token)
-    auth.sign_out(session, viewer)
     audit.record_event(session, actor_id=viewer.user.id, action="sign_out",
                        subject=f"user {viewer.user.name}")
-    session.commit()
+    auth.sign_out(session, viewer)  # commits the audit line with it
     response = see_other("/console/login")
     auth.clear_cookie(response, auth.SESSION_COOKIE)
     return response
@@ -333,7 +332,6 @@ def account_page(request: Request, session: SessionDep, platform: PlatformDep,
                  viewer: ViewerDep) -> HTMLResponse:
     """Usage, quotas and tokens; a token just created is shown here once (its flash)."""
     flash = auth.pop_flash(session, viewer, request)
-    session.commit()
     return _account(request, session, platform, viewer, new_token=flash.get("new_token"),
                     new_token_name=flash.get("new_token_name"),
                     notice=flash.get("notice"),
@@ -364,7 +362,6 @@ def create_token(request: Request, session: SessionDep, platform: PlatformDep,
                                           form.expires_in_days)
     auth.set_flash(session, viewer, request, {"new_token": secret,
                                               "new_token_name": token.name})
-    session.commit()
     return see_other("/console/account#tokens")
 
 
@@ -377,12 +374,10 @@ def revoke_token(request: Request, token_id: int, session: SessionDep, viewer: V
     accounts.revoke_token(session, viewer.user, token_id)
     if token_id == viewer.token_id:
         auth.sign_out(session, viewer)
-        session.commit()
         response = see_other("/console/login?why=revoked-here")
         auth.clear_cookie(response, auth.SESSION_COOKIE)
         return response
     auth.set_flash(session, viewer, request, {"notice": "Token revoked."})
-    session.commit()
     return see_other("/console/account#tokens")
 
 
@@ -399,7 +394,6 @@ def admin_page(request: Request, session: SessionDep, admin: AdminDep) -> HTMLRe
     """Users, and each backend's status (administrators only); a user just created is
     shown with their first token once (the flash)."""
     flash = auth.pop_flash(session, admin, request)
-    session.commit()
     return _admin(request, session, new_user=flash.get("new_user"),
                   new_token=flash.get("new_token"))
 
@@ -438,7 +432,6 @@ def create_user(request: Request, session: SessionDep, admin: AdminDep,
         return _admin(request, session, exc.status, error=exc.message)
     _token, secret = accounts.create_token(session, user, "first", actor=admin.user)
     auth.set_flash(session, admin, request, {"new_user": user.name, "new_token": secret})
-    session.commit()
     return see_other("/console/admin#users")
 
 

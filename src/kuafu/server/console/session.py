@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..core import security
 from ..errors import Forbidden, Unauthenticated
 from ..models import ApiToken, ConsoleSession, User, utcnow
-from ..services import accounts
+from ..services import accounts, console_sessions
 
 SESSION_COOKIE = "kuafu_session"
 LOGIN_CSRF_COOKIE = "kuafu_login_csrf"
@@ -148,8 +148,9 @@ def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
-def sign_out(session: Session, viewer: Viewer) -> None:
-    session.execute(delete(ConsoleSession).where(ConsoleSession.id == viewer.session_id))
+def sign_out(session: Session, viewer: Viewer, *, commit: bool = True) -> None:
+    """End the viewer's console session (committed, with whatever the request wrote)."""
+    console_sessions.end(session, viewer.session_id, commit=commit)
 
 
 def check_csrf(viewer: Viewer, sent: str | None) -> None:
@@ -183,21 +184,20 @@ def clear_cookie(response: Response, name: str) -> None:
 _TAG = 16  # bytes of the seal's authentication tag
 
 
-def set_flash(session: Session, viewer: Viewer, request: Request, message: dict) -> None:
-    """Keep `message` (JSON-able) for the next page of this session only."""
+def set_flash(session: Session, viewer: Viewer, request: Request, message: dict, *,
+              commit: bool = True) -> None:
+    """Keep `message` (JSON-able) for the next page of this session only (committed,
+    with whatever the request wrote, before the redirect goes out)."""
     sealed = _seal(_flash_key(request), json.dumps(message).encode())
-    session.execute(update(ConsoleSession).where(ConsoleSession.id == viewer.session_id)
-                    .values(flash=sealed))
+    console_sessions.put_flash(session, viewer.session_id, sealed, commit=commit)
 
 
-def pop_flash(session: Session, viewer: Viewer, request: Request) -> dict:
+def pop_flash(session: Session, viewer: Viewer, request: Request, *,
+              commit: bool = True) -> dict:
     """The message `set_flash` kept, once ({} when there is none, or it does not open)."""
-    sealed = session.execute(select(ConsoleSession.flash).where(
-        ConsoleSession.id == viewer.session_id)).scalar()
+    sealed = console_sessions.take_flash(session, viewer.session_id, commit=commit)
     if not sealed:
         return {}
-    session.execute(update(ConsoleSession).where(ConsoleSession.id == viewer.session_id)
-                    .values(flash=None))
     opened = _open(_flash_key(request), sealed)
     return json.loads(opened) if opened is not None else {}
 

@@ -361,7 +361,7 @@ def _apply_grants(session: Session, user: User, grants: dict) -> None:
     hook(session, user, grants)
 
 
-def reset_password(session: Session, secret: str, password: str) -> User:
+def reset_password(session: Session, secret: str, password: str, *, commit: bool = True) -> User:
     """Set a new password with a reset link; every console session of the user ends.
 
     Raises:
@@ -376,11 +376,14 @@ def reset_password(session: Session, secret: str, password: str) -> User:
     link.used_at = utcnow()
     record_event(session, actor_id=user.id, action="password.reset", subject=_who(user),
                  details={"link": link.id})
+    if commit:
+        session.commit()
     return user
 
 
 # ----- self sign-up, approval, roles ------------------------------------------------------
-def sign_up(session: Session, name: str, email: str | None, password: str) -> User | None:
+def sign_up(session: Session, name: str, email: str | None, password: str, *,
+            commit: bool = True) -> User | None:
     """Ask for an account (self sign-up): the account waits for an administrator's
     approval. A name or e-mail that is taken creates nothing and says nothing (the caller
     answers alike either way, so sign-up tells nobody which accounts exist).
@@ -399,6 +402,8 @@ def sign_up(session: Session, name: str, email: str | None, password: str) -> Us
     user = _new_account(session, name, email, password, pending=True)
     record_event(session, actor_id=user.id, action="signup.request", subject=_who(user),
                  details={"email": email})
+    if commit:
+        session.commit()
     return user
 
 

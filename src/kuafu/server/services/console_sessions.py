@@ -1,0 +1,43 @@
+"""The console's sessions in the store: ending one (sign-out) and its one-time message
+(the flash a form's redirect leaves for the next page, sealed by the console).
+
+Each function commits, unless told `commit=False`: the next request reads what it wrote,
+and the browser follows the redirect as soon as the answer goes out (issue 15: the
+service that does a unit of work commits it; the console's routes commit nothing).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..models import ConsoleSession
+
+__all__ = ["end", "put_flash", "take_flash"]
+
+
+def end(session: Session, session_id: int, *, commit: bool = True) -> None:
+    """End console session `session_id` (sign-out)."""
+    session.execute(delete(ConsoleSession).where(ConsoleSession.id == session_id))
+    if commit:
+        session.commit()
+
+
+def put_flash(session: Session, session_id: int, sealed: str, *, commit: bool = True) -> None:
+    """Keep the sealed message for the next page of console session `session_id`."""
+    session.execute(update(ConsoleSession).where(ConsoleSession.id == session_id)
+                    .values(flash=sealed))
+    if commit:
+        session.commit()
+
+
+def take_flash(session: Session, session_id: int, *, commit: bool = True) -> str | None:
+    """The sealed message kept for console session `session_id`, once (None: none)."""
+    sealed = session.execute(select(ConsoleSession.flash).where(
+        ConsoleSession.id == session_id)).scalar()
+    if sealed:
+        session.execute(update(ConsoleSession).where(ConsoleSession.id == session_id)
+                        .values(flash=None))
+    if commit:
+        session.commit()
+    return sealed or None
