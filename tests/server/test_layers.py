@@ -59,12 +59,6 @@ def test_only_the_lifecycle_writes_a_jobs_status():
 
 ROUTE_PACKAGES = ("api", "console", "quafu", "quafu_sdk")
 COMMITS_LEFT_IN_ROUTES = {
-    # Sign-in: the new console session row (console/session.open_session) and its audit
-    # line, and the audit line of a failed password or single-sign-on attempt, written by
-    # the route after the service refused or answered; committed before the answer (the
-    # browser follows the redirect with the new cookie at once). Moving sign-in into a
-    # service (open the session + audit + commit) is what is left of issue 15 here.
-    "console/identity.py": 3,
     # The SDK adapter's job groups and OAuth codes: its own rows (no service of its own
     # yet); a code is marked used even when the exchange then fails, a group's rows are
     # committed before a chip session opens or its round is numbered.

@@ -54,11 +54,10 @@ def _signed_in(request: Request, session, user, how: str, api_token=None,
                target: str = "/console/backends") -> RedirectResponse:
     """Open a fresh session (ending the one the old cookie named), log it, and send the
     browser on with the new cookie."""
-    _viewer, secret = auth.open_session(session, user, request, api_token)
     audit.record_event(session, actor_id=user.id, action="sign_in.ok",
                        subject=f"user {user.name}",
                        details={"method": how, "address": client_address(request)})
-    session.commit()
+    _viewer, secret = auth.open_session(session, user, request, api_token)  # commits both
     response = see_other(target)
     auth.set_cookie(request, response, auth.SESSION_COOKIE, secret, auth.SESSION_HOURS * 3600)
     auth.clear_cookie(response, auth.LOGIN_CSRF_COOKIE)
@@ -100,8 +99,7 @@ def login(request: Request, session: SessionDep, platform: PlatformDep,
             return _signed_in(request, session, user, "token", api_token, target)
         user = identity.password_sign_in(session, login, password, client_address(request),
                                          throttle(request, platform.settings))
-    except ServiceError as exc:
-        session.commit()  # the failed attempt's audit line
+    except ServiceError as exc:  # password_sign_in committed the attempt's audit line
         return _pre_session_page(request, "login.html", status=exc.status, error=exc.message,
                                  next=_safe_next(next), login=login[:254])
     return _signed_in(request, session, user, "password", None, target)
@@ -285,8 +283,7 @@ def oidc_callback(request: Request, session: SessionDep, platform: PlatformDep) 
         audit.record_event(session, actor_id=None, action="sign_in.failed",
                            subject="single sign-on",
                            details={"address": client_address(request),
-                                    "why": exc.message[:200]})
-        session.commit()
+                                    "why": exc.message[:200]}, commit=True)
         response = _pre_session_page(request, "login.html", status=exc.status,
                                      error=exc.message, next=kept.get("next", ""))
         response.delete_cookie(OIDC_COOKIE, path="/console/oidc")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core import security
@@ -93,25 +93,23 @@ def sign_in(session: Session, token: str, request: Request | None = None
 
 
 def open_session(session: Session, user: User, request: Request | None = None,
-                 api_token: ApiToken | None = None) -> tuple[Viewer, str]:
+                 api_token: ApiToken | None = None, *,
+                 commit: bool = True) -> tuple[Viewer, str]:
     """A new session for `user` (signed in by whatever means), with a fresh secret; the
-    session the request's old cookie named ends (rotation at sign-in)."""
+    session the request's old cookie named ends (rotation at sign-in). Committed, with
+    whatever the request wrote, before the answer sets the cookie."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + timedelta(hours=SESSION_HOURS)
     if api_token is not None and api_token.expires_at is not None:
         expires = min(expires, api_token.expires_at)
     old = request.cookies.get(SESSION_COOKIE) if request is not None else None
-    if old:
-        session.execute(delete(ConsoleSession).where(
-            ConsoleSession.secret_hash == security.hash_token(old)))
     row = ConsoleSession(secret_hash=security.hash_token(secret), user_id=user.id,
                          token_id=api_token.id if api_token is not None else None,
                          csrf_token=secrets.token_urlsafe(32), created_at=now,
                          expires_at=expires)
-    session.add(row)
-    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
-    session.flush()
+    console_sessions.start(session, row, security.hash_token(old) if old else None,
+                           commit=commit)
     return Viewer(user, row.id, row.token_id, row.csrf_token), secret
 
 

@@ -60,8 +60,10 @@ MAX_ACTION = 64
 
 
 def record_event(session: Session, *, actor_id: int | None, action: str, subject: str,
-                 details: dict | None = None) -> None:
-    """Add one event to the log; the caller's transaction commits it with its change.
+                 details: dict | None = None, commit: bool = False) -> None:
+    """Add one event to the log; the caller's transaction commits it with its change
+    (`commit`: commit now, for an event that is the whole unit of work, such as a
+    refused sign-in).
 
     Args:
         actor_id: the user who acted; None for the system or an unknown caller (a failed
@@ -74,6 +76,8 @@ def record_event(session: Session, *, actor_id: int | None, action: str, subject
     session.add(AuditEvent(at=utcnow(), actor_id=actor_id, actor_name=actor_name,
                            action=action[:MAX_ACTION], subject=subject[:MAX_SUBJECT],
                            details=details or None))
+    if commit:
+        session.commit()
 
 
 def list_events(session: Session, *, action: str | None = None, actor: str | None = None,

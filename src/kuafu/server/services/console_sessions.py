@@ -1,5 +1,6 @@
-"""The console's sessions in the store: ending one (sign-out) and its one-time message
-(the flash a form's redirect leaves for the next page, sealed by the console).
+"""The console's sessions in the store: starting one (sign-in), ending one (sign-out),
+and its one-time message (the flash a form's redirect leaves for the next page, sealed
+by the console).
 
 Each function commits, unless told `commit=False`: the next request reads what it wrote,
 and the browser follows the redirect as soon as the answer goes out (issue 15: the
@@ -13,7 +14,22 @@ from sqlalchemy.orm import Session
 
 from ..models import ConsoleSession
 
-__all__ = ["end", "put_flash", "take_flash"]
+__all__ = ["end", "put_flash", "start", "take_flash"]
+
+
+def start(session: Session, row: ConsoleSession, ended_secret_hash: str | None = None, *,
+          commit: bool = True) -> ConsoleSession:
+    """Store the new console session `row` (sign-in), ending the one whose secret hashes
+    to `ended_secret_hash` (the browser's old cookie) and every expired one."""
+    if ended_secret_hash:
+        session.execute(delete(ConsoleSession).where(
+            ConsoleSession.secret_hash == ended_secret_hash))
+    session.add(row)
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < row.created_at))
+    session.flush()
+    if commit:
+        session.commit()
+    return row
 
 
 def end(session: Session, session_id: int, *, commit: bool = True) -> None:

@@ -228,11 +228,13 @@ def password_sign_in(session: Session, login: str, password: str, address: str |
         if throttle.first_refusal(login, address):
             record_event(session, actor_id=None, action="sign_in.throttled", subject=tried,
                          details={"address": address})
+        session.commit()  # the refusal stays logged
         raise QuotaExceeded(f"too many sign-in attempts; try again in {int(wait) + 1} s")
     if not verify_password(user, password[:MAX_PASSWORD]):
         throttle.failed(login, address)
         record_event(session, actor_id=None, action="sign_in.failed", subject=tried,
                      details={"address": address})
+        session.commit()  # the failed attempt stays logged
         raise Unauthenticated(WRONG_CREDENTIALS)
     if user.pending_approval:
         raise Forbidden("your account waits for an administrator's approval")
