@@ -245,7 +245,6 @@ def create(platform: Platform, session: Session, user: User,
     if mode == "iterative":  # its rounds run ahead of the queue (a chip session, issue 17)
         with platform.db.writing():
             if chip_sessions.open_for_group(session, user, group.id, group.backend):
-                session.commit()
                 platform.scheduler.rules_changed()
     return created(session, group, _task_ids(session, group))
 
@@ -573,8 +572,7 @@ def close(session: Session, user: User, group_id: str) -> dict[str, Any]:
     if group.open:
         group.open = False
         group.closed_at = utcnow()
-        chip_sessions.end_for_group(session, group.id)
-        session.commit()
+        chip_sessions.end_for_group(session, group.id)  # commits the group's close too
     counts = tally(session, group)
     return {"job_id": group.id, "open": False, "status": group_status(counts, False),
             "counts": counts}
@@ -598,8 +596,7 @@ def cancel(platform: Platform, session: Session, user: User,
     if group.open:
         group.open = False
         group.closed_at = utcnow()
-        chip_sessions.end_for_group(session, group.id, "job cancelled")
-    session.commit()
+        chip_sessions.end_for_group(session, group.id, "job cancelled")  # commits
     counts = tally(session, group)
     return {"job_id": group.id, "cancelled_now": now + stopped, "stopped_running": stopped,
             "cancel_requested": 0, "status": group_status(counts, False), "open": False,

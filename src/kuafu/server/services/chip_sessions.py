@@ -118,7 +118,8 @@ GROUP_IDLE_SECONDS = 600.0
 GROUP_MAX_SECONDS = 8 * 3600.0
 
 
-def open_for_group(session: Session, user: User, group_id: str, backend: str) -> bool:
+def open_for_group(session: Session, user: User, group_id: str, backend: str, *,
+                   commit: bool = True) -> bool:
     """A session for a quafu-sdk iterative job, under the job's own id: its rounds run
     ahead of the general queue, so an optimiser's loop does not queue again at each
     step. It ends with the job (`end_for_group`), after `GROUP_IDLE_SECONDS` without a
@@ -139,6 +140,8 @@ def open_for_group(session: Session, user: User, group_id: str, backend: str) ->
                             backend=backend, status="open", max_seconds=GROUP_MAX_SECONDS,
                             idle_seconds=GROUP_IDLE_SECONDS, created_at=now,
                             last_activity_at=now))
+    if commit:
+        session.commit()
     return True
 
 
@@ -152,9 +155,12 @@ def open_id(session: Session, session_id: str) -> str | None:
     return row.id
 
 
-def end_for_group(session: Session, group_id: str, reason: str = "job closed") -> None:
+def end_for_group(session: Session, group_id: str, reason: str = "job closed", *,
+                  commit: bool = True) -> None:
     """End the session of a quafu-sdk iterative job, if it has one still open."""
     session.execute(update(ChipSession).where(ChipSession.id == group_id,
                                               ChipSession.status == "open")
                     .values(status="closed", ended_at=utcnow(), end_reason=reason)
                     .execution_options(synchronize_session=False))
+    if commit:
+        session.commit()
