@@ -59,12 +59,10 @@ def test_only_the_lifecycle_writes_a_jobs_status():
 
 ROUTE_PACKAGES = ("api", "console", "quafu", "quafu_sdk")
 COMMITS_LEFT_IN_ROUTES = {
-    # The SDK adapter's job groups and OAuth codes: its own rows, with no service of
-    # their own yet (next: move their store code into services/). A group's row and its
-    # tasks' numbering are committed under the store's write lock (`_store`); an OAuth
-    # code is committed when issued, and marked used even when the exchange then fails.
+    # The SDK adapter's job groups: their rows have no service of their own yet (next:
+    # move the store code of quafu_sdk/groups.py into services/). `_store` commits a
+    # group's row and its tasks' numbering under the store's write lock.
     "quafu_sdk/groups.py": 1,
-    "quafu_sdk/oauth.py": 2,
 }
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -43,8 +41,8 @@ from ..console.pages import HERE as CONSOLE_HERE
 from ..console.pages import ConsoleRoute
 from ..core import security
 from ..errors import InvalidRequest
-from ..models import ApiToken, OAuthCode, User, utcnow
-from ..services import accounts
+from ..models import ApiToken, User
+from ..services import accounts, oauth_codes
 
 CLIENT_ID = "quafu-sdk"
 CODE_SECONDS = 600
@@ -135,15 +133,11 @@ def parse_authorize(params: dict[str, str], origin: str) -> AuthorizeRequest:
 
 
 def issue_code(session: Session, user: User, request: AuthorizeRequest) -> str:
-    code = secrets.token_urlsafe(32)
-    now = utcnow()
-    session.add(OAuthCode(code_hash=security.hash_token(code), user_id=user.id,
-                          client_id=request.client_id, redirect_uri=request.redirect_uri,
-                          code_challenge=request.code_challenge,
-                          device_name=request.device_name, created_at=now,
-                          expires_at=now + timedelta(seconds=CODE_SECONDS)))
-    session.flush()
-    return code
+    """A new code for `user`'s allowed request (stored and committed)."""
+    return oauth_codes.issue(session, user, client_id=request.client_id,
+                             redirect_uri=request.redirect_uri,
+                             code_challenge=request.code_challenge,
+                             device_name=request.device_name, seconds=CODE_SECONDS)
 
 
 def exchange(session: Session, form: dict[str, str]) -> dict[str, Any]:
@@ -161,12 +155,9 @@ def exchange(session: Session, form: dict[str, str]) -> dict[str, Any]:
     code, verifier = form.get("code", ""), form.get("code_verifier", "")
     if not code or not 43 <= len(verifier) <= 128:
         raise OAuthError("invalid_request", "code and code_verifier (43-128) are required")
-    row = session.get(OAuthCode, security.hash_token(code))
-    now = utcnow()
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    row = oauth_codes.use(session, code)  # used once (committed), even when the rest fails
+    if row is None:
         raise OAuthError("invalid_grant", "the code is unknown, used or expired")
-    row.used_at = now  # used once, even when the rest fails
-    session.commit()
     if form.get("redirect_uri") != row.redirect_uri:
         raise OAuthError("invalid_grant", "redirect_uri differs from the authorization's")
     if not hmac.compare_digest(create_s256_code_challenge(verifier), row.code_challenge):
@@ -262,9 +253,7 @@ async def authorize(request: Request, session: SessionDep, viewer: ViewerDep) ->
         return asked.redirect(error="access_denied")
 
     def issue() -> str:
-        code = issue_code(session, viewer.user, asked)
-        session.commit()
-        return code
+        return issue_code(session, viewer.user, asked)
 
     return asked.redirect(code=await run_in_threadpool(issue))
 
