@@ -58,18 +58,13 @@ def test_only_the_lifecycle_writes_a_jobs_status():
 
 
 ROUTE_PACKAGES = ("api", "console", "quafu", "quafu_sdk")
-COMMITS_LEFT_IN_ROUTES = {
-    # The SDK adapter's job groups: their rows have no service of their own yet (next:
-    # move the store code of quafu_sdk/groups.py into services/). `_store` commits a
-    # group's row and its tasks' numbering under the store's write lock.
-    "quafu_sdk/groups.py": 1,
-}
+COMMITS_LEFT_IN_ROUTES: dict[str, int] = {}
 
 
 def test_services_own_their_commits():
     """The service function that does a unit of work commits it: the API routes, the
-    console and the Quafu adapters commit nothing of their own, but for the exceptions
-    listed in COMMITS_LEFT_IN_ROUTES (issue 15)."""
+    console and the Quafu adapters commit nothing of their own (issue 15; an exception
+    would be listed in COMMITS_LEFT_IN_ROUTES, with why)."""
     found: dict[str, int] = {}
     for package in ROUTE_PACKAGES:
         for path in sorted((SERVER / package).rglob("*.py")):

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import __version__
@@ -340,28 +339,10 @@ def _submit(platform: Platform, session: Session, user: User, group: JobGroup,
 
 def _store(platform: Platform, session: Session, group: JobGroup, ids: list[str],
            tasks: list[Task]) -> None:
-    """Record the group (once) and each new task's place and description."""
-    with platform.db.writing():
-        if session.get(JobGroup, group.id) is None:
-            try:
-                with session.begin_nested():
-                    session.add(group)
-            except IntegrityError:  # a concurrent replay stored it
-                pass
-        session.execute(select(JobGroup.id).where(JobGroup.id == group.id)
-                        .with_for_update())
-        rows = {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))}
-        next_seq = session.scalar(select(func.max(Job.group_seq)).where(
-            Job.group == group.id)) if any(rows[i].group_seq is None for i in ids) else None
-        seq = -1 if next_seq is None else next_seq
-        for job_id, task in zip(ids, tasks, strict=True):
-            job = rows[job_id]
-            if job.group_seq is not None:
-                continue
-            seq += 1
-            job.group_seq = seq
-            job.task_meta = _describe(task)
-        session.commit()
+    """Record the group (once) and each new task's place and description (committed)."""
+    native_groups.store_sdk_tasks(
+        platform, session, group,
+        [(job_id, _describe(task)) for job_id, task in zip(ids, tasks, strict=True)])
 
 
 def _describe(task: Task) -> dict[str, Any]:

@@ -9,14 +9,17 @@ target, name and whether it is open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...schemas import GroupPublic, GroupStatus, JobStatus
 from ..errors import NotFound
 from ..models import Job, JobGroup, User
+from .platform import Platform
 
 MAX_GROUP = 200
 """The longest `group` a job may have (`JobCreate.group`)."""
@@ -67,3 +70,34 @@ def group_status(counts: Mapping[JobStatus, int], open_: bool) -> GroupStatus:
         return GroupStatus.PARTLY_DONE
     return (GroupStatus.CANCELLED if counts[JobStatus.CANCELLED] == total
             else GroupStatus.FAILED)
+
+
+def store_sdk_tasks(platform: Platform, session: Session, group: JobGroup,
+                    tasks: Sequence[tuple[str, dict[str, Any]]], *,
+                    commit: bool = True) -> None:
+    """Record a quafu-sdk job's `group` row (once) and number its new tasks (job id, its
+    description) in order after those it has, under the store's write lock, and commit
+    there (a concurrent append numbers after these)."""
+    with platform.db.writing():
+        if session.get(JobGroup, group.id) is None:
+            try:
+                with session.begin_nested():
+                    session.add(group)
+            except IntegrityError:  # a concurrent replay stored it
+                pass
+        session.execute(select(JobGroup.id).where(JobGroup.id == group.id)
+                        .with_for_update())
+        ids = [job_id for job_id, _meta in tasks]
+        rows = {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(ids)))}
+        next_seq = session.scalar(select(func.max(Job.group_seq)).where(
+            Job.group == group.id)) if any(rows[i].group_seq is None for i in ids) else None
+        seq = -1 if next_seq is None else next_seq
+        for job_id, meta in tasks:
+            job = rows[job_id]
+            if job.group_seq is not None:
+                continue
+            seq += 1
+            job.group_seq = seq
+            job.task_meta = meta
+        if commit:
+            session.commit()
