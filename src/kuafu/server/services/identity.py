@@ -409,6 +409,14 @@ def sign_up(session: Session, name: str, email: str | None, password: str, *,
     return user
 
 
+def _waiting_for_approval(session: Session, name: str) -> User:
+    """User `name`, who signed up and waits for an administrator (NotFound, Conflict)."""
+    user = accounts.get_user(session, name)
+    if not user.pending_approval:
+        raise Conflict(f"user {name!r} does not wait for approval")
+    return user
+
+
 def approve(session: Session, name: str, actor: User | None, *, commit: bool = True) -> User:
     """Let a self-signed-up user in.
 
@@ -416,9 +424,7 @@ def approve(session: Session, name: str, actor: User | None, *, commit: bool = T
         NotFound: no such user.
         Conflict: they do not wait for approval.
     """
-    user = accounts.get_user(session, name)
-    if not user.pending_approval:
-        raise Conflict(f"user {name!r} does not wait for approval")
+    user = _waiting_for_approval(session, name)
     user.pending_approval = False
     record_event(session, actor_id=actor.id if actor else None, action="signup.approve",
                  subject=_who(user))
@@ -436,9 +442,7 @@ def reject(session: Session, name: str, actor: User | None, *, commit: bool = Tr
         NotFound: no such user.
         Conflict: they do not wait for approval.
     """
-    user = accounts.get_user(session, name)
-    if not user.pending_approval:
-        raise Conflict(f"user {name!r} does not wait for approval")
+    user = _waiting_for_approval(session, name)
     user.pending_approval = False
     user.disabled_at = utcnow()
     record_event(session, actor_id=actor.id if actor else None, action="signup.reject",
