@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from helpers import BELL
 from kuafu.server.core.config import Settings
 from kuafu.server.core.db import Database
 from kuafu.server.services import calibration
@@ -20,14 +21,6 @@ from .test_console import shoot, sign_in
 
 pytestmark = pytest.mark.slow
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
 
 
 @pytest.fixture(scope="module")
