@@ -26,7 +26,7 @@ from ..errors import CircuitTooWideError
 from ._sabre import sabre_trials
 from .consolidate_blocks import RESYNTH_MIN
 from .context import Candidate, CompileContext
-from .sabre import HEURISTICS, coupling_arrays, full_permutation, routing_dag
+from .sabre import HEURISTICS, chunks, coupling_arrays, full_permutation, parallel_map, routing_dag
 
 # (layout trials, forward-backward iterations) per optimisation level
 LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (16, 2)}
@@ -145,9 +145,13 @@ def _trials(problem, starts, iterations, context) -> list[_Trial]:
     n = coupling.nbr_ptr.shape[0] - 1
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
     rows = np.arange(len(starts)) % len(HEURISTICS)
-    costs, layouts, used, backward = sabre_trials(
-        *coupling, fwd.arrays, rev.arrays, np.stack([full_permutation(s, n) for s in starts]),
-        seeds, iterations, HEURISTICS[rows], RESYNTH_MIN[context.optimization_level])
+    l2p = np.stack([full_permutation(s, n) for s in starts])
+    hps = HEURISTICS[rows]
+    resynth_min = RESYNTH_MIN[context.optimization_level]
+    parts = parallel_map(lambda part: sabre_trials(
+        *coupling, fwd.arrays, rev.arrays, l2p[part], seeds[part], iterations, hps[part],
+        resynth_min), chunks(len(starts)))
+    costs, layouts, used, backward = (np.concatenate([p[i] for p in parts]) for i in range(4))
     nv = len(starts[0])
     return [_Trial(float(costs[i]), Candidate([int(p) for p in layouts[i][:nv]], int(rows[i]),
                                               int(used[i]), bool(backward[i])))

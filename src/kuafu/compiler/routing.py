@@ -15,7 +15,15 @@ import numpy as np
 
 from ..circuit import Instruction, QuantumCircuit, QuantumRegister
 from .context import Candidate, CompileContext
-from .sabre import HEURISTICS, Routing, coupling_arrays, full_permutation, route_once, routing_dag
+from .sabre import (
+    HEURISTICS,
+    Routing,
+    coupling_arrays,
+    full_permutation,
+    parallel_map,
+    route_once,
+    routing_dag,
+)
 
 ROUTING_TRIALS = {0: 1, 1: 4, 2: 4, 3: 4}
 """Routings per layout candidate (the first reuses the trial that found the layout)."""
@@ -88,16 +96,21 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
     level = context.optimization_level
     coupling = coupling_arrays(context.device)
     dag = routing_dag(segment, n)
-    rev_dag = None
+    candidates = [Candidate(*c) for c in candidates]
+    rev_dag = routing_dag(segment[::-1], n) if any(c.backward for c in candidates) else None
+    # first the backward passes (read in reverse, each is a routing from the layout it
+    # ends with), then more seeds from each candidate's layout; all on the kernel's threads
+    backs = parallel_map(lambda c: route_once(rev_dag, coupling, full_permutation(c.layout, n),
+                                              c.heuristic, c.seed, level),
+                         [c for c in candidates if c.backward])
     runs: list[tuple[Routing, list[int]]] = []  # (routing, the layout it starts from)
+    tasks: list[tuple[np.ndarray, int, int, list[int]]] = []  # (l2p, row, seed, layout)
     for layout, row, seed, backward in candidates:
         configs = []
         if backward:
-            if rev_dag is None:
-                rev_dag = routing_dag(segment[::-1], n)
-            start = full_permutation(layout, n)
-            r = route_once(rev_dag, coupling, start, row, seed, level)
+            r = backs.pop(0)
             events = _reversed_events(r.events, rev_dag.positions, dag.positions, len(segment))
+            start = full_permutation(layout, n)
             layout = [int(p) for p in r.final[:len(layout)]]
             runs.append((r._replace(events=events, final=start), layout))
         elif seed is not None:
@@ -105,8 +118,18 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
         configs += [(i % len(HEURISTICS), int(context.rng.integers(0, 2**31 - 1)))
                     for i in range(ROUTING_TRIALS[level] - len(configs) - backward)]
         l2p = full_permutation(layout, n)
-        for hp_row, s in configs:
-            runs.append((route_once(dag, coupling, l2p, hp_row, s, level), layout))
+        tasks += [(l2p, hp_row, s, layout) for hp_row, s in configs]
+    routings = parallel_map(lambda t: route_once(dag, coupling, t[0], t[1], t[2], level), tasks)
+    # in the order the trials were made before (a backward run first within its candidate)
+    ordered: list[tuple[Routing, list[int]]] = []
+    k = 0
+    for c in candidates:
+        if c.backward:
+            ordered.append(runs.pop(0))
+        for _ in range(ROUTING_TRIALS[level] - c.backward):
+            ordered.append((routings[k], tasks[k][3]))
+            k += 1
+    runs = ordered
     best = min(range(len(runs)), key=lambda i: (runs[i][0].cost, runs[i][0].swaps, i))
     routing, layout = runs[best]
     out = _empty_like(circuit, n)
@@ -136,12 +159,10 @@ def _route_segments(circuit, segments, layout, context) -> tuple[QuantumCircuit,
     swaps = absorbed = 0
     for segment in segments:
         dag = routing_dag(segment, n)
-        best = None
-        for i in range(ROUTING_TRIALS[level]):
-            seed = int(context.rng.integers(0, 2**31 - 1))
-            r = route_once(dag, coupling, l2p, i % len(HEURISTICS), seed, level)
-            if best is None or (r.cost, r.swaps) < (best.cost, best.swaps):
-                best = r
+        seeds = [int(context.rng.integers(0, 2**31 - 1)) for _ in range(ROUTING_TRIALS[level])]
+        tried = parallel_map(lambda i, dag=dag, l2p=l2p, seeds=seeds: route_once(
+            dag, coupling, l2p, i % len(HEURISTICS), seeds[i], level), range(len(seeds)))
+        best = min(tried, key=lambda r: (r.cost, r.swaps))
         _emit(segment, dag.positions, best.events, l2p.copy(), out)
         l2p = best.final
         swaps += best.swaps

@@ -9,8 +9,12 @@ the trials draw from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+import itertools
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -154,6 +158,48 @@ def full_permutation(layout: Sequence[int], num_physical: int) -> np.ndarray:
     used = set(layout)
     rest = [p for p in range(num_physical) if p not in used]
     return np.array(list(layout) + rest, dtype=np.int64)
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = -1
+_pool_lock = threading.Lock()
+
+
+def workers() -> int:
+    """Threads the SABRE trials run on: `KUAFU_COMPILER_THREADS`, else the usable cores
+    (at most 8). The kernel releases the GIL, so trials run side by side."""
+    env = os.environ.get("KUAFU_COMPILER_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def parallel_map(fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """`[fn(x) for x in items]`, spread over `workers()` threads (results in order, so
+    the outcome does not depend on the number of threads)."""
+    w = workers()
+    if w == 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():  # a forked child needs its own
+            _pool = ThreadPoolExecutor(max_workers=w, thread_name_prefix="kuafu-sabre")
+            _pool_pid = os.getpid()
+        pool = _pool
+    return list(pool.map(fn, items))
+
+
+def chunks(count: int) -> list[slice]:
+    """`range(count)` cut into at most `workers()` contiguous slices of similar size."""
+    w = min(workers(), count) or 1
+    bounds = [count * i // w for i in range(w + 1)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def route_once(dag: RoutingDag, coupling: Coupling, l2p: np.ndarray, heuristic: int,
