@@ -13,12 +13,16 @@ compiles on its first call.
 from __future__ import annotations
 
 import functools
+import platform
 from collections.abc import Callable
 from typing import Any
 
 import numba
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
-__all__ = ["exact_jit", "jit", "njit", "pjit"]
+__all__ = ["exact_jit", "flush_subnormals", "jit", "njit", "pjit", "restore_fp"]
 
 
 def njit(*, fastmath: bool = True, parallel: bool = False) -> Callable[..., Any]:
@@ -33,3 +37,53 @@ pjit = njit(parallel=True)
 """A kernel whose loops run on numba's threads (`prange`)."""
 exact_jit = njit(fastmath=False)
 """A kernel that needs IEEE semantics (no reassociation): the MPS kernels."""
+
+
+# ------------------------------------------------------------------ subnormal numbers
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+_FTZ_DAZ = 0x8040  # MXCSR bits: flush results to zero (15), read subnormal inputs as zero (6)
+
+
+def _mxcsr_call(builder, name: str, ptr) -> None:
+    fnty = ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer()])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+    builder.call(fn, [builder.bitcast(ptr, ir.IntType(8).as_pointer())])
+
+
+@intrinsic
+def flush_subnormals(typingctx):
+    """Set this thread's MXCSR to flush subnormal floats to zero; returns the old MXCSR for
+    `restore_fp` (0 and no effect off x86).
+
+    Rounding residues of cancelling amplitudes (an amplitude that should be exactly 0) shrink
+    gate after gate and, in single precision, become subnormal within a few gates; every
+    operation on a subnormal then takes a microcode assist (~100 cycles). A kernel calls
+    this at the start of each parallel task and `restore_fp` at its end, so code outside the
+    kernels keeps IEEE behaviour.
+    """
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        if not _X86:
+            return ir.Constant(i32, 0)
+        ptr = cgutils.alloca_once(builder, i32)
+        _mxcsr_call(builder, "llvm.x86.sse.stmxcsr", ptr)
+        old = builder.load(ptr)
+        builder.store(builder.or_(old, ir.Constant(i32, _FTZ_DAZ)), ptr)
+        _mxcsr_call(builder, "llvm.x86.sse.ldmxcsr", ptr)
+        return old
+
+    return types.uint32(), codegen
+
+
+@intrinsic
+def restore_fp(typingctx, old):
+    """Put back the MXCSR `flush_subnormals` returned."""
+    def codegen(context, builder, signature, args):
+        if _X86:
+            ptr = cgutils.alloca_once(builder, ir.IntType(32))
+            builder.store(args[0], ptr)
+            _mxcsr_call(builder, "llvm.x86.sse.ldmxcsr", ptr)
+        return context.get_dummy_value()
+
+    return types.none(old), codegen

@@ -41,6 +41,7 @@ from .fusion import (
     compile_block,
     controlled_parts,
     fuse,
+    fuse_pair_runs,
     partition,
     phase_program,
     to_little_endian,
@@ -139,12 +140,29 @@ def _permute_groups(state: np.ndarray, *args) -> None:
     k.permute_groups(state.view(state.real.dtype), *args)
 
 
+_TINY = 1e-14
+"""Matrix entries and parameters below this (rounding residue: cos(pi/2) is 6e-17) become 0.
+
+Left in, they multiply into amplitudes that should be exactly 0 and, a few gates later,
+make them subnormal floats, which the CPU handles in microcode: a single-precision
+qsim-20 circuit ran its second block 12x slower than in double precision."""
+
+
+def _snap(x: np.ndarray, dtype) -> np.ndarray:
+    """`x` as `dtype`, C-contiguous, with entries (real and imaginary parts) below `_TINY`
+    set to 0."""
+    y = np.array(x, dtype=dtype, order="C")
+    parts = y.view(y.real.dtype) if np.iscomplexobj(y) else y
+    parts[np.abs(parts) < _TINY] = 0
+    return y
+
+
 def kernel_call(
     gate: FusedGate | BlockProgram | PhaseProgram, dtype: np.dtype
 ) -> KernelCall | None:
     """The kernel and its arguments that apply `gate` to a state of `dtype` (None: identity)."""
     if isinstance(gate, PhaseProgram):
-        return k.apply_phase_gates, (gate.low, gate.high, gate.diag.astype(dtype))
+        return k.apply_phase_gates, (gate.low, gate.high, _snap(gate.diag, dtype))
     if isinstance(gate, BlockProgram):
         identity = np.arange(gate.final_rows.size)
         if gate.kinds.size == 0 and np.array_equal(gate.final_rows, identity):
@@ -154,27 +172,27 @@ def kernel_call(
                                      *k.permutation_cycles(gate.final_rows))
         ft = np.dtype(np.float32 if dtype == np.complex64 else np.float64)
         args = (np.asarray(gate.qubits, dtype=np.int64), gate.kinds, gate.row_start,
-                gate.row_count, gate.rows, gate.par_start, gate.par_re.astype(ft),
-                gate.par_im.astype(ft), gate.aux, gate.final_rows, _BATCHES)
+                gate.row_count, gate.rows, gate.par_start, _snap(gate.par_re, ft),
+                _snap(gate.par_im, ft), gate.aux, gate.final_rows, _BATCHES)
         return _apply_block, args
     m = gate.matrix
     qubits = np.asarray(gate.qubits, dtype=np.int64)
     if gate.kind is GateKind.IDENTITY:
         return None
     if gate.kind is GateKind.DIAGONAL:
-        return k.apply_diagonal, (qubits, np.ascontiguousarray(np.diag(m), dtype=dtype))
+        return k.apply_diagonal, (qubits, _snap(np.diag(m), dtype))
     if gate.kind is GateKind.MONOMIAL:
         perm = np.argmax(np.abs(m), axis=0).astype(np.int64)
-        phases = np.ascontiguousarray(m[perm, np.arange(m.shape[0])], dtype=dtype)
+        phases = _snap(m[perm, np.arange(m.shape[0])], dtype)
         return k.apply_monomial, (qubits, perm, phases)
     if gate.kind is GateKind.CONTROLLED and gate.qubits[0] >= _CONTROLLED_MIN_QUBIT:
         parts = controlled_parts(m)
         if parts is not None:
             local_mask, target, sub = parts
             mask = sum(1 << gate.qubits[j] for j in range(len(gate.qubits)) if local_mask >> j & 1)
-            sub = np.ascontiguousarray(sub, dtype=dtype)
+            sub = _snap(sub, dtype)
             return k.apply_controlled_1q, (qubits, mask, gate.qubits[target], sub)
-    m = np.ascontiguousarray(m, dtype=dtype)
+    m = _snap(m, dtype)
     if len(gate.qubits) == 1:
         return k.apply_1q, (gate.qubits[0], m)
     return k.apply_dense, (qubits, m)
@@ -231,7 +249,7 @@ def compile_gates(
     if fusion is True or fusion == "blocks":
         width = block_width(num_qubits, precision)
         split = width if num_qubits > width else 0
-        blocks = partition(gates, width, split=split)
+        blocks = partition(fuse_pair_runs(gates), width, split=split)
         # A block on qubits 0..m-1 gathers each group as one contiguous run; one on, say,
         # qubits 1..8 would transpose runs of 2 amplitudes (about 2x the cost): widen it.
         blocks = [(tuple(range(qubits[-1] + 1)) if split and qubits[-1] < split else qubits, ops)
