@@ -5,7 +5,7 @@
     >>> _ = qc.h(0), qc.cx(0, 1), qc.cx(1, 2), qc.measure([0, 1, 2], [0, 1, 2])
     >>> compiled = compiler.compile(qc, devices.get("ScQ-P18"), seed=1)
     >>> compiled.stats["twoq_after"], sorted({i.name for i in compiled.circuit.instructions})
-    (2, ['cz', 'measure', 'ry', 'rz'])
+    (2, ['cz', 'measure', 'ry'])
     >>> sorted(compiled.initial_mapping)  # input qubit -> physical qubit, as final_mapping
     [0, 1, 2]
 

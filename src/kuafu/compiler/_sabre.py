@@ -155,12 +155,32 @@ def _add_to_block(p, q, c, is_swap, partner, bc, bn, bs, resynth_min):
 
 
 @_jit
+def _swap_time(p, q, partner, bc, bn, bs, resynth_min):
+    """CZ layers a SWAP on (p, q) adds to the block it joins (3 for a new block)."""
+    if partner[p] != q:
+        return 3.0
+    before = _block_cost(bc[p], bn[p], bs[p], resynth_min)
+    after = _block_cost(bc[p], bn[p], bs[p] + 1, resynth_min)
+    return float(max(after - before, 0))
+
+
+@_jit
+def _advance(p, q, dt, ptime):
+    """Both qubits busy until the later of them is free, plus `dt` CZ layers."""
+    t = max(ptime[p], ptime[q]) + dt
+    ptime[p] = t
+    ptime[q] = t
+
+
+@_jit
 def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, gcost,
                 l2p_init, seed, hp, resynth_min, record):
-    """Route the gates; returns (events, num_events, final l2p, swaps, absorbed swaps, cost).
+    """Route the gates; returns (events, num_events, final l2p, swaps, absorbed swaps,
+    cost, depth).
 
     events[k] = (0, gate, 0) to run a gate, (1, p, q) to swap physical qubits p and q;
-    cost is the estimated CZ count after block re-synthesis (see the module doc).
+    cost is the estimated CZ count after block re-synthesis (see the module doc), depth
+    the estimated CZ depth (each gate its CZ cost, each SWAP what it adds to its block).
     """
     np.random.seed(seed)
     ext_size = int(hp[HP_EXT_SIZE])
@@ -192,6 +212,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
     bn = np.zeros(n, dtype=np.int64)
     bs = np.zeros(n, dtype=np.int64)
     cost = 0
+    ptime = np.zeros(n)
     ext = np.empty(max(ext_size, 1), dtype=np.int64)
     queue = np.empty(m + 1, dtype=np.int64)
     seen = np.zeros(m, dtype=np.int64)
@@ -232,6 +253,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                         events = _record(events, k, 0, g, 0)
                     k += 1
                     done += 1
+                    _advance(p, q, gcost[g], ptime)
                     cost += _add_to_block(p, q, gcost[g], False, partner, bc, bn, bs,
                                           resynth_min)
                     front[j] = front[nfront - 1]
@@ -292,6 +314,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                         best = r
                         break
                 _swap(p, best, l2p, p2l)
+                _advance(p, best, _swap_time(p, best, partner, bc, bn, bs, resynth_min), ptime)
                 cost += _add_to_block(p, best, 0, True, partner, bc, bn, bs, resynth_min)
                 if record:
                     events = _record(events, k, 1, p, best)
@@ -355,6 +378,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
         if partner[p] == q and bs[p] == 0 and bn[p] > 0:
             absorbed += 1
         _swap(p, q, l2p, p2l)
+        _advance(p, q, _swap_time(p, q, partner, bc, bn, bs, resynth_min), ptime)
         cost += _add_to_block(p, q, 0, True, partner, bc, bn, bs, resynth_min)
         if record:
             events = _record(events, k, 1, p, q)
@@ -370,23 +394,25 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
             decay[q] += decay_delta
     for p in range(n):
         cost += _close_block(p, partner, bc, bn, bs, resynth_min)
-    return events, k, l2p, swaps, absorbed, cost
+    return events, k, l2p, swaps, absorbed, cost, ptime.max()
 
 
 @_jit
 def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, hps,
-                 resynth_min):
+                 resynth_min, depth_weight):
     """SABRE layout: for each start layout, route forward and backward `iterations`
     times, then forward once more (heuristic `hps[i]`, seeds derived from `seeds[i]`).
 
     Every pass is a complete routing: a backward pass, read in reverse, routes the
-    circuit too (from the layout it ends with). Returns, per trial, the estimated CZ cost
-    of its cheapest pass, the layout that pass started from, its seed and whether it was
-    a backward pass."""
+    circuit too (from the layout it ends with). Passes are judged by their estimated CZ
+    cost plus `depth_weight` times their estimated CZ depth. Returns, per trial, the
+    estimated CZ cost and depth of its best pass, the layout that pass started from,
+    its seed and whether it was a backward pass."""
     g0, g1, sp, si, npred, gc = fwd
     r0, r1, rsp, rsi, rnpred, rgc = rev
     t = l2p_starts.shape[0]
     costs = np.empty(t)
+    depths = np.empty(t)
     layouts = np.empty_like(l2p_starts)
     used = np.empty(t, dtype=np.int64)
     backward = np.zeros(t, dtype=np.bool_)
@@ -396,21 +422,24 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
         best = np.inf
         for it in range(iterations + 1):
             s = seeds[i] * 7919 + 2 * it
-            _, _, out, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred, gc,
-                                             l2p, s, hp, resynth_min, False)
-            if c < best:
-                best = c
+            _, _, out, _, _, c, d = sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, sp, si, npred,
+                                                gc, l2p, s, hp, resynth_min, False)
+            if c + depth_weight * d < best:
+                best = c + depth_weight * d
+                costs[i] = c
+                depths[i] = d
                 layouts[i] = l2p
                 used[i] = s
                 backward[i] = False
             if it < iterations:
-                _, _, l2p, _, _, c = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
-                                                 rnpred, rgc, out, s + 1, hp, resynth_min,
-                                                 False)
-                if c < best:
-                    best = c
+                _, _, l2p, _, _, c, d = sabre_route(nbr_ptr, nbr_idx, dist, r0, r1, rsp, rsi,
+                                                    rnpred, rgc, out, s + 1, hp, resynth_min,
+                                                    False)
+                if c + depth_weight * d < best:
+                    best = c + depth_weight * d
+                    costs[i] = c
+                    depths[i] = d
                     layouts[i] = out
                     used[i] = s + 1
                     backward[i] = True
-        costs[i] = best
-    return costs, layouts, used, backward
+    return costs, depths, layouts, used, backward

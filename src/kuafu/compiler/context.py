@@ -18,12 +18,14 @@ class Candidate(NamedTuple):
         heuristic: the row of `sabre.HEURISTICS` the trial used.
         seed: the seed of that pass.
         backward: whether that pass routed the reversed circuit.
+        variant: the routing DAG it used (`sabre.LAYER_CAPS`).
     """
 
     layout: list[int]
     heuristic: int
     seed: int | None
     backward: bool
+    variant: int = 0
 
 
 @dataclass

@@ -26,7 +26,17 @@ from ..errors import CircuitTooWideError
 from ._sabre import sabre_trials
 from .consolidate_blocks import RESYNTH_MIN
 from .context import Candidate, CompileContext
-from .sabre import HEURISTICS, chunks, coupling_arrays, full_permutation, parallel_map, routing_dag
+from .sabre import (
+    DEPTH_WEIGHT,
+    HEURISTICS,
+    Dags,
+    chunks,
+    coupling_arrays,
+    full_permutation,
+    parallel_map,
+    preference,
+    variant_of,
+)
 
 # (layout trials, forward-backward iterations) per optimisation level
 LAYOUT_EFFORT = {0: (1, 0), 1: (4, 1), 2: (8, 2), 3: (16, 2)}
@@ -136,26 +146,49 @@ def _log_fidelities(device: Device) -> tuple[np.ndarray, np.ndarray]:
 
 class _Trial(NamedTuple):
     cost: float  # the kernel's estimate of the CZs after block re-synthesis
+    depth: float  # and of the CZ depth
     candidate: Candidate
 
 
-def _trials(problem, starts, iterations, context) -> list[_Trial]:
-    """SABRE trials from `starts`, each with the estimated CZs of its best pass."""
-    coupling, fwd, rev = problem
+def _trials(problem, starts, iterations, context, variants=None) -> list[_Trial]:
+    """SABRE trials from `starts` (trial i on DAG variant `variants[i]`, by default
+    `variant_of(i)`), each with the estimated CZs of its best pass."""
+    coupling, dags = problem
     n = coupling.nbr_ptr.shape[0] - 1
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
     rows = np.arange(len(starts)) % len(HEURISTICS)
+    if variants is None:
+        variants = [variant_of(i) for i in range(len(starts))]
+    variants = np.asarray(variants, dtype=np.int64)
     l2p = np.stack([full_permutation(s, n) for s in starts])
     hps = HEURISTICS[rows]
     resynth_min = RESYNTH_MIN[context.optimization_level]
-    parts = parallel_map(lambda part: sabre_trials(
-        *coupling, fwd.arrays, rev.arrays, l2p[part], seeds[part], iterations, hps[part],
-        resynth_min), chunks(len(starts)))
-    costs, layouts, used, backward = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    jobs = []  # (variant, trial indices): contiguous slices of each variant's trials
+    for v in np.unique(variants):
+        mine = np.flatnonzero(variants == v)
+        jobs += [(int(v), mine[part]) for part in chunks(len(mine))]
+    for v in np.unique(variants):  # built here, not on the threads
+        dags.get(int(v)), dags.get(int(v), backward=True)
+    parts = parallel_map(lambda job: sabre_trials(
+        *coupling, dags.get(job[0]).arrays, dags.get(job[0], backward=True).arrays,
+        l2p[job[1]], seeds[job[1]], iterations, hps[job[1]], resynth_min, DEPTH_WEIGHT),
+        jobs)
+    costs = np.empty(len(starts))
+    depths = np.empty(len(starts))
+    layouts = np.empty_like(l2p)
+    used = np.empty(len(starts), dtype=np.int64)
+    backward = np.empty(len(starts), dtype=bool)
+    for (_, idx), (c, d, lay, u, b) in zip(jobs, parts, strict=True):
+        costs[idx], depths[idx], layouts[idx], used[idx], backward[idx] = c, d, lay, u, b
     nv = len(starts[0])
-    return [_Trial(float(costs[i]), Candidate([int(p) for p in layouts[i][:nv]], int(rows[i]),
-                                              int(used[i]), bool(backward[i])))
+    return [_Trial(float(costs[i]), float(depths[i]),
+                   Candidate([int(p) for p in layouts[i][:nv]], int(rows[i]), int(used[i]),
+                             bool(backward[i]), int(variants[i])))
             for i in range(len(starts))]
+
+
+def _order(found: list[_Trial]) -> list[int]:
+    return preference([t.cost for t in found], [t.depth for t in found])
 
 
 def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit:
@@ -175,17 +208,18 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     starts = [greedy] + [list(context.rng.permutation(region)) for _ in range(trials - 1)]
     n = device.num_qubits
     level = context.optimization_level
-    problem = (coupling_arrays(device), routing_dag(circuit.instructions, n),
-               routing_dag(circuit.instructions[::-1], n))
+    problem = (coupling_arrays(device), Dags(circuit.instructions, n))
     found = _trials(problem, starts, iterations, context)
     top, repeats = REFINE[level]
     if top:
-        best = sorted(found, key=lambda t: t.cost)[:top]
+        best = [found[i] for i in _order(found)[:top]]
         found += _trials(problem, [t.candidate.layout for t in best for _ in range(repeats)],
-                         iterations, context)
+                         iterations, context,
+                         [t.candidate.variant for t in best for _ in range(repeats)])
     fidelity = {tuple(t.candidate.layout): layout_fidelity(device, t.candidate.layout, pairs)
                 for t in found}
-    found.sort(key=lambda t: (t.cost, -fidelity[tuple(t.candidate.layout)]))
+    found.sort(key=lambda t: -fidelity[tuple(t.candidate.layout)])  # breaks ties
+    found = [found[i] for i in _order(found)]
     context.initial_layout = found[0].candidate.layout
     context.layout_candidates = [t.candidate for t in found[:CANDIDATES_KEPT[level]]]
     context.stats["layout_region"] = region

@@ -19,7 +19,15 @@ from ..circuit import GATES, Instruction, QuantumCircuit
 from ..errors import CompileError
 from .context import CompileContext
 from .decompose import decompose, native_steps
-from .synthesis import ATOL, Mat2, entries_1q, mul_2x2, zyz_of_entries, zyz_steps
+from .synthesis import (
+    ATOL,
+    Mat2,
+    entries_1q,
+    mul_2x2,
+    wrap_angle,
+    y_then_z_steps,
+    zyz_of_entries,
+)
 
 
 def merge_single_qubit(circuit: QuantumCircuit, *, context: CompileContext | None = None
@@ -52,16 +60,14 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
         if u is None:
             return
         theta, phi, lam = zyz_of_entries(*u)
+        steps, extra = y_then_z_steps(theta, lam)
+        rest = phi + extra
         if keep_z or drop_z:
             # the trailing Z rotation commutes through CZ (or is lost in a measurement)
-            if abs(math.remainder(theta, 2 * math.pi)) < ATOL:
-                steps, rest = [], phi + lam
-            else:
-                steps, rest = zyz_steps(theta, 0.0, lam), phi
             if keep_z and abs(math.remainder(rest, 2 * math.pi)) > ATOL:
                 pending[q] = entries_1q("rz", (rest,))
-        else:
-            steps = zyz_steps(theta, phi, lam)
+        elif abs(math.remainder(rest, 2 * math.pi)) > ATOL:
+            steps.append(("rz", (q,), (wrap_angle(rest),)))
         for name, _, params in steps:
             last[q] = len(kept)
             emit(Instruction(name, (q,), (), params))

@@ -17,10 +17,12 @@ from ..circuit import Instruction, QuantumCircuit, QuantumRegister
 from .context import Candidate, CompileContext
 from .sabre import (
     HEURISTICS,
+    Dags,
     Routing,
     coupling_arrays,
     full_permutation,
     parallel_map,
+    preference,
     route_once,
     routing_dag,
 )
@@ -95,21 +97,25 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
     n = context.device.num_qubits
     level = context.optimization_level
     coupling = coupling_arrays(context.device)
-    dag = routing_dag(segment, n)
+    dags = Dags(segment, n)
     candidates = [Candidate(*c) for c in candidates]
-    rev_dag = routing_dag(segment[::-1], n) if any(c.backward for c in candidates) else None
+    for c in candidates:  # built here, not on the threads
+        dags.get(c.variant), c.backward and dags.get(c.variant, backward=True)
     # first the backward passes (read in reverse, each is a routing from the layout it
     # ends with), then more seeds from each candidate's layout; all on the kernel's threads
-    backs = parallel_map(lambda c: route_once(rev_dag, coupling, full_permutation(c.layout, n),
-                                              c.heuristic, c.seed, level),
+    backs = parallel_map(lambda c: route_once(dags.get(c.variant, backward=True), coupling,
+                                              full_permutation(c.layout, n), c.heuristic,
+                                              c.seed, level),
                          [c for c in candidates if c.backward])
+    positions = dags.get(candidates[0].variant).positions  # the same in every variant
     runs: list[tuple[Routing, list[int]]] = []  # (routing, the layout it starts from)
-    tasks: list[tuple[np.ndarray, int, int, list[int]]] = []  # (l2p, row, seed, layout)
-    for layout, row, seed, backward in candidates:
+    tasks: list[tuple] = []  # (l2p, row, seed, layout, variant)
+    for layout, row, seed, backward, variant in candidates:
         configs = []
         if backward:
             r = backs.pop(0)
-            events = _reversed_events(r.events, rev_dag.positions, dag.positions, len(segment))
+            events = _reversed_events(r.events, dags.get(variant, backward=True).positions,
+                                      positions, len(segment))
             start = full_permutation(layout, n)
             layout = [int(p) for p in r.final[:len(layout)]]
             runs.append((r._replace(events=events, final=start), layout))
@@ -118,8 +124,9 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
         configs += [(i % len(HEURISTICS), int(context.rng.integers(0, 2**31 - 1)))
                     for i in range(ROUTING_TRIALS[level] - len(configs) - backward)]
         l2p = full_permutation(layout, n)
-        tasks += [(l2p, hp_row, s, layout) for hp_row, s in configs]
-    routings = parallel_map(lambda t: route_once(dag, coupling, t[0], t[1], t[2], level), tasks)
+        tasks += [(l2p, hp_row, s, layout, variant) for hp_row, s in configs]
+    routings = parallel_map(lambda t: route_once(dags.get(t[4]), coupling, t[0], t[1], t[2],
+                                                 level), tasks)
     # in the order the trials were made before (a backward run first within its candidate)
     ordered: list[tuple[Routing, list[int]]] = []
     k = 0
@@ -130,11 +137,12 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
             ordered.append((routings[k], tasks[k][3]))
             k += 1
     runs = ordered
-    best = min(range(len(runs)), key=lambda i: (runs[i][0].cost, runs[i][0].swaps, i))
+    best = preference([r.cost for r, _ in runs], [r.depth for r, _ in runs])[0]
     routing, layout = runs[best]
     out = _empty_like(circuit, n)
-    _emit(segment, dag.positions, routing.events, full_permutation(layout, n), out)
+    _emit(segment, positions, routing.events, full_permutation(layout, n), out)
     context.stats["cz_estimate"] = int(routing.cost)
+    context.stats["cz_depth_estimate"] = int(routing.depth)
     return out, _Run(layout, routing.final, routing.swaps, routing.absorbed)
 
 
@@ -162,7 +170,7 @@ def _route_segments(circuit, segments, layout, context) -> tuple[QuantumCircuit,
         seeds = [int(context.rng.integers(0, 2**31 - 1)) for _ in range(ROUTING_TRIALS[level])]
         tried = parallel_map(lambda i, dag=dag, l2p=l2p, seeds=seeds: route_once(
             dag, coupling, l2p, i % len(HEURISTICS), seeds[i], level), range(len(seeds)))
-        best = min(tried, key=lambda r: (r.cost, r.swaps))
+        best = tried[preference([r.cost for r in tried], [r.depth for r in tried])[0]]
         _emit(segment, dag.positions, best.events, l2p.copy(), out)
         l2p = best.final
         swaps += best.swaps

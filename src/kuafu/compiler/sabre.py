@@ -32,6 +32,29 @@ HEURISTICS = np.array([
 ])
 """The portfolio of SABRE settings (rows; see `_sabre.HP_*`): trial i uses row i mod len."""
 
+LAYER_CAPS = (2, 1 << 30)
+"""The DAG variants trials alternate between (`routing_dag`'s `max_layer`): 0 lets only
+pairs of commuting diagonal gates on a qubit swap places, which keeps most of a QFT's
+pipeline (a far shallower circuit, often fewer CZs too); 1 lets a whole run of them go
+in any order (sometimes fewer SWAPs). Trial i uses `variant_of(i)`, so the greedy start
+(trial 0) uses variant 0."""
+
+DEPTH_WEIGHT = 0.3
+"""How much one layer of the estimated CZ depth counts against one CZ when passes,
+trials and routings are compared (idle qubits decohere: depth costs fidelity too)."""
+
+
+def preference(costs: Sequence[float], depths: Sequence[float]) -> list[int]:
+    """Indices from best to worst by estimated CZs + `DEPTH_WEIGHT` x CZ depth (ties keep
+    their order)."""
+    return sorted(range(len(costs)), key=lambda i: costs[i] + DEPTH_WEIGHT * depths[i])
+
+
+def variant_of(trial: int) -> int:
+    """The DAG variant of trial `trial`: alternating, and shifted by one every
+    `len(HEURISTICS)` trials so that each variant meets every heuristic row."""
+    return (trial + trial // len(HEURISTICS)) % len(LAYER_CAPS)
+
 DIAGONAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "u0"})
 DIAGONAL_2Q = frozenset({"cz", "cp", "cu1", "crz", "rzz"})
 
@@ -55,6 +78,7 @@ class RoutingDag(NamedTuple):
     npred: np.ndarray
     gcost: np.ndarray
     positions: list[int]
+    capped: bool = False
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -81,6 +105,7 @@ class Routing(NamedTuple):
         absorbed: SWAPs placed right after a gate on the same pair (block re-synthesis
             merges them).
         cost: the estimated CZ count after block re-synthesis.
+        depth: the estimated CZ depth after block re-synthesis.
     """
 
     events: np.ndarray
@@ -88,15 +113,19 @@ class Routing(NamedTuple):
     swaps: int
     absorbed: int
     cost: int
+    depth: float
 
 
-def routing_dag(instructions, num_qubits: int) -> RoutingDag:
+
+def routing_dag(instructions, num_qubits: int, max_layer: int = LAYER_CAPS[0]
+                ) -> RoutingDag:
     """The dependency DAG of the two-qubit gates, aware that diagonal gates commute.
 
     On each qubit the two-qubit gates fall into layers: a run of diagonal gates (cz, cp,
     crz, rzz) not interrupted by a non-diagonal operation is one layer whose gates may
-    run in any order; any other gate is a layer of its own. A gate waits for the whole
-    previous layer on each of its qubits.
+    run in any order (at most `max_layer` of them: a longer run is cut into several
+    layers); any other gate is a layer of its own. A gate waits for the whole previous
+    layer on each of its qubits. `capped` tells whether `max_layer` cut any run.
     """
     g0: list[int] = []
     g1: list[int] = []
@@ -106,13 +135,15 @@ def routing_dag(instructions, num_qubits: int) -> RoutingDag:
     layer: list[list[int]] = [[] for _ in range(num_qubits)]
     prev: list[list[int]] = [[] for _ in range(num_qubits)]
     open_diag = [False] * num_qubits
+    capped = False
     for pos, inst in enumerate(instructions):
         if len(inst.qubits) == 2 and inst.name != "barrier":
             g = len(g0)
             diag = inst.name in DIAGONAL_2Q and inst.condition is None
             before: set[int] = set()
             for q in inst.qubits:
-                if not (diag and open_diag[q]):
+                if not (diag and open_diag[q] and len(layer[q]) < max_layer):
+                    capped = capped or (diag and open_diag[q])
                     if layer[q]:
                         prev[q] = layer[q]
                     layer[q] = []
@@ -140,7 +171,29 @@ def routing_dag(instructions, num_qubits: int) -> RoutingDag:
     idx = np.array([x for s in succ for x in sorted(s)], dtype=np.int64)
     npred = np.array([len(b) for b in preds], dtype=np.int64)
     return RoutingDag(np.array(g0, dtype=np.int64), np.array(g1, dtype=np.int64), ptr, idx,
-                      npred, np.array(gcost, dtype=np.int64), positions)
+                      npred, np.array(gcost, dtype=np.int64), positions, capped)
+
+
+class Dags:
+    """The routing DAGs of one list of instructions, per variant and direction, built
+    once when first asked for (variants that come out the same are built once)."""
+
+    def __init__(self, instructions, num_qubits: int) -> None:
+        self.instructions = instructions
+        self.num_qubits = num_qubits
+        self._built: dict[tuple[int, bool], RoutingDag] = {}
+
+    def get(self, variant: int, backward: bool = False) -> RoutingDag:
+        key = (variant, backward)
+        if key not in self._built:
+            capped = [self._built.get((v, backward)) for v in range(1, len(LAYER_CAPS))]
+            same = [d for d in capped if d is not None and not d.capped]
+            if variant == 0 and same:
+                self._built[key] = same[0]  # no run of diagonal gates was cut: the same DAG
+            else:
+                insts = self.instructions[::-1] if backward else self.instructions
+                self._built[key] = routing_dag(insts, self.num_qubits, LAYER_CAPS[variant])
+        return self._built[key]
 
 
 def coupling_arrays(device: Device) -> Coupling:
@@ -205,6 +258,6 @@ def chunks(count: int) -> list[slice]:
 def route_once(dag: RoutingDag, coupling: Coupling, l2p: np.ndarray, heuristic: int,
                seed: int, level: int) -> Routing:
     """Route `dag` from layout `l2p` with heuristic row `heuristic` and `seed`."""
-    events, k, final, swaps, absorbed, cost = sabre_route(
+    events, k, final, swaps, absorbed, cost, depth = sabre_route(
         *coupling, *dag.arrays, l2p, seed, HEURISTICS[heuristic], RESYNTH_MIN[level], True)
-    return Routing(events[:k].copy(), final, swaps, absorbed, cost)
+    return Routing(events[:k].copy(), final, swaps, absorbed, cost, float(depth))

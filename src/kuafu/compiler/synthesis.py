@@ -119,6 +119,29 @@ def zyz_steps(theta: float, phi: float, lam: float, position: int = 0,
     return steps
 
 
+def y_then_z_steps(theta: float, lam: float, position: int = 0, atol: float = ATOL
+                   ) -> tuple[list[Step], float]:
+    """Fewest native steps for rz(lam) then ry(theta), up to a Z rotation after them.
+
+    Returns (steps, extra) with Rz(extra) @ (the steps' product) = Ry(theta) @ Rz(lam):
+    one rotation when the axis lies on +-x or +-y (lam a multiple of pi/2) or theta is
+    pi, else rz(lam) then ry(theta). The caller moves `extra` into what follows (a Z
+    rotation commutes through CZ), so a single-qubit run between CZs often costs one
+    gate, not two.
+    """
+    theta, lam = wrap_angle(theta), wrap_angle(lam)
+    if abs(theta) < atol:
+        return [], lam
+    if abs(abs(theta) - math.pi) < atol:  # Ry(pi) Rz(lam) = Rz(-lam) Ry(pi)
+        return [("ry", (position,), (math.pi,))], -lam
+    for axis, sign, shift in (("ry", 1.0, 0.0), ("rx", 1.0, math.pi / 2),
+                              ("rx", -1.0, -math.pi / 2), ("ry", -1.0, math.pi)):
+        if abs(wrap_angle(lam - shift)) < atol:
+            # Rz(shift) R_axis(sign theta) Rz(-shift) = Ry(theta)
+            return [(axis, (position,), (sign * theta,))], shift
+    return [("rz", (position,), (lam,)), ("ry", (position,), (theta,))], 0.0
+
+
 # ----- two qubits ------------------------------------------------------------------------
 def kak(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float],
                                 np.ndarray, np.ndarray]:
