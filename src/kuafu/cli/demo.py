@@ -42,16 +42,21 @@ def ghz(n: int = 5) -> QuantumCircuit:
 @contextmanager
 def local_platform(workers: int = 2) -> Iterator[tuple[str, str]]:
     """A server on a temporary SQLite store in this process; yields (url, token)."""
-    import uvicorn
-
-    from ..server import Settings, create_app
-    from ..server.testing import create_user, free_port
+    from ..server.core.config import Settings
+    from ..server.executor import prestart
 
     with tempfile.TemporaryDirectory(prefix="kuafu-demo-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'kuafu.db'}"
+        settings = Settings(database_url=url, workers=workers)
+        executor = prestart(settings)  # the workers warm up while the web stack imports
+        import uvicorn
+
+        from ..server import create_app
+        from ..server.testing import create_user, free_port
+
         token = create_user(url, "demo", admin=True)
         port = free_port()
-        config = uvicorn.Config(create_app(Settings(database_url=url, workers=workers)),
+        config = uvicorn.Config(create_app(settings, executor=executor),
                                 host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="kuafu-demo-server", daemon=True)

@@ -21,9 +21,8 @@ import click
 def serve(host: str, port: int, database: str | None, workers: int | None,
           cluster: str | None, log_level: str) -> None:
     """Run the server; the store is created and migrated on first start."""
-    import uvicorn
-
-    from ..server import Settings, create_app
+    from ..server.core.config import Settings
+    from ..server.executor import prestart
 
     overrides = {k: v for k, v in {"database_url": database, "workers": workers,
                                    "cluster": cluster}.items() if v is not None}
@@ -35,7 +34,12 @@ def serve(host: str, port: int, database: str | None, workers: int | None,
                f"  web console: {base}/console   API docs: {base}/api/v1/docs   "
                f"documentation: {base}/docs/", err=True)
     configure_logging(log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+    executor = prestart(settings)  # the workers warm up while the web stack imports
+    import uvicorn
+
+    from ..server import create_app
+
+    uvicorn.run(create_app(settings, executor=executor), host=host, port=port, log_level=log_level,
                 access_log=False, timeout_graceful_shutdown=5)
 
 

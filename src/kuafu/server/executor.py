@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .dask_executor import DaskExecutorHandle
 
 __all__ = ["ExecutorHandle", "JobStopped", "RunTimeExceeded", "Task", "WorkerLostError",
-           "is_worker_lost", "make_handle"]
+           "is_worker_lost", "make_handle", "prestart"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,16 @@ def make_handle(settings: Settings) -> ExecutorHandle | DaskExecutorHandle:
         from .dask_executor import DaskExecutorHandle
 
         return DaskExecutorHandle(settings.cluster, settings.cluster_connect_timeout)
+    return ExecutorHandle(settings.workers)
+
+
+def prestart(settings: Settings) -> ExecutorHandle | None:
+    """Start the local workers now, before the caller imports the web stack, so that
+    their imports and warm-up run beside the server's own (issue 20: a restart's first
+    job within 2 s). Pass the handle to `create_app(..., executor=...)`. None with a
+    Dask cluster: its workers are already running."""
+    if settings.cluster:
+        return None
     return ExecutorHandle(settings.workers)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -14,21 +15,36 @@ from .api import handlers, limits
 from .api.main import api_router
 from .core.config import Settings
 from .docsite import install_docs
+from .executor import ExecutorHandle
 from .quafu import quafu_router
 from .quafu_sdk import oauth_pages, sdk_router
 from .services.platform import Platform
 
+if TYPE_CHECKING:
+    from .dask_executor import DaskExecutorHandle
+
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, platform: Platform | None = None,
+               executor: ExecutorHandle | DaskExecutorHandle | None = None) -> FastAPI:
     """The app; on start-up it migrates the store, requeues interrupted jobs and
-    starts the scheduler, and on shut-down it stops them."""
+    starts the scheduler, and on shut-down it stops them.
+
+    `executor`: workers started ahead (`executor.prestart`), so that they import and
+    warm up while this process imports the web stack; by default the platform starts
+    its own on start-up."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        current = platform or await asyncio.to_thread(Platform.create, settings)
+        try:
+            current = platform or await asyncio.to_thread(Platform.create, settings,
+                                                          executor)
+        except BaseException:
+            if executor is not None:  # workers started ahead must not outlive a failed start
+                executor.shutdown()
+            raise
         current.events.bind(asyncio.get_running_loop())
         app.state.platform = current
         current.start()
