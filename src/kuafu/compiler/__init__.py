@@ -13,18 +13,38 @@ Every pass is a plain function `f(circuit, *, context) -> circuit` over a shared
 `CompileContext`; `passes_for(level)` lists a level's pipeline.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .cancel_pairs import cancel_pairs
 from .consolidate_blocks import consolidate_blocks
 from .context import CompileContext
 from .decompose import decompose
 from .drop_identities import drop_identities
 from .elide_swaps import elide_swaps
-from .layout import best_region, sabre_layout
 from .optimize import merge_single_qubit, optimize
-from .pipeline import CompiledCircuit, compile, passes_for
-from .routing import route
 from .synthesis import kak, two_qubit_cz_count
 from .validate import check_circuit, check_native, validate
+
+# Layout, routing and the pipeline are imported on first use (PEP 562): the router
+# pulls in numba, and the server process checks circuits but never routes one (a
+# third of a second of every restart, issue 20). No lazy name is also a module name,
+# so an imported submodule never shadows one of them.
+_LAZY = {"best_region": "layout", "sabre_layout": "layout", "CompiledCircuit": "pipeline",
+         "compile": "pipeline", "passes_for": "pipeline", "route": "routing"}
+
+if TYPE_CHECKING:
+    from .layout import best_region, sabre_layout
+    from .pipeline import CompiledCircuit, compile, passes_for
+    from .routing import route
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CompileContext",
@@ -47,3 +67,7 @@ __all__ = [
     "two_qubit_cz_count",
     "validate",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

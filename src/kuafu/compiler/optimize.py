@@ -14,6 +14,7 @@ moved across or merged.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from ..circuit import GATES, Instruction, QuantumCircuit
 from ..errors import CompileError
@@ -55,31 +56,49 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
     opaque = circuit.opaque_gates
     cancelled = False
 
+    two_pi = 2 * math.pi
+    remainder = math.remainder
+
     def flush(q: int, keep_z: bool, drop_z: bool = False) -> None:
-        u = pending.pop(q, None)
+        u = pending.get(q)
         if u is None:
             return
-        theta, phi, lam = zyz_of_entries(*u)
+        u00, u01, u10, u11 = u
+        if keep_z and abs(u01) < _DIAGONAL and abs(u10) < _DIAGONAL:
+            return  # a Z rotation: it commutes through CZ as it is
+        del pending[q]
+        theta, phi, lam = zyz_of_entries(u00, u01, u10, u11)
         steps, extra = y_then_z_steps(theta, lam)
         rest = phi + extra
         if keep_z or drop_z:
             # the trailing Z rotation commutes through CZ (or is lost in a measurement)
-            if keep_z and abs(math.remainder(rest, 2 * math.pi)) > ATOL:
-                pending[q] = entries_1q("rz", (rest,))
-        elif abs(math.remainder(rest, 2 * math.pi)) > ATOL:
+            if keep_z and abs(remainder(rest, two_pi)) > ATOL:
+                h = 0.5 * rest
+                pending[q] = (complex(math.cos(h), -math.sin(h)), 0j, 0j,
+                              complex(math.cos(h), math.sin(h)))
+        elif abs(remainder(rest, two_pi)) > ATOL:
             steps.append(("rz", (q,), (wrap_angle(rest),)))
-        for name, _, params in steps:
-            last[q] = len(kept)
-            emit(Instruction(name, (q,), (), params))
+        if steps:
+            qs = (q,)
+            last[q] = len(kept) + len(steps) - 1
+            for name, _, params in steps:
+                emit(Instruction(name, qs, (), params))
 
     def one(q: int, m: Mat2) -> None:
         u = pending.get(q)
-        pending[q] = m if u is None else mul_2x2(m, u)
+        if u is None:
+            pending[q] = m
+        else:
+            a, b, c, d = m
+            e, f, g, h = u
+            pending[q] = (a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h)
 
     def cz(a: int, b: int, inst: Instruction | None) -> None:
         nonlocal cancelled
-        flush(a, keep_z=True)
-        flush(b, keep_z=True)
+        if a in pending:
+            flush(a, keep_z=True)
+        if b in pending:
+            flush(b, keep_z=True)
         j = last.get(a, -1)
         if cancel and j >= 0 and j == last.get(b, -1):
             prev = kept[j]
@@ -102,16 +121,16 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
                 if name == "cz":
                     cz(qubits[0], qubits[1], inst)
                     continue
-                steps = native_steps(name, tuple(float(p) for p in inst.params))
+                steps = _lowered(name, inst.params)
             except TypeError:
                 raise CompileError(f"{name} has unbound parameters "
                                    f"{sorted(p.name for p in inst.parameters)}; bind them first"
                                    ) from None
-            for step, pos, params in steps:
-                if step == "cz":
+            for pos, m in steps:
+                if m is None:
                     cz(qubits[pos[0]], qubits[pos[1]], None)
                 else:
-                    one(qubits[pos[0]], entries_1q(step, params))
+                    one(qubits[pos], m)
             continue
         if name in GATES:  # a conditioned gate: its native pieces, each conditioned
             pieces = decompose(_alone(circuit, inst)).instructions
@@ -133,6 +152,32 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
     if cancelled:
         out.instructions = [i for i in kept if i is not None]
     return out, cancelled
+
+
+_DIAGONAL = 1e-12
+"""A pending single-qubit matrix whose off-diagonal entries are below this is a Z
+rotation (to rounding) and waits, as it is, for the next non-diagonal gate."""
+
+
+@lru_cache(maxsize=4096)
+def _lowered(name: str, params: tuple) -> tuple:
+    """A gate's native steps (`native_steps`) as the merge loop reads them: (positions,
+    None) for a CZ, (position, Mat2) for the product of the single-qubit steps on one
+    position between CZs. Raises TypeError for an unbound parameter."""
+    out: list[tuple] = []
+    pend: dict[int, Mat2] = {}
+    for step, pos, p in native_steps(name, tuple(float(x) for x in params)):
+        if step == "cz":
+            for k in pos:
+                if k in pend:
+                    out.append((k, pend.pop(k)))
+            out.append((pos, None))
+        else:
+            m = entries_1q(step, p)
+            k = pos[0]
+            pend[k] = m if k not in pend else mul_2x2(m, pend[k])
+    out += sorted(pend.items())
+    return tuple(out)
 
 
 def _alone(circuit: QuantumCircuit, inst: Instruction) -> QuantumCircuit:

@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -196,8 +197,10 @@ class Dags:
         return self._built[key]
 
 
+@lru_cache(maxsize=64)
 def coupling_arrays(device: Device) -> Coupling:
-    """The device's neighbour lists (CSR) and float distance matrix for the kernel."""
+    """The device's neighbour lists (CSR) and float distance matrix for the kernel
+    (built once per device; the kernel only reads them)."""
     ptr = np.zeros(device.num_qubits + 1, dtype=np.int64)
     idx: list[int] = []
     for q, nbs in enumerate(device.neighbors):

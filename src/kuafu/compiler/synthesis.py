@@ -134,12 +134,15 @@ def y_then_z_steps(theta: float, lam: float, position: int = 0, atol: float = AT
         return [], lam
     if abs(abs(theta) - math.pi) < atol:  # Ry(pi) Rz(lam) = Rz(-lam) Ry(pi)
         return [("ry", (position,), (math.pi,))], -lam
-    for axis, sign, shift in (("ry", 1.0, 0.0), ("rx", 1.0, math.pi / 2),
-                              ("rx", -1.0, -math.pi / 2), ("ry", -1.0, math.pi)):
-        if abs(wrap_angle(lam - shift)) < atol:
-            # Rz(shift) R_axis(sign theta) Rz(-shift) = Ry(theta)
-            return [(axis, (position,), (sign * theta,))], shift
+    quarter = round(lam / (math.pi / 2))
+    if abs(lam - quarter * (math.pi / 2)) < atol:
+        # Rz(shift) R_axis(sign theta) Rz(-shift) = Ry(theta), shift = quarter * pi / 2
+        axis, sign = _QUARTER_AXES[quarter % 4]
+        return [(axis, (position,), (sign * theta,))], quarter * (math.pi / 2)
     return [("rz", (position,), (lam,)), ("ry", (position,), (theta,))], 0.0
+
+
+_QUARTER_AXES = (("ry", 1.0), ("rx", 1.0), ("ry", -1.0), ("rx", -1.0))
 
 
 # ----- two qubits ------------------------------------------------------------------------

@@ -8,6 +8,8 @@ circuits run as written on a chip.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..circuit import GATES, QuantumCircuit
 from ..devices import Device
 from ..errors import CircuitTooWideError, CompileError
@@ -61,9 +63,11 @@ def check_native(circuit: QuantumCircuit, device: Device) -> None:
     """
     _check_width(circuit, device)
     allowed = device.native_gates | ALWAYS_ALLOWED
+    pairs = _coupled_pairs(device)
     names = device.qubits
     for k, inst in enumerate(circuit.instructions):
-        if inst.name in allowed and (len(inst.qubits) == 1 or inst.name == "barrier"):
+        if inst.name in allowed and (len(inst.qubits) == 1 or inst.name == "barrier"
+                                     or inst.qubits in pairs):
             continue
         where = f"instruction {k} ({inst.name} on {', '.join(names[q] for q in inst.qubits)})"
         if inst.name not in allowed:
@@ -77,6 +81,12 @@ def check_native(circuit: QuantumCircuit, device: Device) -> None:
         if len(inst.qubits) == 2 and not device.has_coupler(*inst.qubits):
             a, b = (names[q] for q in inst.qubits)
             raise CompileError(f"{where}: {device.name} has no coupler between {a} and {b}")
+
+
+@lru_cache(maxsize=64)
+def _coupled_pairs(device: Device) -> frozenset[tuple[int, int]]:
+    """The (a, b) qubit pairs, both ways round, that share a coupler."""
+    return frozenset(p for a, b in device.couplers for p in ((a, b), (b, a)))
 
 
 def validate(circuit: QuantumCircuit, *, context: CompileContext) -> QuantumCircuit:
