@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import devices
 from ..circuit import Instruction, QuantumCircuit
-from ..compiler import compile
 from ..devices import Device
 from ._execution import fresh_seed
 from .base import Backend, BackendResult, check_run_arguments
@@ -222,6 +221,8 @@ class EmulatedBackend(Backend):
     def _prepare(self, circuit: QuantumCircuit, compile_it: bool, level: int) -> _Prepared:
         self.check(circuit, compile=compile_it)
         if compile_it:
+            from ..compiler import compile  # the router (numba) loads on first use
+
             compiled = compile(circuit, self._device, optimization_level=level,
                                seed=COMPILE_SEED)
             native, initial, final, stats = (compiled.circuit, dict(compiled.initial_mapping),

@@ -39,7 +39,6 @@ from typing import Any
 
 from ..circuit import QuantumCircuit
 from ..circuit.counts import from_quafu_counts, to_quafu_counts
-from ..compiler import compile
 from ..devices import Device
 from .base import Backend, BackendResult, check_run_arguments
 from .qasm_text import to_qasm
@@ -150,6 +149,8 @@ class RemoteDevice(Backend):
 
 
 def _compile(circuit: QuantumCircuit, device: Device, level: int, seed: int | None) -> Any:
+    from ..compiler import compile  # the router (numba) loads on first use
+
     return compile(circuit, device, optimization_level=level, seed=seed)
 
 
