@@ -463,74 +463,79 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
     for op in range(kinds.size):
         if kinds[op] == 3:
             gmax = max(gmax, 1 << aux[op])
-    for t in prange(nbatch):
+    # Buffers are allocated per chunk of batches, not per batch: a fresh 1-2 MiB buffer comes
+    # from mmap, and touching it page-faults (28672 faults per block call at 24 qubits in
+    # double precision when every batch allocated its own).
+    nchunk = min(nbatch, batches_per_thread)
+    for ch in prange(nchunk):
         fp = flush_subnormals()
         bre = np.empty((dim, per), dtype=ftype)
         bim = np.empty((dim, per), dtype=ftype)
         tre = np.empty((gmax, per), dtype=ftype)
         tim = np.empty((gmax, per), dtype=ftype)
-        g0 = t * per
         bases = np.empty(TILE, dtype=np.int64)
-        if run >= TILE:
-            for j in range(0, per, run):
-                base = _insert_zeros(g0 + j, qubits)
-                for a in range(dim):
-                    src = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
-                    rr = bre[a, j:j + run]
-                    ri = bim[a, j:j + run]
-                    for r in range(run):
-                        rr[r] = src[2 * r]
-                        ri[r] = src[2 * r + 1]
-        elif low:
-            for c0 in range(0, per, TILE):
-                _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0, min(TILE, per - c0))
-        else:  # short runs: transpose tiles of TILE groups x TILE_ROWS rows in L1
-            for c0 in range(0, per, TILE):
-                width = min(TILE, per - c0)
-                for cc in range(width):
-                    bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
-                for a0 in range(0, dim, TILE_ROWS):
-                    a1 = min(a0 + TILE_ROWS, dim)
+        for t in range(ch * nbatch // nchunk, (ch + 1) * nbatch // nchunk):
+            g0 = t * per
+            if run >= TILE:
+                for j in range(0, per, run):
+                    base = _insert_zeros(g0 + j, qubits)
+                    for a in range(dim):
+                        src = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
+                        rr = bre[a, j:j + run]
+                        ri = bim[a, j:j + run]
+                        for r in range(run):
+                            rr[r] = src[2 * r]
+                            ri[r] = src[2 * r + 1]
+            elif low:
+                for c0 in range(0, per, TILE):
+                    _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0, min(TILE, per - c0))
+            else:  # short runs: transpose tiles of TILE groups x TILE_ROWS rows in L1
+                for c0 in range(0, per, TILE):
+                    width = min(TILE, per - c0)
                     for cc in range(width):
-                        b = bases[cc]
-                        c = c0 + cc
-                        for a in range(a0, a1):
-                            o = b + 2 * offs[a]
-                            bre[a, c] = f[o]
-                            bim[a, c] = f[o + 1]
-        for op in range(kinds.size):
-            _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
-                      aux[op], bre, bim, tre, tim)
-        if run >= TILE:
-            for j in range(0, per, run):
-                base = _insert_zeros(g0 + j, qubits)
-                for a in range(dim):
-                    p = final_rows[a]
-                    dst = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
-                    rr = bre[p, j:j + run]
-                    ri = bim[p, j:j + run]
-                    for r in range(run):
-                        dst[2 * r] = rr[r]
-                        dst[2 * r + 1] = ri[r]
-        elif low:
-            for c0 in range(0, per, TILE):
-                _scatter_low(f, bre, bim, final_rows, 2 * ((g0 + c0) << k), c0,
-                             min(TILE, per - c0))
-        else:
-            for c0 in range(0, per, TILE):
-                width = min(TILE, per - c0)
-                for cc in range(width):
-                    bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
-                for a0 in range(0, dim, TILE_ROWS):
-                    a1 = min(a0 + TILE_ROWS, dim)
+                        bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
+                    for a0 in range(0, dim, TILE_ROWS):
+                        a1 = min(a0 + TILE_ROWS, dim)
+                        for cc in range(width):
+                            b = bases[cc]
+                            c = c0 + cc
+                            for a in range(a0, a1):
+                                o = b + 2 * offs[a]
+                                bre[a, c] = f[o]
+                                bim[a, c] = f[o + 1]
+            for op in range(kinds.size):
+                _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
+                          aux[op], bre, bim, tre, tim)
+            if run >= TILE:
+                for j in range(0, per, run):
+                    base = _insert_zeros(g0 + j, qubits)
+                    for a in range(dim):
+                        p = final_rows[a]
+                        dst = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
+                        rr = bre[p, j:j + run]
+                        ri = bim[p, j:j + run]
+                        for r in range(run):
+                            dst[2 * r] = rr[r]
+                            dst[2 * r + 1] = ri[r]
+            elif low:
+                for c0 in range(0, per, TILE):
+                    _scatter_low(f, bre, bim, final_rows, 2 * ((g0 + c0) << k), c0,
+                                 min(TILE, per - c0))
+            else:
+                for c0 in range(0, per, TILE):
+                    width = min(TILE, per - c0)
                     for cc in range(width):
-                        b = bases[cc]
-                        c = c0 + cc
-                        for a in range(a0, a1):
-                            p = final_rows[a]
-                            o = b + 2 * offs[a]
-                            f[o] = bre[p, c]
-                            f[o + 1] = bim[p, c]
+                        bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
+                    for a0 in range(0, dim, TILE_ROWS):
+                        a1 = min(a0 + TILE_ROWS, dim)
+                        for cc in range(width):
+                            b = bases[cc]
+                            c = c0 + cc
+                            for a in range(a0, a1):
+                                p = final_rows[a]
+                                o = b + 2 * offs[a]
+                                f[o] = bre[p, c]
+                                f[o + 1] = bim[p, c]
         restore_fp(fp)
 
 

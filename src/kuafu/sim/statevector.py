@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numba
 import numpy as np
 
 from ..circuit import GATES, Instruction, QuantumCircuit
@@ -129,6 +130,12 @@ def default_cost_model(num_qubits: int, precision: Precision = "double") -> Cost
 _BATCHES = 8  # batches per block call at least, so every thread gets work
 
 
+def _batches() -> int:
+    """Batches (and chunks of batches, each with its own buffers) per block call: at least
+    `_BATCHES`, and two per numba thread."""
+    return max(_BATCHES, 2 * numba.get_num_threads())
+
+
 def _apply_block(state: np.ndarray, *args) -> None:
     k.apply_block(state.view(state.real.dtype), *args)
 
@@ -173,7 +180,7 @@ def kernel_call(
         ft = np.dtype(np.float32 if dtype == np.complex64 else np.float64)
         args = (np.asarray(gate.qubits, dtype=np.int64), gate.kinds, gate.row_start,
                 gate.row_count, gate.rows, gate.par_start, _snap(gate.par_re, ft),
-                _snap(gate.par_im, ft), gate.aux, gate.final_rows, _BATCHES)
+                _snap(gate.par_im, ft), gate.aux, gate.final_rows, _batches())
         return _apply_block, args
     m = gate.matrix
     qubits = np.asarray(gate.qubits, dtype=np.int64)
