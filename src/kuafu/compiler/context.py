@@ -15,7 +15,7 @@ class Candidate(NamedTuple):
 
     Attributes:
         layout: virtual -> physical qubit the trial's best pass started from.
-        heuristic: the row of `sabre.HEURISTICS` the trial used.
+        heuristic: the row of the level's `sabre.heuristics` the trial used.
         seed: the seed of that pass.
         backward: whether that pass routed the reversed circuit.
         variant: the routing DAG it used (`sabre.LAYER_CAPS`).

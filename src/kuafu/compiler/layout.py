@@ -28,11 +28,11 @@ from .consolidate_blocks import RESYNTH_MIN
 from .context import Candidate, CompileContext
 from .sabre import (
     DEPTH_WEIGHT,
-    HEURISTICS,
     Dags,
     chunks,
     coupling_arrays,
     full_permutation,
+    heuristics,
     parallel_map,
     preference,
     variant_of,
@@ -156,12 +156,13 @@ def _trials(problem, starts, iterations, context, variants=None) -> list[_Trial]
     coupling, dags = problem
     n = coupling.nbr_ptr.shape[0] - 1
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
-    rows = np.arange(len(starts)) % len(HEURISTICS)
+    portfolio = heuristics(context.optimization_level)
+    rows = np.arange(len(starts)) % len(portfolio)
     if variants is None:
         variants = [variant_of(i) for i in range(len(starts))]
     variants = np.asarray(variants, dtype=np.int64)
     l2p = np.stack([full_permutation(s, n) for s in starts])
-    hps = HEURISTICS[rows]
+    hps = portfolio[rows]
     resynth_min = RESYNTH_MIN[context.optimization_level]
     jobs = []  # (variant, trial indices): contiguous slices of each variant's trials
     for v in np.unique(variants):

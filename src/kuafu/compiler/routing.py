@@ -16,11 +16,11 @@ import numpy as np
 from ..circuit import Instruction, QuantumCircuit, QuantumRegister
 from .context import Candidate, CompileContext
 from .sabre import (
-    HEURISTICS,
     Dags,
     Routing,
     coupling_arrays,
     full_permutation,
+    heuristics,
     parallel_map,
     preference,
     route_once,
@@ -121,7 +121,7 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
             runs.append((r._replace(events=events, final=start), layout))
         elif seed is not None:
             configs.append((row, seed))
-        configs += [(i % len(HEURISTICS), int(context.rng.integers(0, 2**31 - 1)))
+        configs += [(i % len(heuristics(level)), int(context.rng.integers(0, 2**31 - 1)))
                     for i in range(ROUTING_TRIALS[level] - len(configs) - backward)]
         l2p = full_permutation(layout, n)
         tasks += [(l2p, hp_row, s, layout, variant) for hp_row, s in configs]
@@ -169,7 +169,7 @@ def _route_segments(circuit, segments, layout, context) -> tuple[QuantumCircuit,
         dag = routing_dag(segment, n)
         seeds = [int(context.rng.integers(0, 2**31 - 1)) for _ in range(ROUTING_TRIALS[level])]
         tried = parallel_map(lambda i, dag=dag, l2p=l2p, seeds=seeds: route_once(
-            dag, coupling, l2p, i % len(HEURISTICS), seeds[i], level), range(len(seeds)))
+            dag, coupling, l2p, i % len(heuristics(level)), seeds[i], level), range(len(seeds)))
         best = tried[preference([r.cost for r in tried], [r.depth for r in tried])[0]]
         _emit(segment, dag.positions, best.events, l2p.copy(), out)
         l2p = best.final

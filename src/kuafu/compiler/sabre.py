@@ -3,8 +3,8 @@
 The kernel works on integer arrays only. `routing_dag` turns a circuit's two-qubit gates
 into its commutation-aware dependency DAG (`RoutingDag`), `coupling_arrays` a device's
 coupling map into neighbour lists and distances (`Coupling`), and `route_once` runs the
-kernel once and hands back a `Routing`. `HEURISTICS` is the portfolio of kernel settings
-the trials draw from.
+kernel once and hands back a `Routing`. `heuristics(level)` is the portfolio of kernel
+settings the trials draw from.
 """
 
 from __future__ import annotations
@@ -31,7 +31,23 @@ HEURISTICS = np.array([
     [20, 0.5, 0.001, 0.5, 1.0, 5],
     [20, 0.5, 0.001, 1.0, 1.0, 5],
 ])
-"""The portfolio of SABRE settings (rows; see `_sabre.HP_*`): trial i uses row i mod len."""
+"""The portfolio of SABRE settings (rows; see `_sabre.HP_*`) of levels 0 and 1: trial i
+uses row i mod len."""
+
+HEURISTICS_HIGH = np.array([
+    [20, 0.5, 0.001, 0.5, 0.0, 0],
+    [20, 0.5, 0.001, 2.0, 0.0, 0],
+    [20, 0.5, 0.001, 1.0, 1.0, 5],
+    [20, 0.5, 0.001, 2.0, 1.0, 5],
+])
+"""The portfolio of levels 2 and 3: half its rows reward a SWAP that block re-synthesis
+absorbs more (fewer CZs on QFTs and QV, and shallower QFTs, with their many trials)."""
+
+
+def heuristics(level: int) -> np.ndarray:
+    """The portfolio of SABRE settings the trials of `level` draw from."""
+    return HEURISTICS_HIGH if level >= 2 else HEURISTICS
+
 
 LAYER_CAPS = (2, 1 << 30)
 """The DAG variants trials alternate between (`routing_dag`'s `max_layer`): 0 lets only
@@ -54,7 +70,7 @@ def preference(costs: Sequence[float], depths: Sequence[float]) -> list[int]:
 def variant_of(trial: int) -> int:
     """The DAG variant of trial `trial`: alternating, and shifted by one every
     `len(HEURISTICS)` trials so that each variant meets every heuristic row."""
-    return (trial + trial // len(HEURISTICS)) % len(LAYER_CAPS)
+    return (trial + trial // len(HEURISTICS)) % len(LAYER_CAPS)  # both portfolios: 4 rows
 
 DIAGONAL_1Q = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "u0"})
 DIAGONAL_2Q = frozenset({"cz", "cp", "cu1", "crz", "rzz"})
@@ -262,5 +278,6 @@ def route_once(dag: RoutingDag, coupling: Coupling, l2p: np.ndarray, heuristic: 
                seed: int, level: int) -> Routing:
     """Route `dag` from layout `l2p` with heuristic row `heuristic` and `seed`."""
     events, k, final, swaps, absorbed, cost, depth = sabre_route(
-        *coupling, *dag.arrays, l2p, seed, HEURISTICS[heuristic], RESYNTH_MIN[level], True)
+        *coupling, *dag.arrays, l2p, seed, heuristics(level)[heuristic], RESYNTH_MIN[level],
+        True)
     return Routing(events[:k].copy(), final, swaps, absorbed, cost, float(depth))
