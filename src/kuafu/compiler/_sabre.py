@@ -207,6 +207,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
             front[nfront] = g
             nfront += 1
     decay = np.ones(n)
+    decayed = False  # whether any decay[p] differs from 1
     partner = np.full(n, -1, dtype=np.int64)  # the open block on each physical qubit
     bc = np.zeros(n, dtype=np.int64)
     bn = np.zeros(n, dtype=np.int64)
@@ -268,7 +269,9 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
                     ext_stale = True
                     since_progress = 0
                     since_reset = 0
-                    decay[:] = 1.0
+                    if decayed:
+                        decay[:] = 1.0
+                        decayed = False
                 else:
                     j += 1
         if nfront == 0:
@@ -388,10 +391,12 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
         since_reset += 1
         if decay_reset > 0 and since_reset >= decay_reset:
             decay[:] = 1.0
+            decayed = False
             since_reset = 0
         else:
             decay[p] += decay_delta
             decay[q] += decay_delta
+            decayed = True
     for p in range(n):
         cost += _close_block(p, partner, bc, bn, bs, resynth_min)
     return events, k, l2p, swaps, absorbed, cost, ptime.max()

@@ -27,7 +27,7 @@ from .sabre import (
     routing_dag,
 )
 
-ROUTING_TRIALS = {0: 1, 1: 4, 2: 4, 3: 4}
+ROUTING_TRIALS = {0: 1, 1: 2, 2: 4, 3: 4}
 """Routings per layout candidate (the first reuses the trial that found the layout)."""
 
 
@@ -188,13 +188,16 @@ def _emit(segment, twoq, events, l2p, out) -> None:
     is_twoq = [False] * len(segment)
     for i in twoq:
         is_twoq[i] = True
-    p2l = np.empty_like(l2p)
-    p2l[l2p] = np.arange(len(l2p))
+    l2p = [int(p) for p in l2p]  # plain ints: numpy scalars are slow to index with
+    p2l = [0] * len(l2p)
+    for v, p in enumerate(l2p):
+        p2l[p] = v
     emit = out.instructions.append
 
     def mapped(inst: Instruction) -> Instruction:
-        return Instruction(inst.name, tuple(int(l2p[q]) for q in inst.qubits), inst.clbits,
-                           inst.params, inst.condition)
+        qs = inst.qubits
+        where = (l2p[qs[0]],) if len(qs) == 1 else tuple(l2p[q] for q in qs)
+        return Instruction(inst.name, where, inst.clbits, inst.params, inst.condition)
 
     def flush_until(q: int, stop: int | None) -> None:
         # Emit q's pending operations up to `stop`, stepping over two-qubit gates that
@@ -212,7 +215,7 @@ def _emit(segment, twoq, events, l2p, out) -> None:
             done[i] = True
             emit(mapped(segment[i]))
 
-    for kind, a, b in events:
+    for kind, a, b in events.tolist():
         if kind == 0:
             i = twoq[a]
             inst = segment[i]
@@ -221,7 +224,7 @@ def _emit(segment, twoq, events, l2p, out) -> None:
             done[i] = True
             emit(mapped(inst))
         else:
-            emit(Instruction("swap", (int(a), int(b))))
+            emit(Instruction("swap", (a, b)))
             va, vb = p2l[a], p2l[b]
             p2l[a], p2l[b] = vb, va
             l2p[va], l2p[vb] = b, a
