@@ -24,6 +24,7 @@ gate / the measured peak), divided by Kuafu's time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -289,45 +290,95 @@ def bandwidth_and_gate(n: int, dtype, repeats: int) -> tuple[float, float, float
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
-def _fma_chains(x, rounds):
-    """Multiply-adds on 32 independent lanes per task (vectorised, in registers or L1)."""
+def _fma_chains(x, rounds, m, c):
+    """Eight dependent multiply-adds per element and round on rows of 128 lanes (in L1):
+    vectorised over the lanes, and with 16 or more independent vectors in flight, so the
+    loads and stores (one each per eight multiply-adds) and the latency do not bound it."""
     for t in numba.prange(x.shape[0]):
-        v = x[t, :32].copy()
-        m = x[t, 32]
-        c = x[t, 33]
+        v = x[t]
         for _ in range(rounds):
-            for lane in range(32):
-                v[lane] = v[lane] * m + c
-        x[t, :32] = v
+            for lane in range(v.size):
+                a = v[lane]
+                a = a * m + c
+                a = a * m + c
+                a = a * m + c
+                a = a * m + c
+                a = a * m + c
+                a = a * m + c
+                a = a * m + c
+                a = a * m + c
+                v[lane] = a
 
 
 def peak_flops(dtype, threads: int, repeats: int = 5) -> float:
-    """Measured floating-point operations per second: multiply-adds on 32 lanes per task,
-    two tasks per thread, in the state's real type."""
+    """Measured floating-point operations per second (a multiply-add counts 2) of code numba
+    compiles on this machine: `_fma_chains`, two rows per thread, in the state's real type.
+    It is what the simulator's kernels can reach at best (they are numba loops too), which
+    can be below the hardware's peak (numba prefers 256-bit vectors on AVX-512 machines)."""
     real = np.float32 if dtype == np.complex64 else np.float64
-    x = np.full((threads * 2, 34), 0.5, dtype=real)
-    x[:, 32] = 0.999
-    x[:, 33] = 1e-3
-    rounds = 1_000_000
-    _fma_chains(x, 10)
-    seconds = _best(lambda: _fma_chains(x, rounds), repeats)
-    return x.shape[0] * 32 * 2 * rounds / seconds
+    x = np.full((threads * 2, 128), 0.5, dtype=real)
+    m, c = real(0.999), real(1e-3)
+    rounds = 100_000
+    _fma_chains(x, 10, m, c)
+    seconds = _best(lambda: _fma_chains(x, rounds, m, c), repeats)
+    return x.size * 8 * 2 * rounds / seconds
 
 
-def circuit_flops(n: int, ops) -> float:
-    """Floating-point operations of the circuit applied gate by gate: a dense k-qubit gate
-    8 * 2**k per amplitude (2**k complex multiply-adds), a controlled phase or CZ 6 on the
-    quarter of the amplitudes it changes, permutations (CX, SWAP) none."""
-    per_amp = {"h": 16, "u3": 16, "cx": 0, "swap": 0, "cp": 6 / 4, "cz": 6 / 4}
-    return sum(per_amp[name] for name, _, _ in ops) * 2.0**n
+# Real floating-point operations per amplitude a kernel touches (a multiply-add counts 2): a
+# complex multiply-add is 8, a complex product by a phase 6.
+_BLOCK_OP_FLOPS = {0: 8.0, 1: 16.0, 2: 6.0}
 
 
-def kuafu_passes(n: int, ops, precision: str) -> int:
-    """Kernel passes over the state Kuafu's compiled program makes (fused blocks)."""
+def plan_cost(n: int, ops, precision: str) -> tuple[int, float]:
+    """(passes over the state, floating-point operations) of the program Kuafu compiles for
+    this circuit: one pass per kernel call, plus one for the initial state and the sampling
+    (a write and a read); FLOPs as the kernels execute them (fused blocks, not gate by gate):
+    per amplitude touched, a real rotation 8, a complex 2x2 16, a phase 6, real rotations on
+    r qubits in one sweep 8r, a dense 2**t x 2**t group 8 * 2**t; streaming kernels alike."""
     from kuafu.sim.statevector import compile_statevector
 
     prepare, _ = kuafu_runner(precision)
-    return compile_statevector(prepare(n, ops), precision=precision).num_fused
+    program = compile_statevector(prepare(n, ops), precision=precision)
+    size = 2.0**n
+    passes, flops = 1, 0.0
+    for step in program.steps:
+        for kernel, args in step.calls:
+            passes += 1
+            name = getattr(kernel, "__name__", "")
+            if name == "_apply_block":
+                qubits, kinds, _, row_count, _, _, _, _, aux = args[:9]
+                dim = 1 << len(qubits)
+                for kind, count, a in zip(kinds.tolist(), row_count.tolist(), aux.tolist(),
+                                          strict=True):
+                    per_amp = (_BLOCK_OP_FLOPS.get(kind) or
+                               (8.0 * a if kind == 4 else 8.0 * (1 << a)))
+                    flops += per_amp * count / dim * size
+            elif name == "apply_1q":
+                flops += 16 * size
+            elif name == "apply_dense":
+                flops += 8 * (1 << len(args[0])) * size
+            elif name == "apply_controlled_1q":
+                flops += 16 * size / (1 << (len(args[0]) - 1))
+            elif name in ("apply_diagonal", "apply_monomial"):
+                flops += 6 * size
+            elif name == "apply_phase_gates":
+                flops += 12 * size
+    return passes, flops
+
+
+def two_qubit_plan_cost(n: int, ops) -> tuple[int, float]:
+    """(passes, FLOPs) of the plan qsim runs by default: gates fused into blocks of at most
+    two qubits, one streaming pass each (a dense 2-qubit block 32 FLOPs per amplitude, a
+    1-qubit one 16, diagonal 6, permutations none), plus one pass as in `plan_cost`."""
+    from kuafu.sim.fusion import CostModel, GateKind, fuse
+
+    prepare, _ = kuafu_runner("double")
+    qc = prepare(n, ops)
+    gates = [(i.matrix(), i.qubits) for i in qc.instructions if i.name != "measure"]
+    fused = fuse(gates, CostModel(dense=(0.0, 1.0, 1.0), max_qubits=2))
+    per_amp = {GateKind.IDENTITY: 0.0, GateKind.MONOMIAL: 0.0, GateKind.DIAGONAL: 6.0}
+    flops = sum(per_amp.get(g.kind, 8.0 * (1 << len(g.qubits))) for g in fused) * 2.0**n
+    return 1 + sum(g.kind is not GateKind.IDENTITY for g in fused), flops
 
 
 def _best(fn, repeats: int) -> float:
@@ -408,59 +459,74 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n## peak floating-point rate (multiply-adds in registers, {args.threads} threads): "
           f"double {peaks[16] / 1e9:.1f} GFLOP/s, single {peaks[8] / 1e9:.1f} GFLOP/s")
 
-    print("\n## times (s) and ratio peer/Kuafu (>1: Kuafu faster); Kuafu per gate vs one pass;"
-          " roofline: the larger of (Kuafu's passes x one measured pass) and (the circuit's"
-          " FLOPs / measured peak), as a fraction of Kuafu's time")
+    print("\n## times (s), best of the repeats, engines taking turns within each repeat; ratio "
+          "peer/Kuafu (>1: Kuafu faster), by wall time and by CPU time (all threads);")
+    print("## plan: Kuafu's passes over the state and GFLOPs (complex128); roofline: the larger "
+          "of (passes x one measured pass) and (FLOPs / measured peak), as a fraction of "
+          "Kuafu's time (c128, c64); 2q plan: the same bound for qsim-style two-qubit fusion "
+          "(one pass per fused gate), as a fraction of Kuafu's time")
     header = f"{'case':<7} {'n':>3} {'gates':>6} " + " ".join(f"{e:>12}" for e in engines)
-    header += "  ratios" + " " * 30 + "kuafu per-gate/pass (c128, c64)  roofline (c128, c64)"
+    header += ("  ratios (wall; cpu)".ljust(40) + "per-gate/pass (c128, c64)  "
+               "plan (passes, GFLOP)  roofline (c128, c64)  2q plan (c128, c64)")
     print(header)
     skip: set[tuple[str, str]] = set()
     for case in cases:
         for n in sizes:
             ops = CASES[case](n)
-            times = {}
-            for name, (prepare, run, _) in engines.items():
-                if (name, case) in skip:
-                    times[name] = math.nan
-                    continue
-                times[name] = _time_engine(prepare, run, n, ops, args.repeats, args.slow_limit)
-                if times[name] > args.slow_limit:
+            live = {name: e for name, e in engines.items() if (name, case) not in skip}
+            best = _time_engines(live, n, ops, args.repeats, args.slow_limit)
+            times = {name: best.get(name, (math.nan, math.nan))[0] for name in engines}
+            cpu = {name: best.get(name, (math.nan, math.nan))[1] for name in engines}
+            for name, t in times.items():
+                if t > args.slow_limit:
                     skip.add((name, case))
             ratios = []
             for name, (_, _, ref) in engines.items():
                 if ref is not None:
-                    ratios.append(f"{name.split('-')[0]} {times[name] / times[ref]:.2f}x")
+                    ratios.append(f"{name.split('-')[0]} {times[name] / times[ref]:.2f}x; "
+                                  f"{cpu[name] / cpu[ref]:.2f}x")
             per_gate = [
                 times["kuafu-c128"] / len(ops) / passes[(n, 16)],
                 times["kuafu-c64"] / len(ops) / passes[(n, 8)],
             ]
-            roof = []
+            roof, two_q = [], []
+            plan = plan_cost(n, ops, "double")
+            plan2 = two_qubit_plan_cost(n, ops)
             for engine, size, precision in (("kuafu-c128", 16, "double"),
                                             ("kuafu-c64", 8, "single")):
-                bound = max(kuafu_passes(n, ops, precision) * passes[(n, size)],
-                            circuit_flops(n, ops) / peaks[size])
+                n_passes, flops = plan_cost(n, ops, precision)
+                bound = max(n_passes * passes[(n, size)], flops / peaks[size])
                 roof.append(bound / times[engine])
+                bound2 = max(plan2[0] * passes[(n, size)], plan2[1] / peaks[size])
+                two_q.append(bound2 / times[engine])
             print(f"{case:<7} {n:>3} {len(ops):>6} "
                   + " ".join(f"{times[e]:>12.3f}" for e in engines)
-                  + "  " + ", ".join(ratios).ljust(36)
-                  + f"  {per_gate[0]:.3f}, {per_gate[1]:.3f}".ljust(33)
-                  + f"  {roof[0]:.0%}, {roof[1]:.0%}")
+                  + "  " + ", ".join(ratios).ljust(38)
+                  + f"  {per_gate[0]:.3f}, {per_gate[1]:.3f}".ljust(27)
+                  + f"  {plan[0]}, {plan[1] / 1e9:.1f}".ljust(22)
+                  + f"  {roof[0]:.0%}, {roof[1]:.0%}".ljust(23)
+                  + f"  {two_q[0]:.0%}, {two_q[1]:.0%}")
             sys.stdout.flush()
     return 0
 
 
-def _time_engine(prepare, run, n, ops, repeats, slow_limit) -> float:
-    try:
-        prepared = prepare(n, ops)
-    except MemoryError:
-        return math.nan
-    best = math.inf
+def _time_engines(engines, n, ops, repeats, slow_limit) -> dict[str, tuple[float, float]]:
+    """Best (wall, CPU) seconds per engine; in each repeat every engine runs once, in turn,
+    so that a burst of load from other work slows them alike. An engine whose run took
+    longer than `slow_limit` / `repeats` is not run again."""
+    prepared = {}
+    for name, (prepare, _, _) in engines.items():
+        with contextlib.suppress(MemoryError):
+            prepared[name] = prepare(n, ops)
+    best = {name: (math.inf, math.inf) for name in prepared}
     for _ in range(repeats):
-        t = time.perf_counter()
-        run(prepared)
-        best = min(best, time.perf_counter() - t)
-        if best > slow_limit / repeats:
-            break
+        for name, item in prepared.items():
+            if slow_limit / repeats < best[name][0] < math.inf:
+                continue
+            t, c = time.perf_counter(), time.process_time()
+            engines[name][1](item)
+            wall, used = time.perf_counter() - t, time.process_time() - c
+            best[name] = (min(best[name][0], wall), min(best[name][1], used))
     return best
 
 
