@@ -15,7 +15,7 @@ import numpy as np
 from ..circuit import GATES, Instruction, QuantumCircuit, gate_matrix
 from .context import CompileContext
 from .decompose import cz_cost, lower_steps
-from .synthesis import entries_1q, kak, num_cz, two_qubit_steps
+from .synthesis import compact_steps, entries_1q, kak, num_cz, two_qubit_steps
 
 RESYNTH_MIN = {0: 99, 1: 4, 2: 3, 3: 2}
 """The smallest CZ cost of a SWAP-free block worth re-synthesising, per optimisation level
@@ -110,7 +110,7 @@ def _resynthesised(signature: tuple, cost: int) -> tuple | None:
     u = _block_unitary(signature)
     if num_cz(kak(u)[2]) >= cost:
         return None
-    return tuple(lower_steps(two_qubit_steps(u)))
+    return tuple(compact_steps(lower_steps(two_qubit_steps(u))))
 
 
 def _block_unitary(signature: tuple) -> np.ndarray:

@@ -52,6 +52,10 @@ Mat2 = tuple[complex, complex, complex, complex]
 def entries_1q(name: str, params) -> Mat2:
     """A single-qubit library gate's matrix as four entries (fast for rz, ry and rx)."""
     if name not in ("rz", "ry", "rx"):
+        if name in ("u3", "u"):
+            return _u3_entries(float(params[0]), float(params[1]), float(params[2]))
+        if name in ("p", "u1"):
+            return 1 + 0j, 0j, 0j, cmath.exp(1j * float(params[0]))
         return _fixed_entries(name, tuple(params))
     h = 0.5 * float(params[0])
     c, s = math.cos(h), math.sin(h)
@@ -60,6 +64,13 @@ def entries_1q(name: str, params) -> Mat2:
     if name == "ry":
         return complex(c), complex(-s), complex(s), complex(c)
     return complex(c), complex(0, -s), complex(0, -s), complex(c)
+
+
+def _u3_entries(theta: float, phi: float, lam: float) -> Mat2:
+    """`gates.u3_matrix` as four entries, without numpy (every angle is new)."""
+    c, s = math.cos(theta / 2), math.sin(theta / 2)
+    return (complex(c), -cmath.exp(1j * lam) * s, cmath.exp(1j * phi) * s,
+            cmath.exp(1j * (phi + lam)) * c)
 
 
 @lru_cache(maxsize=4096)
@@ -143,6 +154,45 @@ def y_then_z_steps(theta: float, lam: float, position: int = 0, atol: float = AT
 
 
 _QUARTER_AXES = (("ry", 1.0), ("rx", 1.0), ("ry", -1.0), ("rx", -1.0))
+
+
+def compact_steps(steps: Sequence[Step]) -> list[Step]:
+    """Native steps (rz, ry, rx, cz) with each single-qubit run merged: at most one
+    rotation (or rz then ry) per run between CZs, Z rotations moved through the CZs, and
+    rz.ry.rz at the end. Equal to `steps` up to global phase."""
+    out: list[Step] = []
+    pend: dict[int, Mat2] = {}
+
+    def flush(k: int, keep_z: bool) -> None:
+        u = pend.pop(k, None)
+        if u is None:
+            return
+        if keep_z and abs(u[1]) < 1e-12 and abs(u[2]) < 1e-12:
+            pend[k] = u  # a Z rotation: it commutes through CZ
+            return
+        theta, phi, lam = zyz_of_entries(*u)
+        run, extra = y_then_z_steps(theta, lam, k)
+        out.extend(run)
+        rest = wrap_angle(phi + extra)
+        if abs(rest) > ATOL:
+            if keep_z:
+                pend[k] = entries_1q("rz", (rest,))
+            else:
+                out.append(("rz", (k,), (rest,)))
+
+    for step in steps:
+        name, pos, params = step
+        if name == "cz":
+            flush(pos[0], True)
+            flush(pos[1], True)
+            out.append(step)
+        else:
+            m = entries_1q(name, params)
+            k = pos[0]
+            pend[k] = m if k not in pend else mul_2x2(m, pend[k])
+    for k in sorted(pend):
+        flush(k, False)
+    return out
 
 
 # ----- two qubits ------------------------------------------------------------------------
