@@ -404,7 +404,7 @@ def sabre_route(nbr_ptr, nbr_idx, dist, g0, g1, succ_ptr, succ_idx, npred_init, 
 
 @_jit
 def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations, hps,
-                 resynth_min, depth_weight):
+                 resynth_min, depth_weight, cutoff):
     """SABRE layout: for each start layout, route forward and backward `iterations`
     times, then forward once more (heuristic `hps[i]`, seeds derived from `seeds[i]`).
 
@@ -412,7 +412,8 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
     circuit too (from the layout it ends with). Passes are judged by their estimated CZ
     cost plus `depth_weight` times their estimated CZ depth. Returns, per trial, the
     estimated CZ cost and depth of its best pass, the layout that pass started from,
-    its seed and whether it was a backward pass."""
+    its seed and whether it was a backward pass. A trial whose best pass still scores
+    above `cutoff` after a forward-backward iteration stops there (early exit)."""
     g0, g1, sp, si, npred, gc = fwd
     r0, r1, rsp, rsi, rnpred, rgc = rev
     t = l2p_starts.shape[0]
@@ -447,4 +448,6 @@ def sabre_trials(nbr_ptr, nbr_idx, dist, fwd, rev, l2p_starts, seeds, iterations
                     layouts[i] = out
                     used[i] = s + 1
                     backward[i] = True
+                if best > cutoff:
+                    break
     return costs, depths, layouts, used, backward

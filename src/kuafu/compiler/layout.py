@@ -44,6 +44,12 @@ CANDIDATES_KEPT = {0: 1, 1: 1, 2: 2, 3: 3}
 """How many of the best layouts routing tries (judged by the estimated CZs)."""
 REFINE = {0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (2, 4)}
 """(best trials, new trials from each) for a second round of layout trials."""
+EARLY_EXIT_AFTER = 2
+"""The first trials (the greedy start among them) always run every iteration; they set
+the bar for the rest."""
+EARLY_EXIT_MARGIN = 0.15
+"""A later trial stops after a forward-backward iteration if its best pass still scores
+this fraction above the best of the trials before it (it would not win)."""
 
 def qubit_scores(device: Device) -> np.ndarray:
     """Log-fidelity of each qubit's single-qubit gates and readout (closer to 0 is better)."""
@@ -150,16 +156,19 @@ class _Trial(NamedTuple):
     candidate: Candidate
 
 
-def _trials(problem, starts, iterations, context, variants=None) -> list[_Trial]:
-    """SABRE trials from `starts` (trial i on DAG variant `variants[i]`, by default
-    `variant_of(i)`), each with the estimated CZs of its best pass."""
+def _trials(problem, starts, iterations, context, variants=None, first=0,
+            cutoff=math.inf) -> list[_Trial]:
+    """SABRE trials from `starts`, numbered from `first` (trial i uses heuristic row i
+    and, unless `variants` says otherwise, DAG variant `variant_of(i)`), each with the
+    estimated CZs and depth of its best pass; trials that score above `cutoff` after a
+    forward-backward iteration stop early."""
     coupling, dags = problem
     n = coupling.nbr_ptr.shape[0] - 1
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
     portfolio = heuristics(context.optimization_level)
-    rows = np.arange(len(starts)) % len(portfolio)
+    rows = (first + np.arange(len(starts))) % len(portfolio)
     if variants is None:
-        variants = [variant_of(i) for i in range(len(starts))]
+        variants = [variant_of(first + i) for i in range(len(starts))]
     variants = np.asarray(variants, dtype=np.int64)
     l2p = np.stack([full_permutation(s, n) for s in starts])
     hps = portfolio[rows]
@@ -172,7 +181,8 @@ def _trials(problem, starts, iterations, context, variants=None) -> list[_Trial]
         dags.get(int(v)), dags.get(int(v), backward=True)
     parts = parallel_map(lambda job: sabre_trials(
         *coupling, dags.get(job[0]).arrays, dags.get(job[0], backward=True).arrays,
-        l2p[job[1]], seeds[job[1]], iterations, hps[job[1]], resynth_min, DEPTH_WEIGHT),
+        l2p[job[1]], seeds[job[1]], iterations, hps[job[1]], resynth_min, DEPTH_WEIGHT,
+        cutoff),
         jobs)
     costs = np.empty(len(starts))
     depths = np.empty(len(starts))
@@ -186,6 +196,11 @@ def _trials(problem, starts, iterations, context, variants=None) -> list[_Trial]
                    Candidate([int(p) for p in layouts[i][:nv]], int(rows[i]), int(used[i]),
                              bool(backward[i]), int(variants[i])))
             for i in range(len(starts))]
+
+
+def _cutoff(found: list[_Trial]) -> float:
+    """The score above which a trial stops early: `EARLY_EXIT_MARGIN` above the best."""
+    return (1 + EARLY_EXIT_MARGIN) * min(t.cost + DEPTH_WEIGHT * t.depth for t in found)
 
 
 def _order(found: list[_Trial]) -> list[int]:
@@ -210,13 +225,19 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     n = device.num_qubits
     level = context.optimization_level
     problem = (coupling_arrays(device), Dags(circuit.instructions, n))
-    found = _trials(problem, starts, iterations, context)
+    # the first trials in full; the rest stop early when clearly worse than those
+    head = min(len(starts), EARLY_EXIT_AFTER)
+    found = _trials(problem, starts[:head], iterations, context)
+    if len(starts) > head:
+        found += _trials(problem, starts[head:], iterations, context, first=head,
+                         cutoff=_cutoff(found))
     top, repeats = REFINE[level]
     if top:
         best = [found[i] for i in _order(found)[:top]]
         found += _trials(problem, [t.candidate.layout for t in best for _ in range(repeats)],
                          iterations, context,
-                         [t.candidate.variant for t in best for _ in range(repeats)])
+                         [t.candidate.variant for t in best for _ in range(repeats)],
+                         cutoff=_cutoff(found))
     fidelity = {tuple(t.candidate.layout): layout_fidelity(device, t.candidate.layout, pairs)
                 for t in found}
     found.sort(key=lambda t: -fidelity[tuple(t.candidate.layout)])  # breaks ties
