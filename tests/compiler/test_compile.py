@@ -234,3 +234,65 @@ def test_validator_names_first_offending_gate_and_pair():
     qc.ccx(0, 1, 2)
     with pytest.raises(CompileError, match="'ccx' is not a native gate"):
         check_native(qc, device)
+
+
+def _qft(n: int) -> QuantumCircuit:
+    qc = QuantumCircuit(n)
+    for j in reversed(range(n)):
+        qc.h(j)
+        for k in reversed(range(j)):
+            qc.cp(math.pi / 2 ** (j - k), j, k)
+    for i in range(n // 2):
+        qc.swap(i, n - 1 - i)
+    return qc
+
+
+@pytest.mark.parametrize("level", [1, 3])
+@pytest.mark.parametrize("chip", ["ScQ-P18", "ScQ-P136"])
+def test_long_runs_of_commuting_gates_route_correctly(level, chip):
+    # a QFT's controlled phases commute: trials route it on both DAG variants (runs cut
+    # into pairs, or whole), and the shallowest cheap routing wins
+    qc = _qft(7)
+    compiled = compile(qc, devices.get(chip), optimization_level=level, seed=level)
+    check_native(compiled.circuit, devices.get(chip))
+    assert_equivalent(qc, compiled)
+    assert compiled.stats["cz_depth_estimate"] > 0
+
+
+def test_a_capped_routing_dag_orders_long_diagonal_runs_in_pairs():
+    from kuafu.compiler.sabre import routing_dag
+
+    qc = QuantumCircuit(5)
+    for k in range(1, 5):
+        qc.cp(0.1 * k, 0, k)  # four commuting gates on qubit 0
+    whole = routing_dag(qc.instructions, 5)
+    pairs = routing_dag(qc.instructions, 5, max_layer=2)
+    assert list(whole.npred) == [0, 0, 0, 0] and not whole.capped
+    assert list(pairs.npred) == [0, 0, 2, 2] and pairs.capped
+
+
+def test_the_number_of_threads_does_not_change_the_output(monkeypatch):
+    rng = np.random.default_rng(11)
+    qc = random_circuit(7, 80, rng, wide=False)
+    device = devices.get("ScQ-P136")
+    out = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("KUAFU_COMPILER_THREADS", threads)
+        for level in (1, 3):
+            c = compile(qc, device, optimization_level=level, seed=4)
+            out[threads, level] = (c.circuit.instructions, c.initial_mapping, c.final_mapping)
+    for level in (1, 3):
+        assert out["1", level] == out["2", level] == out["3", level]
+
+
+def test_single_qubit_runs_between_czs_take_one_rotation_when_they_can():
+    # H on the target of each CX: its run between the CZs is a single ry/rx, not rz+ry
+    qc = QuantumCircuit(2)
+    for _ in range(3):
+        qc.cx(0, 1)
+        qc.rz(0.3, 1)
+    compiled = compile(qc, devices.get("ScQ-P18"), optimization_level=0, seed=1)
+    assert_equivalent(qc, compiled)
+    names = [i.name for i in compiled.circuit.instructions]
+    assert names.count("cz") == 3
+    assert compiled.circuit.depth() <= 3 * 3 + 2

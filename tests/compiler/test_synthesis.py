@@ -7,13 +7,15 @@ from hypothesis import strategies as st
 
 from kuafu.circuit import GATES, gate_matrix
 from kuafu.circuit.gates import embed
-from kuafu.compiler.decompose import native_steps
+from kuafu.compiler.decompose import lower_steps, native_steps
 from kuafu.compiler.synthesis import (
+    compact_steps,
     entries_1q,
     kak,
     one_qubit_steps,
     two_qubit_cz_count,
     two_qubit_steps,
+    y_then_z_steps,
 )
 
 
@@ -98,3 +100,36 @@ def test_entries_of_single_qubit_gates_are_the_librarys_matrices(name):
     params = (0.3, -1.1, 2.5)[: GATES[name].num_params]
     np.testing.assert_allclose(np.array(entries_1q(name, params)).reshape(2, 2),
                                gate_matrix(name, params), atol=1e-15)
+
+
+@pytest.mark.parametrize("lam", [0.0, math.pi / 2, -math.pi / 2, math.pi, -math.pi, 0.7,
+                                 math.pi / 2 + 1e-12, 2 * math.pi])
+@pytest.mark.parametrize("theta", [0.0, 0.4, -2.2, math.pi, -math.pi])
+def test_y_then_z_steps_is_ry_rz_up_to_a_trailing_z(theta, lam):
+    """One rotation when the axis allows; Rz(extra) @ steps == Ry(theta) @ Rz(lam)."""
+    steps, extra = y_then_z_steps(theta, lam)
+    got = gate_matrix("rz", (extra,)) @ steps_matrix(steps, 1)
+    want = gate_matrix("ry", (theta,)) @ gate_matrix("rz", (lam,))
+    assert equal_up_to_phase(got, want)
+    on_axis = abs(math.remainder(lam, math.pi / 2)) < 1e-9 or abs(abs(theta) - math.pi) < 1e-9
+    assert len(steps) <= (1 if on_axis else 2)
+
+
+@given(st.integers(0, 2**32 - 1))
+@settings(max_examples=30, deadline=None)
+def test_compact_steps_keeps_the_unitary_and_shortens_runs(seed):
+    rng = np.random.default_rng(seed)
+    u = random_unitary(4, rng)
+    steps = lower_steps(two_qubit_steps(u))
+    short = compact_steps(steps)
+    assert equal_up_to_phase(steps_matrix(short, 2), u)
+    assert [s for s in short if s[0] == "cz"] == [s for s in steps if s[0] == "cz"]
+    assert len(short) <= len(steps)
+    # between two CZs a position holds at most two rotations (rz then ry, or one)
+    run = {0: 0, 1: 0}
+    for name, pos, _ in short:
+        if name == "cz":
+            assert max(run.values()) <= 2
+            run = {0: 0, 1: 0}
+        else:
+            run[pos[0]] += 1

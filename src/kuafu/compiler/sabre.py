@@ -134,7 +134,7 @@ class Routing(NamedTuple):
 
 
 
-def routing_dag(instructions, num_qubits: int, max_layer: int = LAYER_CAPS[0]
+def routing_dag(instructions, num_qubits: int, max_layer: int = 1 << 30
                 ) -> RoutingDag:
     """The dependency DAG of the two-qubit gates, aware that diagonal gates commute.
 
