@@ -88,9 +88,10 @@ class ExecutorHandle:
         return self.executor.stop(future)
 
     def warm(self, wait: float = 0) -> None:
-        """Wait up to `wait` s for every worker to start and warm up (each runs
-        `warm_up` before its first job, a replaced one too)."""
-        if wait and not self.executor.wait_ready(wait):
+        """Wait up to `wait` s for the first worker to start and warm up (each runs
+        `warm_up` before its first job, a replaced one too); the others follow it
+        (`pool.FIRST_WORKER_HEAD_START`) while the server already takes jobs."""
+        if wait and not self.executor.wait_ready(wait, every=False):
             logger.warning("workers still warming up after %.0f s", wait)
 
     def rebuild_if_broken(self) -> None:

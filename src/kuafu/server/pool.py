@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 START_TIMEOUT = 180.0
 """Seconds a new worker may take to import the quantum core and warm up."""
+FIRST_WORKER_HEAD_START = 10.0
+"""Seconds the other workers wait, at most, for the first one to warm up before they
+start: on a small machine the first job then gets a warm worker sooner (the others
+warm while it runs; they would otherwise share the cores with it and the server)."""
 PARENT_CHECK_SECONDS = 1.0
 """How often a worker's fallback thread looks whether its server still lives."""
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -88,6 +92,7 @@ class WorkerPool(Executor):
         self._lock = threading.Lock()
         self._closed = False
         self._slots = [_Slot(self, i) for i in range(workers)]
+        self._first_ready = self._slots[0].ready
         for slot in self._slots:
             slot.thread.start()
 
@@ -118,11 +123,12 @@ class WorkerPool(Executor):
                     return True
         return False
 
-    def wait_ready(self, timeout: float) -> bool:
-        """Wait until every worker has started and warmed up; False after `timeout` s."""
+    def wait_ready(self, timeout: float, *, every: bool = True) -> bool:
+        """Wait until every worker (or, with `every=False`, the first) has started and
+        warmed up; False after `timeout` s."""
+        slots = self._slots if every else self._slots[:1]
         deadline = time.monotonic() + timeout
-        return all(slot.ready.wait(max(0.0, deadline - time.monotonic()))
-                   for slot in self._slots)
+        return all(slot.ready.wait(max(0.0, deadline - time.monotonic())) for slot in slots)
 
     def pids(self) -> list[int]:
         return sorted(p.pid for s in self._slots if (p := s.process) is not None and p.pid)
@@ -154,6 +160,7 @@ class _Slot:
 
     def __init__(self, pool: WorkerPool, index: int) -> None:
         self.pool = pool
+        self.index = index
         self.process: Any = None
         self.conn: Any = None
         self.item: _Item | None = None  # the job the worker runs now
@@ -165,6 +172,8 @@ class _Slot:
     def _serve(self) -> None:
         # the worker is started here, not by the caller's thread: Linux's parent-death
         # signal fires when the thread that started a process ends
+        if self.index > 0:  # the first worker warms up first (FIRST_WORKER_HEAD_START)
+            self.pool._first_ready.wait(FIRST_WORKER_HEAD_START)
         try:
             while not self.pool._closed:
                 if self.process is None and not self._start():
