@@ -56,32 +56,24 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
     opaque = circuit.opaque_gates
     cancelled = False
 
-    two_pi = 2 * math.pi
-    remainder = math.remainder
-
     def flush(q: int, keep_z: bool, drop_z: bool = False) -> None:
         u = pending.get(q)
         if u is None:
             return
-        u00, u01, u10, u11 = u
-        if keep_z and abs(u01) < _DIAGONAL and abs(u10) < _DIAGONAL:
+        if keep_z and abs(u[1]) < _DIAGONAL and abs(u[2]) < _DIAGONAL:
             return  # a Z rotation: it commutes through CZ as it is
         del pending[q]
-        theta, phi, lam = zyz_of_entries(u00, u01, u10, u11)
-        steps, extra = y_then_z_steps(theta, lam)
-        rest = phi + extra
+        steps, rest, rest_z = _run_plan(u)
         if keep_z or drop_z:
             # the trailing Z rotation commutes through CZ (or is lost in a measurement)
-            if keep_z and abs(remainder(rest, two_pi)) > ATOL:
-                h = 0.5 * rest
-                pending[q] = (complex(math.cos(h), -math.sin(h)), 0j, 0j,
-                              complex(math.cos(h), math.sin(h)))
-        elif abs(remainder(rest, two_pi)) > ATOL:
-            steps.append(("rz", (q,), (wrap_angle(rest),)))
+            if keep_z and rest_z is not None:
+                pending[q] = rest_z
+        elif rest_z is not None:
+            steps = (*steps, ("rz", (rest,)))
         if steps:
             qs = (q,)
             last[q] = len(kept) + len(steps) - 1
-            for name, _, params in steps:
+            for name, params in steps:
                 emit(Instruction(name, qs, (), params))
 
     def one(q: int, m: Mat2) -> None:
@@ -152,6 +144,18 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
     if cancelled:
         out.instructions = [i for i in kept if i is not None]
     return out, cancelled
+
+
+@lru_cache(maxsize=8192)
+def _run_plan(u: Mat2) -> tuple[tuple, float, Mat2 | None]:
+    """How a single-qubit run with matrix `u` is emitted: (steps as (name, params), the
+    Z rotation left after them, that rotation's matrix or None when it is the identity).
+    Cached: runs inside SWAPs and CX repeat the same few matrices."""
+    theta, phi, lam = zyz_of_entries(*u)
+    steps, extra = y_then_z_steps(theta, lam)
+    rest = wrap_angle(phi + extra)
+    rest_z = entries_1q("rz", (rest,)) if abs(rest) > ATOL else None
+    return tuple((name, params) for name, _, params in steps), rest, rest_z
 
 
 _DIAGONAL = 1e-12
