@@ -13,7 +13,6 @@ moved across or merged.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 from ..circuit import GATES, Instruction, QuantumCircuit
