@@ -43,6 +43,8 @@ class CompileContext:
         wire_of: input qubit -> circuit qubit holding its state at the end, when a pass
             (`elide_swaps`) relabelled qubits instead of moving states.
         stats: figures passes record for the report (swaps inserted, trials, ...).
+        dags: the routing DAGs (`sabre.Dags`) the layout pass built; routing reuses them
+            when it routes the same instructions.
     """
 
     device: Device | None = None
@@ -53,3 +55,4 @@ class CompileContext:
     wire_of: list[int] | None = None
     layout_candidates: list[Candidate] | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    dags: Any = None

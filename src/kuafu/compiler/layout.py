@@ -44,6 +44,8 @@ CANDIDATES_KEPT = {0: 1, 1: 1, 2: 2, 3: 3}
 """How many of the best layouts routing tries (judged by the estimated CZs)."""
 REFINE = {0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (2, 4)}
 """(best trials, new trials from each) for a second round of layout trials."""
+REFINE_ROUNDS = {0: 0, 1: 0, 2: 0, 3: 1}
+"""How many such rounds, each from the best trials so far."""
 EARLY_EXIT_AFTER = 2
 """The first trials (the greedy start among them) always run every iteration; they set
 the bar for the rest."""
@@ -114,21 +116,26 @@ def _greedy_start(pairs: np.ndarray, num_virtual: int, region: list[int],
     for a, b in pairs:
         weight[a, b] += 1
         weight[b, a] += 1
-    order = list(np.argsort(-weight.sum(axis=1), kind="stable"))
-    placed: dict[int, int] = {}
-    free = set(region)
+    order = np.argsort(-weight.sum(axis=1), kind="stable")
     dist = device.distance
+    free = np.array(sorted(region), dtype=np.int64)  # ascending: ties go to the lowest
+    at = np.full(num_virtual, -1, dtype=np.int64)
+    placed: list[int] = []  # virtual qubits placed so far, in order
     for v in order:
-        partners = [(weight[v, u], placed[u]) for u in placed if weight[v, u] > 0]
-        if partners:
-            def cost(p: int, partners=partners) -> float:
-                return sum(w * dist[p, pu] for w, pu in partners)
-            p = min(sorted(free), key=cost)
+        pv = np.array(placed, dtype=np.int64)
+        w = weight[v, pv] if len(pv) else np.zeros(0)
+        if np.any(w > 0):
+            # integer weights and distances: the sums are exact, ties as before
+            cost = dist[np.ix_(free, at[pv[w > 0]])] @ w[w > 0]
+        elif len(pv):
+            cost = dist[np.ix_(free, at[pv])].sum(axis=1)
         else:
-            p = min(free, key=lambda x: (sum(dist[x, y] for y in placed.values()), x))
-        placed[int(v)] = int(p)
-        free.discard(p)
-    return [placed[v] for v in range(num_virtual)]
+            cost = np.zeros(len(free))
+        k = int(np.argmin(cost))
+        at[v] = free[k]
+        placed.append(int(v))
+        free = np.delete(free, k)
+    return [int(p) for p in at]
 
 
 def layout_fidelity(device: Device, layout: Sequence[int], pairs: np.ndarray) -> float:
@@ -224,7 +231,8 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
     starts = [greedy] + [list(context.rng.permutation(region)) for _ in range(trials - 1)]
     n = device.num_qubits
     level = context.optimization_level
-    problem = (coupling_arrays(device), Dags(circuit.instructions, n))
+    context.dags = Dags(circuit.instructions, n)
+    problem = (coupling_arrays(device), context.dags)
     # the first trials in full; the rest stop early when clearly worse than those
     head = min(len(starts), EARLY_EXIT_AFTER)
     found = _trials(problem, starts[:head], iterations, context)
@@ -232,7 +240,7 @@ def sabre_layout(circuit: QuantumCircuit, *, context: CompileContext) -> Quantum
         found += _trials(problem, starts[head:], iterations, context, first=head,
                          cutoff=_cutoff(found))
     top, repeats = REFINE[level]
-    if top:
+    for _ in range(REFINE_ROUNDS[level] if top else 0):
         best = [found[i] for i in _order(found)[:top]]
         found += _trials(problem, [t.candidate.layout for t in best for _ in range(repeats)],
                          iterations, context,

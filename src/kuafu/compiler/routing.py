@@ -97,7 +97,10 @@ def _route_one(circuit, segment, candidates, context) -> tuple[QuantumCircuit, _
     n = context.device.num_qubits
     level = context.optimization_level
     coupling = coupling_arrays(context.device)
-    dags = Dags(segment, n)
+    dags = context.dags
+    if dags is None or len(dags.instructions) != len(segment) or not all(
+            a is b for a, b in zip(dags.instructions, segment, strict=True)):
+        dags = Dags(segment, n)
     candidates = [Candidate(*c) for c in candidates]
     for c in candidates:  # built here, not on the threads
         dags.get(c.variant), c.backward and dags.get(c.variant, backward=True)
