@@ -419,7 +419,11 @@ def sample_in_chunks(state, chunk, chunk_cum, targets):
 
 BLOCK_BUFFER = 1 << 16
 """Amplitudes per batch of `apply_block` (its planar buffer stays in the L2 cache)."""
-LONG_RUN = 512
+LONG_RUN = 64
+"""Longest run of contiguous amplitudes one buffer column block takes: blocks on high qubits
+have runs of 2**10 and more, and at 512 their buffer (2**19 amplitudes, 8 MiB in double
+precision) left the L2 cache; 64 keeps it at 1 MiB (random-24 in double: 2.7 against 3.3 s
+of CPU time)."""
 TILE = 16
 """Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
 MIN_ROW_BYTES = 512
@@ -431,8 +435,11 @@ amplitudes of BLOCK_BUFFER) made random-20's low and mid blocks about 15 % slowe
 of 128 (one thread, wall time against an unchanged block; docs/sim-statevector.md). In
 double precision 64-float rows are already
 512 bytes, and 128 would overflow the L2 cache (measured slower)."""
-TILE_ROWS = 64
-"""Rows per transposed tile when runs are short (TILE x TILE_ROWS floats stay in L1)."""
+TILE_COLS = 8
+"""Groups `apply_block` transposes at a time when runs are short: rows of the buffer take
+TILE_COLS amplitudes each from as many places in the state, 2**k or more apart, i.e. in one
+L1 set (12 ways): 16 at a time thrashed it (scatter at 24 qubits, single precision: 58 ms
+with 16, 17 ms with 8, one thread)."""
 
 
 @_pjit
@@ -487,22 +494,15 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                             rr[r] = src[2 * r]
                             ri[r] = src[2 * r + 1]
             elif low:
-                for c0 in range(0, per, TILE):
-                    _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0, min(TILE, per - c0))
-            else:  # short runs: transpose tiles of TILE groups x TILE_ROWS rows in L1
-                for c0 in range(0, per, TILE):
-                    width = min(TILE, per - c0)
+                for c0 in range(0, per, TILE_COLS):
+                    _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0,
+                                min(TILE_COLS, per - c0))
+            else:  # short runs: TILE_COLS groups at a time, row by row
+                for c0 in range(0, per, TILE_COLS):
+                    width = min(TILE_COLS, per - c0)
                     for cc in range(width):
                         bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
-                    for a0 in range(0, dim, TILE_ROWS):
-                        a1 = min(a0 + TILE_ROWS, dim)
-                        for cc in range(width):
-                            b = bases[cc]
-                            c = c0 + cc
-                            for a in range(a0, a1):
-                                o = b + 2 * offs[a]
-                                bre[a, c] = f[o]
-                                bim[a, c] = f[o + 1]
+                    _gather_rows(f, bre, bim, bases, offs, c0, width)
             for op in range(kinds.size):
                 _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
                           aux[op], bre, bim, tre, tim)
@@ -518,24 +518,15 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                             dst[2 * r] = rr[r]
                             dst[2 * r + 1] = ri[r]
             elif low:
-                for c0 in range(0, per, TILE):
+                for c0 in range(0, per, TILE_COLS):
                     _scatter_low(f, bre, bim, final_rows, 2 * ((g0 + c0) << k), c0,
-                                 min(TILE, per - c0))
+                                 min(TILE_COLS, per - c0))
             else:
-                for c0 in range(0, per, TILE):
-                    width = min(TILE, per - c0)
+                for c0 in range(0, per, TILE_COLS):
+                    width = min(TILE_COLS, per - c0)
                     for cc in range(width):
                         bases[cc] = 2 * _insert_zeros(g0 + c0 + cc, qubits)
-                    for a0 in range(0, dim, TILE_ROWS):
-                        a1 = min(a0 + TILE_ROWS, dim)
-                        for cc in range(width):
-                            b = bases[cc]
-                            c = c0 + cc
-                            for a in range(a0, a1):
-                                p = final_rows[a]
-                                o = b + 2 * offs[a]
-                                f[o] = bre[p, c]
-                                f[o + 1] = bim[p, c]
+                    _scatter_rows(f, bre, bim, final_rows, bases, offs, c0, width)
         restore_fp(fp)
 
 
@@ -723,31 +714,60 @@ def _real_oct(x0, x1, x2, x3, x4, x5, x6, x7, pr, p0):
 @_jit
 def _gather_low(f, bre, bim, start, c0, width):
     """Transpose `width` consecutive groups of a block on qubits 0..k-1 (contiguous runs of
-    2**k amplitudes from float `start`) into buffer columns c0... (a call: see `_pair_run`)."""
+    2**k amplitudes from float `start`) into buffer columns c0... (a call: see `_pair_run`).
+
+    Row by row: each buffer row takes `width` (TILE_COLS) amplitudes, 2**k apart in the
+    state. Group by group instead (a column of the buffer at a time), the writes went to
+    rows 2**k apart, which share one L1 set, and gather and scatter cost 6 passes over
+    memory at 24 qubits (3 row by row, one thread, complex128)."""
     dim = bre.shape[0]
-    for a0 in range(0, dim, TILE_ROWS):
-        a1 = min(a0 + TILE_ROWS, dim)
+    stride = 2 * dim
+    for a in range(dim):
+        o = start + 2 * a
+        rr = bre[a]
+        ri = bim[a]
         for cc in range(width):
-            src = f[start + 2 * dim * cc + 2 * a0:start + 2 * dim * cc + 2 * a1]
-            c = c0 + cc
-            for a in range(a1 - a0):
-                bre[a0 + a, c] = src[2 * a]
-                bim[a0 + a, c] = src[2 * a + 1]
+            rr[c0 + cc] = f[o + stride * cc]
+            ri[c0 + cc] = f[o + stride * cc + 1]
 
 
 @_jit
 def _scatter_low(f, bre, bim, final_rows, start, c0, width):
     """The inverse of `_gather_low`, writing row final_rows[a] as local basis state a."""
     dim = bre.shape[0]
-    for a0 in range(0, dim, TILE_ROWS):
-        a1 = min(a0 + TILE_ROWS, dim)
+    stride = 2 * dim
+    for a in range(dim):
+        o = start + 2 * a
+        rr = bre[final_rows[a]]
+        ri = bim[final_rows[a]]
         for cc in range(width):
-            dst = f[start + 2 * dim * cc + 2 * a0:start + 2 * dim * cc + 2 * a1]
-            c = c0 + cc
-            for a in range(a1 - a0):
-                p = final_rows[a0 + a]
-                dst[2 * a] = bre[p, c]
-                dst[2 * a + 1] = bim[p, c]
+            f[o + stride * cc] = rr[c0 + cc]
+            f[o + stride * cc + 1] = ri[c0 + cc]
+
+
+@_jit
+def _gather_rows(f, bre, bim, bases, offs, c0, width):
+    """buf[a, c0 + cc] = amplitude a of the group at float `bases[cc]`, row by row (see
+    `_gather_low`)."""
+    for a in range(bre.shape[0]):
+        o = 2 * offs[a]
+        rr = bre[a]
+        ri = bim[a]
+        for cc in range(width):
+            rr[c0 + cc] = f[bases[cc] + o]
+            ri[c0 + cc] = f[bases[cc] + o + 1]
+
+
+@_jit
+def _scatter_rows(f, bre, bim, final_rows, bases, offs, c0, width):
+    """The inverse of `_gather_rows`, writing row final_rows[a] as local basis state a."""
+    for a in range(bre.shape[0]):
+        o = 2 * offs[a]
+        rr = bre[final_rows[a]]
+        ri = bim[final_rows[a]]
+        for cc in range(width):
+            f[bases[cc] + o] = rr[c0 + cc]
+            f[bases[cc] + o + 1] = ri[c0 + cc]
 
 
 PERMUTE_RUN = 1024
