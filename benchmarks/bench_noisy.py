@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-THREADS = 2
+THREADS = int(os.environ.get("KUAFU_BENCH_THREADS", "2"))
 os.environ.setdefault("NUMBA_NUM_THREADS", str(THREADS))
 
 from kuafu.circuit import QuantumCircuit  # noqa: E402
@@ -235,6 +235,36 @@ def crossover(sizes: list[int], shots_list: list[int]) -> None:
                       f"{seconds['trajectories']:13.3f} {picked:>15}", flush=True)
 
 
+def auto_check(sizes: list[int], shots_list: list[int]) -> None:
+    """`auto`'s estimates against CPU seconds (steadier than wall time on a shared
+    machine) for density matrix and trajectories, depolarizing brickwork, and whether it
+    picked the faster one."""
+    from kuafu.sim import cost
+
+    noise = kuafu_noise()
+    print(f"\nauto's choice, depolarizing brickwork, threads {THREADS}; load {os.getloadavg()}")
+    print(f"{'qubits':>6} {'shots':>6} | {'est DM':>7} {'est traj':>8} | {'cpu DM':>7} "
+          f"{'cpu traj':>8} | {'auto picks':>15} right")
+    right = 0
+    for n in sizes:
+        qc = brickwork(n)
+        for shots in shots_list:
+            est = {e.method: e.seconds
+                   for e in cost.estimates(qc, shots, noise, max_memory_bytes=8 << 30)}
+            cpu = {}
+            for method in ("density_matrix", "trajectories"):
+                start = time.process_time()
+                simulate(qc, shots, noise=noise, method=method, seed=1)
+                cpu[method] = time.process_time() - start
+            picked = simulate(qc, shots, noise=noise, seed=1).method
+            ok = picked == min(cpu, key=cpu.get)
+            right += ok
+            print(f"{n:6} {shots:6} | {est['density_matrix']:7.3f} {est['trajectories']:8.3f} | "
+                  f"{cpu['density_matrix']:7.3f} {cpu['trajectories']:8.3f} | {picked:>15} "
+                  f"{'yes' if ok else 'NO'}", flush=True)
+    print(f"auto picked the faster engine in {right} of {len(sizes) * len(shots_list)} cases")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -246,8 +276,16 @@ def main() -> None:
     parser.add_argument("--crossover", default="",
                         help="also time density matrix against trajectories at these sizes "
                              "(e.g. 6,8,10,12) for 1000 and 10000 shots")
+    parser.add_argument("--auto-check", default="", dest="auto_check",
+                        help="compare auto's estimates with CPU seconds at these sizes "
+                             "(e.g. 8,9,10,11) for 1000, 3000 and 10000 shots, then stop")
     args = parser.parse_args()
     print(f"load at start: {os.getloadavg()}")
+    if args.auto_check:
+        for method in ("trajectories", "density_matrix"):  # kernels loaded before timing
+            simulate(brickwork(6), 10, noise=kuafu_noise(), method=method, seed=1)
+        auto_check([int(x) for x in args.auto_check.split(",")], [1000, 3000, 10000])
+        return
     if args.crossover:
         for method in ("trajectories", "density_matrix"):  # kernels loaded before timing
             simulate(brickwork(6), 10, noise=kuafu_noise(), method=method, seed=1)

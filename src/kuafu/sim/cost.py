@@ -405,11 +405,19 @@ def _trajectory_seconds(circuit: QuantumCircuit, noise: NoiseModel, shots: int) 
         # a general channel per shot: reduced density matrix, draw, apply (~4 passes)
         steps += 3 * counted.general
     else:
-        runs = 1 + shots * (1 - counted.p_mixture) * 0.6
+        runs = 1 + shots * (1 - counted.p_mixture) * _DEVIATING_SHOT_COST
     dim = 2.0**circuit.num_qubits
     batches = 1 + runs * dim * 16 / BATCH_BYTES
     return steps * (batches * _CALL_SECONDS + dim * runs * _AMPLITUDE_SECONDS) + shots * 2e-6
 
+
+_DEVIATING_SHOT_COST = 0.12
+"""Work of one shot that leaves the shared noiseless run (unitary-mixture noise), as a
+fraction of a whole run: deviating shots are batched and share their prefix. Fitted to
+one-core CPU seconds on random brickwork at 8-11 qubits with depolarizing noise,
+1000-10000 shots (`KUAFU_BENCH_THREADS=1 bench_noisy.py --auto-check 8,9,10,11`; the
+0.6 before overstated trajectories 3-7x, so `auto` took the density matrix at 10 qubits
+and 1000 shots where trajectories ran 1.7x faster; issue 20)."""
 
 _DM_OP_PASSES = 0.3
 """Cost of one gate or channel of the density matrix, in passes over its 4**n amplitudes:
