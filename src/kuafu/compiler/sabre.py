@@ -242,8 +242,8 @@ _pool_lock = threading.Lock()
 def workers() -> int:
     """Threads the SABRE trials run on: `KUAFU_COMPILER_THREADS`, else the usable cores
     (at most 8). The kernel releases the GIL, so trials run side by side."""
-    env = os.environ.get("KUAFU_COMPILER_THREADS")
-    if env:
+    env = os.environ.get("KUAFU_COMPILER_THREADS", "").strip()
+    if env.isdigit():
         return max(1, int(env))
     try:
         cores = len(os.sched_getaffinity(0))
