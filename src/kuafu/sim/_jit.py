@@ -22,7 +22,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["exact_jit", "flush_subnormals", "jit", "njit", "pjit", "restore_fp"]
+__all__ = ["exact_jit", "flush_subnormals", "jit", "njit", "pjit", "prefetch", "restore_fp"]
 
 
 def njit(*, fastmath: bool = True, parallel: bool = False) -> Callable[..., Any]:
@@ -87,3 +87,23 @@ def restore_fp(typingctx, old):
         return context.get_dummy_value()
 
     return types.none(old), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Ask the CPU to bring `arr[idx]`'s cache line into L1 (a hint: no effect on results;
+    `llvm.prefetch`, for reading, high locality)."""
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                       wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, idx), codegen
