@@ -56,7 +56,7 @@ pipeline (a far shallower circuit, often fewer CZs too); 1 lets a whole run of t
 in any order (sometimes fewer SWAPs). Trial i uses `variant_of(i)`, so the greedy start
 (trial 0) uses variant 0."""
 
-DEPTH_WEIGHT = 0.3
+DEPTH_WEIGHT = 0.2
 """How much one layer of the estimated CZ depth counts against one CZ when passes,
 trials and routings are compared (idle qubits decohere: depth costs fidelity too)."""
 
