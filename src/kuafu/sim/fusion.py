@@ -283,8 +283,14 @@ def pair_runs(
     Returns:
         The runs, each a list of (matrix, qubits) in circuit order.
     """
-    open_of: dict[int, list] = {}  # qubit -> [order, qubits, ops] of its open run
-    closed: list[list[tuple[np.ndarray, tuple[int, ...]]]] = []
+    gates = [(m, tuple(q)) for m, q in gates]
+    return [[gates[i] for i in run] for run in _pair_run_indices(gates)]
+
+
+def _pair_run_indices(gates: Sequence[tuple[np.ndarray, tuple[int, ...]]]) -> list[list[int]]:
+    """`pair_runs` as lists of positions in `gates`."""
+    open_of: dict[int, list] = {}  # qubit -> [order, qubits, positions] of its open run
+    closed: list[list[int]] = []
     counter = itertools.count()
 
     def close(run: list) -> None:
@@ -292,32 +298,31 @@ def pair_runs(
             del open_of[q]
         closed.append(run[2])
 
-    for matrix, qubits in gates:
-        qubits = tuple(qubits)
+    for pos, (_, qubits) in enumerate(gates):
         if len(qubits) == 1:
             run = open_of.get(qubits[0])
             if run is None:
                 run = open_of[qubits[0]] = [next(counter), qubits, []]
-            run[2].append((matrix, qubits))
+            run[2].append(pos)
             continue
         runs = list({id(open_of[q]): open_of[q] for q in qubits if q in open_of}.values())
         if len(qubits) == 2 and len(runs) == 1 and set(runs[0][1]) == set(qubits):
-            runs[0][2].append((matrix, qubits))
+            runs[0][2].append(pos)
             continue
-        ops = []
+        taken = []
         for run in sorted(runs, key=lambda r: r[0]):
             if len(qubits) == 2 and len(run[1]) == 1:
-                ops.extend(run[2])
+                taken.extend(run[2])
                 del open_of[run[1][0]]
             else:
                 close(run)
-        ops.append((matrix, qubits))
+        taken.append(pos)
         if len(qubits) == 2:
-            run = [next(counter), qubits, ops]
+            run = [next(counter), qubits, taken]
             for q in qubits:
                 open_of[q] = run
         else:
-            closed.append(ops)
+            closed.append(taken)
     # Runs still open are on disjoint qubits and follow every closed run on theirs.
     still_open = sorted({id(r): r for r in open_of.values()}.values(), key=lambda r: r[0])
     return closed + [r[2] for r in still_open]
@@ -388,27 +393,32 @@ def fuse_pair_runs(
     8 U3 and 3 CX costs about 8 rotation sweeps), its product's cost that of one gate of the
     product's structure (a dense 4x4: about 4). The product replaces the run when cheaper;
     runs of one gate, and brickwork runs (two U3, a CX, two U3: 4 against 4), stay as they
-    are. Gates on more than two qubits pass through.
+    are. The product takes the place of the run's last gate and the other gates keep their
+    order: every gate between a run's first and last gate commutes with the run's earlier
+    gates (one that did not would have joined or closed the run), and the light-cone
+    partition, which depends on the order, sees the circuit as written.
 
     Returns:
         (matrix big-endian over its qubit list, qubits) in an order valid for the circuit.
     """
-    out: list[tuple[np.ndarray, tuple[int, ...]]] = []
-    for run in pair_runs(gates):
+    gates = [(m, tuple(q)) for m, q in gates]
+    out: list[tuple[np.ndarray, tuple[int, ...]] | None] = list(gates)
+    for run in _pair_run_indices(gates):
         if len(run) == 1:
-            out.append(run[0])
             continue
-        qubits = next((q for _, q in run if len(q) == 2), run[0][1])
+        ops = [gates[i] for i in run]
+        qubits = next((q for _, q in ops if len(q) == 2), ops[0][1])
         if len(qubits) > 2:
-            out.extend(run)
             continue
-        parts = sum(_gate_cost(np.asarray(m)) for m, _ in run)
-        product = _run_product(run, qubits)
+        parts = sum(_gate_cost(np.asarray(m)) for m, _ in ops)
+        if parts <= _DENSE_COST[len(qubits)]:  # the product costs at least as much
+            continue
+        product = _run_product(ops, qubits)
         if _run_cost(product) < parts:
-            out.append((product, qubits))
-        else:
-            out.extend(run)
-    return out
+            for i in run[:-1]:
+                out[i] = None
+            out[run[-1]] = (product, qubits)
+    return [g for g in out if g is not None]
 
 
 def _greedy(
