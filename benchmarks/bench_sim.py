@@ -12,11 +12,19 @@ Peers: Qiskit Aer (statevector, its default fusion), qulacs and qsim (qsimcirq) 
 are installed. Like is compared with like: Kuafu complex128 against Aer and qulacs, Kuafu
 complex64 against qsim, which computes in single precision. Every engine gets the same thread count.
 
+Engines take turns: each repeat runs every engine once, and each engine's best wall and
+CPU time (all threads) is kept, so that load from other work on the machine hits them alike.
+
 The script also measures this machine's memory bandwidth (one read-and-write pass over an
-array the size of the state) and its peak floating-point rate (multiply-adds in registers),
-and prints, per case, Kuafu's time per gate against that pass and the roofline fraction:
-the larger of (Kuafu's kernel passes x one measured pass) and (the circuit's FLOPs gate by
-gate / the measured peak), divided by Kuafu's time.
+array the size of the state) and its peak floating-point rate (numba-compiled multiply-adds
+in registers), and prints, per case, Kuafu's time per gate against that pass and two
+roofline fractions. `roofline`: the lower bound of the plan Kuafu executes, the larger of
+(its passes over the state: one per kernel call, plus one for the initial state and the
+sampling, x one measured pass) and (the FLOPs its kernels execute, e.g. 32 per amplitude
+for a dense 4x4 group of a fused block, / the measured peak), divided by Kuafu's time: at
+most 100 % as long as each pass costs at least one measured pass. `2q plan`: the same bound
+for qsim's default plan (gates fused into blocks of at most two qubits, one pass each),
+divided by Kuafu's time: above 100 % means Kuafu beats any implementation of that plan.
 
     .venv/bin/python benchmarks/bench_sim.py --cases qv,qsim --sizes 20,24,26,28
 """
