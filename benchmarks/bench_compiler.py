@@ -7,8 +7,9 @@ ScQ-P136) it prints the two-qubit gate count (CZ), depth (every gate counts) and
 time of Kuafu and of Qiskit at optimisation levels 1 and 3 (basis cz, rx, ry, rz), then
 the ratios Kuafu/Qiskit; per level, the largest and the geometric mean time ratio (and
 of CPU time: both compilers use every core), how often Kuafu needs no more CZs, and the
-depth ratios on QFT40/50. Times are the best of `--repeat` runs, after one warm-up
-(numba compiles Kuafu's router once, then loads it from cache). `--only QFT` runs the
+depth ratios on QFT40/50. Times are the best of `--repeat` runs, the two compilers
+taking turns, after one warm-up (numba compiles Kuafu's router once, then loads it from
+cache). `--only QFT` runs the
 circuits whose name contains QFT.
 """
 
@@ -101,31 +102,33 @@ def suite(quick: bool) -> list[tuple[str, QuantumCircuit, list[str]]]:
     return cases
 
 
-def _best_time(fn, repeat: int):
-    """(result, best wall time, process CPU time of that run) over `repeat` runs."""
-    best, cpu, out = math.inf, math.inf, None
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        out = fn()
-        wall = time.perf_counter() - t
-        if wall < best:
-            best, cpu = wall, time.process_time() - c
-    return out, best, cpu
+def _timed(fn):
+    """(result, wall time, process CPU time) of one call."""
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t, time.process_time() - c
 
 
 def measure(qc: QuantumCircuit, chip: str, level: int, repeat: int) -> dict[str, tuple]:
-    """(CZ count, depth, wall s, CPU s) of Kuafu and of Qiskit, run one after the other."""
+    """(CZ count, depth, wall s, CPU s) of Kuafu and of Qiskit: the best of `repeat` runs
+    each, the two compilers taking turns (so that a burst of load on the shared machine
+    hits both)."""
     device = devices.get(chip)
-    compiled, t_k, c_k = _best_time(
-        lambda: compile(qc, device, optimization_level=level, seed=1), repeat)
-    kuafu = (compiled.stats["twoq_after"], compiled.circuit.depth(), t_k, c_k)
     qq = to_qiskit(qc)
     cmap = CouplingMap(device.coupling_map)
-    out, t_q, c_q = _best_time(lambda: transpile(qq, coupling_map=cmap, basis_gates=BASIS,
-                                                 optimization_level=level, seed_transpiler=1),
-                               repeat)
-    qiskit = (out.count_ops().get("cz", 0), out.depth(), t_q, c_q)
-    return {"kuafu": kuafu, "qiskit": qiskit}
+    runs = {"kuafu": lambda: compile(qc, device, optimization_level=level, seed=1),
+            "qiskit": lambda: transpile(qq, coupling_map=cmap, basis_gates=BASIS,
+                                        optimization_level=level, seed_transpiler=1)}
+    best: dict[str, tuple] = {}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            out, wall, cpu = _timed(fn)
+            if name not in best or wall < best[name][1]:
+                best[name] = (out, wall, cpu)
+    compiled, t_k, c_k = best["kuafu"]
+    out, t_q, c_q = best["qiskit"]
+    return {"kuafu": (compiled.stats["twoq_after"], compiled.circuit.depth(), t_k, c_k),
+            "qiskit": (out.count_ops().get("cz", 0), out.depth(), t_q, c_q)}
 
 
 def _geo(xs) -> float:
