@@ -86,6 +86,8 @@ class RoutingDag(NamedTuple):
         npred: how many gates must run before each one.
         gcost: each gate's CZ cost (`decompose.cz_cost`).
         positions: each gate's index in the instruction list it was built from.
+        longest_run: the longest run of commuting diagonal gates on one qubit.
+        max_layer: the most of them one layer holds (`routing_dag`).
     """
 
     g0: np.ndarray
@@ -95,7 +97,13 @@ class RoutingDag(NamedTuple):
     npred: np.ndarray
     gcost: np.ndarray
     positions: list[int]
-    capped: bool = False
+    longest_run: int = 0
+    max_layer: int = 1 << 30
+
+    @property
+    def capped(self) -> bool:
+        """Whether a run of commuting diagonal gates was cut into several layers."""
+        return self.longest_run > self.max_layer
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -142,7 +150,8 @@ def routing_dag(instructions, num_qubits: int, max_layer: int = 1 << 30
     crz, rzz) not interrupted by a non-diagonal operation is one layer whose gates may
     run in any order (at most `max_layer` of them: a longer run is cut into several
     layers); any other gate is a layer of its own. A gate waits for the whole previous
-    layer on each of its qubits. `capped` tells whether `max_layer` cut any run.
+    layer on each of its qubits. `longest_run` is the longest run before any cut, so the
+    DAG is the same for every `max_layer` at least that long.
     """
     g0: list[int] = []
     g1: list[int] = []
@@ -152,15 +161,17 @@ def routing_dag(instructions, num_qubits: int, max_layer: int = 1 << 30
     layer: list[list[int]] = [[] for _ in range(num_qubits)]
     prev: list[list[int]] = [[] for _ in range(num_qubits)]
     open_diag = [False] * num_qubits
-    capped = False
+    run = [0] * num_qubits  # gates in the current diagonal run on each qubit, uncut
+    longest = 0
     for pos, inst in enumerate(instructions):
         if len(inst.qubits) == 2 and inst.name != "barrier":
             g = len(g0)
             diag = inst.name in DIAGONAL_2Q and inst.condition is None
             before: set[int] = set()
             for q in inst.qubits:
+                run[q] = run[q] + 1 if (diag and open_diag[q]) else 1
+                longest = max(longest, run[q]) if diag else longest
                 if not (diag and open_diag[q] and len(layer[q]) < max_layer):
-                    capped = capped or (diag and open_diag[q])
                     if layer[q]:
                         prev[q] = layer[q]
                     layer[q] = []
@@ -188,7 +199,8 @@ def routing_dag(instructions, num_qubits: int, max_layer: int = 1 << 30
     idx = np.array([x for s in succ for x in sorted(s)], dtype=np.int64)
     npred = np.array([len(b) for b in preds], dtype=np.int64)
     return RoutingDag(np.array(g0, dtype=np.int64), np.array(g1, dtype=np.int64), ptr, idx,
-                      npred, np.array(gcost, dtype=np.int64), positions, capped)
+                      npred, np.array(gcost, dtype=np.int64), positions, longest,
+                      max_layer)
 
 
 class Dags:
@@ -203,13 +215,15 @@ class Dags:
     def get(self, variant: int, backward: bool = False) -> RoutingDag:
         key = (variant, backward)
         if key not in self._built:
-            capped = [self._built.get((v, backward)) for v in range(1, len(LAYER_CAPS))]
-            same = [d for d in capped if d is not None and not d.capped]
-            if variant == 0 and same:
-                self._built[key] = same[0]  # no run of diagonal gates was cut: the same DAG
+            cap = LAYER_CAPS[variant]
+            # a DAG in which no cap cut a run is the DAG of every larger cap too
+            same = [d for (v, b), d in self._built.items()
+                    if b == backward and d.longest_run <= min(cap, d.max_layer)]
+            if same:
+                self._built[key] = same[0]
             else:
                 insts = self.instructions[::-1] if backward else self.instructions
-                self._built[key] = routing_dag(insts, self.num_qubits, LAYER_CAPS[variant])
+                self._built[key] = routing_dag(insts, self.num_qubits, cap)
         return self._built[key]
 
 
