@@ -296,3 +296,22 @@ def test_single_qubit_runs_between_czs_take_one_rotation_when_they_can():
     names = [i.name for i in compiled.circuit.instructions]
     assert names.count("cz") == 3
     assert compiled.circuit.depth() <= 3 * 3 + 2
+
+
+def test_dag_variants_are_shared_only_when_no_cap_cuts_a_run():
+    from kuafu.compiler.sabre import LAYER_CAPS, Dags, routing_dag
+
+    qft = _qft(6).instructions
+    for order in ((0, 1), (1, 0)):  # whichever variant is asked for first
+        dags = Dags(qft, 6)
+        for v in order:
+            assert list(dags.get(v).npred) == list(
+                routing_dag(qft, 6, LAYER_CAPS[v]).npred)
+        assert dags.get(0) is not dags.get(1)
+    layers = QuantumCircuit(4)
+    for _ in range(3):
+        layers.cx(0, 1)
+        layers.cp(0.3, 2, 3)
+        layers.h(2)
+    dags = Dags(layers.instructions, 4)
+    assert dags.get(1) is dags.get(0)
