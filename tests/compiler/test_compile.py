@@ -313,5 +313,6 @@ def test_dag_variants_are_shared_only_when_no_cap_cuts_a_run():
         layers.cx(0, 1)
         layers.cp(0.3, 2, 3)
         layers.h(2)
+        layers.h(3)
     dags = Dags(layers.instructions, 4)
     assert dags.get(1) is dags.get(0)
