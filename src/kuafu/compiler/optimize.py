@@ -70,10 +70,9 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
         elif rest_z is not None:
             steps = (*steps, ("rz", (rest,)))
         if steps:
-            qs = (q,)
             last[q] = len(kept) + len(steps) - 1
             for name, params in steps:
-                emit(Instruction(name, qs, (), params))
+                emit(_native(name, q, params))
 
     def one(q: int, m: Mat2) -> None:
         u = pending.get(q)
@@ -99,7 +98,7 @@ def _lower_and_merge(circuit: QuantumCircuit, cancel: bool) -> tuple[QuantumCirc
                 cancelled = True
                 return
         last[a] = last[b] = len(kept)
-        emit(inst if inst is not None else Instruction("cz", (a, b)))
+        emit(inst if inst is not None else _cz(a, b))
 
     for inst in circuit.instructions:
         name = inst.name
@@ -155,6 +154,18 @@ def _run_plan(u: Mat2) -> tuple[tuple, float, Mat2 | None]:
     rest = wrap_angle(phi + extra)
     rest_z = entries_1q("rz", (rest,)) if abs(rest) > ATOL else None
     return tuple((name, params) for name, _, params in steps), rest, rest_z
+
+
+@lru_cache(maxsize=65536)
+def _native(name: str, q: int, params: tuple) -> Instruction:
+    """One shared (immutable) instruction per rotation, qubit and angle: runs inside
+    SWAPs and CXs repeat the same few."""
+    return Instruction(name, (q,), (), params)
+
+
+@lru_cache(maxsize=4096)
+def _cz(a: int, b: int) -> Instruction:
+    return Instruction("cz", (a, b))
 
 
 _DIAGONAL = 1e-12
