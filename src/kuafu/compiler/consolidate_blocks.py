@@ -68,8 +68,7 @@ def consolidate_blocks(circuit: QuantumCircuit, *, context: CompileContext | Non
                               for i in block)
             steps = _resynthesised(signature, cost)
             if steps is not None:
-                new = [Instruction(n, tuple(pair[i] for i in pos), (), p)
-                       for n, pos, p in steps]
+                new = [_instruction(n, tuple(pair[i] for i in pos), p) for n, pos, p in steps]
         if new is not None:
             drop.update(members)
             replace[members[-1]] = new
@@ -100,6 +99,12 @@ def _close(open_block: dict[int, int], q: int, pair_of: list[tuple[int, int]]) -
         for p in pair_of[b]:
             if open_block.get(p) == b:
                 del open_block[p]
+
+
+@lru_cache(maxsize=65536)
+def _instruction(name: str, qubits: tuple[int, ...], params: tuple) -> Instruction:
+    """One shared (immutable) instruction per gate, qubits and angles."""
+    return Instruction(name, qubits, (), params)
 
 
 @lru_cache(maxsize=8192)
