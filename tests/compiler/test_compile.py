@@ -316,3 +316,20 @@ def test_dag_variants_are_shared_only_when_no_cap_cuts_a_run():
         layers.h(3)
     dags = Dags(layers.instructions, 4)
     assert dags.get(1) is dags.get(0)
+
+
+def test_chains_get_their_own_portfolio_at_high_levels():
+    from kuafu.compiler.sabre import (
+        HEURISTICS,
+        HEURISTICS_CHAIN,
+        HEURISTICS_HIGH,
+        coupling_arrays,
+        heuristics,
+        is_chain,
+    )
+
+    chain, grid = coupling_arrays(devices.get("ScQ-P18")), coupling_arrays(devices.get("ScQ-P136"))
+    assert is_chain(chain) and not is_chain(grid)
+    assert heuristics(1, chain) is HEURISTICS and heuristics(3, chain) is HEURISTICS_CHAIN
+    assert heuristics(3, grid) is HEURISTICS_HIGH
+    assert len({len(heuristics(lvl, c)) for lvl in range(4) for c in (chain, grid)}) == 1

@@ -172,7 +172,7 @@ def _trials(problem, starts, iterations, context, variants=None, first=0,
     coupling, dags = problem
     n = coupling.nbr_ptr.shape[0] - 1
     seeds = context.rng.integers(0, 2**31 - 1, size=len(starts)).astype(np.int64)
-    portfolio = heuristics(context.optimization_level)
+    portfolio = heuristics(context.optimization_level, coupling)
     rows = (first + np.arange(len(starts))) % len(portfolio)
     if variants is None:
         variants = [variant_of(first + i) for i in range(len(starts))]
