@@ -136,6 +136,8 @@ IO_ALLOWED = {
                                          "importlib.resources",
     ("devices/registry.py", ".read_text"): "the packaged chip data files, through "
                                            "importlib.resources",
+    ("compiler/sabre.py", ".environ"): "KUAFU_COMPILER_THREADS: how many threads run the "
+                                       "SABRE trials, read like NUMBA_NUM_THREADS",
     ("devices/generate.py", ".mkdir"): "an operator's script that writes the data files",
     ("devices/generate.py", ".write_text"): "an operator's script that writes the data "
                                             "files",
