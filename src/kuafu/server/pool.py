@@ -86,6 +86,8 @@ class WorkerPool(Executor):
         # OpenBLAS as a spawned worker imports it; the MPS engine's SVDs ran 10-100x
         # slower with BLAS threads fighting the other workers for the cores)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        # likewise the compiler's SABRE trials (kuafu.compiler.sabre.workers)
+        os.environ.setdefault("KUAFU_COMPILER_THREADS", "1")
         self._context = multiprocessing.get_context("spawn")
         self._initializer = initializer
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
