@@ -130,6 +130,8 @@ def classify(matrix: np.ndarray, atol: float = 0.0) -> GateKind:
     if dim == 2:
         return _classify_2x2(matrix, atol)
     nonzero = np.abs(matrix) > atol
+    if nonzero.all():  # no zero entry: neither diagonal, monomial nor controlled
+        return GateKind.DENSE
     one_per_row_and_column = np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)
     if np.count_nonzero(nonzero) == dim and one_per_row_and_column:
         if not np.all(np.diag(nonzero)):
@@ -365,23 +367,44 @@ _SWAP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype
 _I2 = np.eye(2, dtype=complex)
 
 
+def _kron2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.kron of two 2x2 matrices, without its generic reshaping."""
+    return (a[:, None, :, None] * b[None, :, None, :]).reshape(4, 4)
+
+
 def _run_product(ops: list[tuple[np.ndarray, tuple[int, ...]]],
                  qubits: tuple[int, ...]) -> np.ndarray:
-    """The product of a run's gates, big-endian over `qubits` (one or two)."""
+    """The product of a run's gates, big-endian over `qubits` (one or two).
+
+    Single-qubit gates are multiplied per qubit (2x2) and enter the 4x4 product only before
+    a two-qubit gate and at the end, as one Kronecker product per such point."""
     if len(qubits) == 1:
         out = np.asarray(ops[0][0], dtype=complex)
         for m, _ in ops[1:]:
             out = np.asarray(m, dtype=complex) @ out
         return out
+    pending = [None, None]
     out = None
+
+    def flush(out):
+        if pending[0] is None and pending[1] is None:
+            return out
+        local = _kron2(_I2 if pending[0] is None else pending[0],
+                       _I2 if pending[1] is None else pending[1])
+        pending[0] = pending[1] = None
+        return local if out is None else local @ out
+
     for m, q in ops:
         m = np.asarray(m, dtype=complex)
         if len(q) == 1:
-            m = np.kron(m, _I2) if q[0] == qubits[0] else np.kron(_I2, m)
-        elif q != qubits:
+            j = 0 if q[0] == qubits[0] else 1
+            pending[j] = m if pending[j] is None else m @ pending[j]
+            continue
+        out = flush(out)
+        if q != qubits:
             m = _SWAP @ m @ _SWAP
         out = m if out is None else m @ out
-    return out
+    return flush(out)
 
 
 def fuse_pair_runs(
