@@ -326,9 +326,9 @@ def peak_flops(dtype, threads: int, repeats: int = 5) -> float:
     real = np.float32 if dtype == np.complex64 else np.float64
     x = np.full((threads * 2, 128), 0.5, dtype=real)
     m, c = real(0.999), real(1e-3)
-    rounds = 100_000
+    rounds = 400_000  # about 20-40 ms a run: long enough to ride out scheduling noise
     _fma_chains(x, 10, m, c)
-    seconds = _best(lambda: _fma_chains(x, rounds, m, c), repeats)
+    seconds = _best(lambda: _fma_chains(x, rounds, m, c), max(repeats, 7))
     return x.size * 8 * 2 * rounds / seconds
 
 
