@@ -82,6 +82,9 @@ ENVIRONMENT = {
     "KUAFU_TOKEN": ("client, CLI", "the API token (else the `kuafu login` file)"),
     "KUAFU_CONFIG": ("client, CLI", "the file `kuafu login` writes (default: `config.json` "
                      "in the user's config directory)"),
+    "KUAFU_COMPILER_THREADS": ("compiler", "threads the SABRE layout and routing trials run "
+                               "on (default: the usable cores, at most 8; the server's "
+                               "workers set 1); the output does not depend on it"),
     "KUAFU_TEST_POSTGRES": ("test suite", "PostgreSQL admin URL for the store tests "
                             "(default `postgresql://postgres@127.0.0.1:5432/test`)"),
     "KUAFU_TEST_CHROMIUM": ("test suite", "the Chromium the browser tests drive "
