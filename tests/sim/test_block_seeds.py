@@ -8,7 +8,8 @@ import pytest
 from kuafu.sim.fusion import compile_block, partition
 from kuafu.sim.statevector import compile_gates, final_state, kernel_call
 
-from .test_pair_runs import _qv, random_state, reference_apply, structured
+from .test_pair_runs import _qv
+from .test_sv_kernels import random_state, reference_apply, structured
 
 
 def _circuit(rng: np.random.Generator, n: int, size: int):

@@ -14,42 +14,7 @@ from kuafu.sim import _kernels as k
 from kuafu.sim.fusion import compile_block, fuse_pair_runs, pair_runs
 from kuafu.sim.statevector import compile_gates, final_state, kernel_call
 
-
-def reference_apply(state: np.ndarray, matrix: np.ndarray, qubits) -> np.ndarray:
-    """Big-endian gate matrix on a little-endian state, by tensor contraction."""
-    n = state.size.bit_length() - 1
-    m = len(qubits)
-    t = state.astype(complex).reshape((2,) * n)
-    gate = np.asarray(matrix).reshape((2,) * (2 * m))
-    axes = [n - 1 - q for q in qubits]
-    moved = np.tensordot(gate, t, axes=(list(range(m, 2 * m)), axes))
-    return np.moveaxis(moved, list(range(m)), axes).reshape(-1)
-
-
-def random_unitary(dim: int, rng: np.random.Generator) -> np.ndarray:
-    z = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
-    q, r = np.linalg.qr(z)
-    return q * (np.diag(r) / abs(np.diag(r)))
-
-
-def random_state(n: int, rng: np.random.Generator) -> np.ndarray:
-    s = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
-    return s / np.linalg.norm(s)
-
-
-def structured(kind: str, width: int, rng: np.random.Generator) -> np.ndarray:
-    dim = 1 << width
-    if kind == "dense":
-        return random_unitary(dim, rng)
-    if kind == "diagonal":
-        return np.diag(np.exp(1j * rng.uniform(0, 6, dim)))
-    if kind == "monomial":
-        out = np.zeros((dim, dim), complex)
-        out[rng.permutation(dim), np.arange(dim)] = np.exp(1j * rng.uniform(0, 6, dim))
-        return out
-    out = np.eye(dim, dtype=complex)  # controlled: the last qubit in the list is the target
-    out[dim - 2:, dim - 2:] = random_unitary(2, rng)
-    return out
+from .test_sv_kernels import random_state, random_unitary, reference_apply, structured
 
 
 def _qv(n: int, seed: int, depth: int | None = None) -> QuantumCircuit:

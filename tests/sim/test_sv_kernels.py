@@ -26,7 +26,7 @@ def reference_apply(state: np.ndarray, matrix: np.ndarray, qubits) -> np.ndarray
     n = state.size.bit_length() - 1
     m = len(qubits)
     t = state.astype(complex).reshape((2,) * n)
-    gate = matrix.reshape((2,) * (2 * m))
+    gate = np.asarray(matrix).reshape((2,) * (2 * m))
     axes = [n - 1 - q for q in qubits]
     moved = np.tensordot(gate, t, axes=(list(range(m, 2 * m)), axes))
     return np.moveaxis(moved, list(range(m)), axes).reshape(-1)
