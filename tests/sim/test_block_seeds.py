@@ -8,24 +8,14 @@ import pytest
 from kuafu.sim.fusion import compile_block, partition
 from kuafu.sim.statevector import compile_gates, final_state, kernel_call
 
-from .test_pair_runs import _qv
-from .test_sv_kernels import random_state, reference_apply, structured
+from .test_pair_runs import _qv, _qv_statevector
+from .test_sv_kernels import KINDS, _random_structured_circuit
 
 
 def _circuit(rng: np.random.Generator, n: int, size: int):
-    gates = []
-    for _ in range(size):
-        width = int(rng.choice([1, 2, 2, 2, 3]))
-        qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
-        kind = ["dense", "dense", "diagonal", "monomial", "controlled"][int(rng.integers(5))]
-        if width == 1 and kind == "controlled":
-            kind = "dense"
-        gates.append((structured(kind, width, rng), qubits))
-    state = random_state(n, rng)
-    expected = state.copy()
-    for m, q in gates:
-        expected = reference_apply(expected, m, q)
-    return gates, state, expected
+    """Mostly two-qubit gates, dense twice as often: blocks worth seeding."""
+    return _random_structured_circuit(rng, n, size, widths=(1, 2, 2, 2, 3),
+                                      kinds=("dense", *KINDS))
 
 
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
@@ -81,18 +71,9 @@ def test_quantum_volume_with_seeded_blocks_matches_the_unfused_engine(precision,
 
 
 def test_quantum_volume_with_seeded_blocks_matches_aer():
-    qiskit = pytest.importorskip("qiskit")
+    pytest.importorskip("qiskit")
     pytest.importorskip("qiskit_aer")
-    from qiskit.quantum_info import Statevector
-
-    n = 14
-    qc = _qv(n, 123)
-    ref = qiskit.QuantumCircuit(n)
-    for inst in qc.instructions:
-        if inst.name == "u3":
-            ref.u(*inst.params, *inst.qubits)
-        else:
-            ref.cx(*inst.qubits)
-    expected = Statevector(ref).data
+    qc = _qv(14, 123)
+    expected = _qv_statevector(qc)
     np.testing.assert_allclose(final_state(qc), expected, atol=1e-10)
     np.testing.assert_allclose(final_state(qc, precision="single"), expected, atol=1e-5)

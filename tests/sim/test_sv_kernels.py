@@ -124,14 +124,19 @@ def test_classify():
     assert classify(random_unitary(4, np.random.default_rng(1))) is GateKind.DENSE
 
 
-def _random_structured_circuit(rng: np.random.Generator, n: int, size: int):
-    """`size` random gates of every structure on up to 3 of `n` qubits, a random state,
-    and that state after the gates (by the reference product)."""
+KINDS = ("dense", "diagonal", "monomial", "controlled")
+
+
+def _random_structured_circuit(rng: np.random.Generator, n: int, size: int,
+                               widths=(1, 1, 2, 2, 3), kinds=KINDS):
+    """`size` random gates of every structure on up to 3 of `n` qubits (width and kind
+    drawn uniformly from `widths` and `kinds`), a random state, and that state after the
+    gates (by the reference product)."""
     gates = []
     for _ in range(size):
-        width = int(rng.choice([1, 1, 2, 2, 3]))
+        width = int(rng.choice(widths))
         qubits = [int(q) for q in rng.choice(n, size=width, replace=False)]
-        kind = ["dense", "diagonal", "monomial", "controlled"][int(rng.integers(4))]
+        kind = kinds[int(rng.integers(len(kinds)))]
         if width == 1 and kind == "controlled":
             kind = "dense"
         gates.append((structured(kind, width, rng), qubits))
