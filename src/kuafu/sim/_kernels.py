@@ -23,6 +23,7 @@ from numba import prange
 from ._jit import flush_subnormals, prefetch, restore_fp
 from ._jit import jit as _jit
 from ._jit import pjit as _pjit
+from ._simd import LANES, dense4_inplace
 
 RUN = 4096
 """Amplitudes per parallel task: large enough to amortise scheduling, small enough for L1/L2."""
@@ -424,7 +425,8 @@ LONG_RUN = 64
 have runs of 2**10 and more, and at 512 their buffer (2**19 amplitudes, 8 MiB in double
 precision) left the L2 cache; 64 keeps it at 1 MiB (random-24 in double: 2.7 against 3.3 s
 of CPU time)."""
-TILE = 16
+TILE_BITS = 4
+TILE = 1 << TILE_BITS
 """Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
 MIN_ROW_BYTES = 512
 """Shortest buffer row of `apply_block` (128 floats in single precision, 64 in double).
@@ -464,6 +466,14 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
         per >>= 1
     run = min(1 << qubits[0], per)
     low = qubits[k - 1] == k - 1  # qubits 0..k-1: every group is one contiguous run
+    # Some of qubits 0..TILE_BITS-1 in the block, not all: gather whole tiles of 2**TILE_BITS
+    # amplitudes (see `_tile_layout`), when the state and the batch are large enough.
+    nl = 0
+    while nl < k and qubits[nl] < TILE_BITS:
+        nl += 1
+    tiled = (not low and run < TILE and (f.size >> 1) >= (TILE << (k - nl))
+             and per % (1 << (TILE_BITS - nl)) == 0)
+    high_q, pos = _tile_layout(qubits, nl)
     nbatch = ngroups // per
     ftype = f.dtype
     gmax = 1
@@ -494,6 +504,8 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                         for r in range(run):
                             rr[r] = src[2 * r]
                             ri[r] = src[2 * r + 1]
+            elif tiled:
+                _gather_tiles(f, bre, bim, offs, high_q, pos, nl, g0 >> (TILE_BITS - nl))
             elif low:
                 for c0 in range(0, per, TILE_COLS):
                     _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0,
@@ -520,6 +532,9 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                         for r in range(run):
                             dst[2 * r] = rr[r]
                             dst[2 * r + 1] = ri[r]
+            elif tiled:
+                _scatter_tiles(f, bre, bim, final_rows, offs, high_q, pos, nl,
+                               g0 >> (TILE_BITS - nl))
             elif low:
                 for c0 in range(0, per, TILE_COLS):
                     _scatter_low(f, bre, bim, final_rows, 2 * ((g0 + c0) << k), c0,
@@ -584,6 +599,9 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
                 _real_oct(bim[rows[s]], bim[rows[s + 1]], bim[rows[s + 2]], bim[rows[s + 3]],
                           bim[rows[s + 4]], bim[rows[s + 5]], bim[rows[s + 6]],
                           bim[rows[s + 7]], pr, p0)
+    elif aux == 2 and per % LANES == 0:  # dense 4x4 on row groups, vectorised in place
+        for s in range(r0, r0 + nrows, 4):
+            dense4_inplace(bre, bim, rows, s, pr, pi, p0)
     elif aux == 2:  # dense 4x4 on row groups: one output row per call, in registers
         for s in range(r0, r0 + nrows, 4):
             x0r = bre[rows[s]]
@@ -712,6 +730,84 @@ def _real_oct(x0, x1, x2, x3, x4, x5, x6, x7, pr, p0):
         x6[c] = c10 * v2 + c11 * v6
         x3[c] = c00 * v3 + c01 * v7
         x7[c] = c10 * v3 + c11 * v7
+
+
+@_jit(inline="always")
+def _tile_layout(qubits, nl):
+    """For a block whose qubits[:nl] lie below TILE_BITS: (its other qubits less TILE_BITS,
+    pos) where pos[l, m] is the offset, inside a tile of TILE amplitudes, of local state l
+    of those nl qubits combined with the m-th setting of the tile's other bits.
+
+    A tile (TILE contiguous amplitudes, one or two cache lines) then fills 2**nl rows of
+    the buffer times 2**(TILE_BITS - nl) consecutive columns: the buffer's columns number
+    (tile, m), any order serving since the micro-operations act on whole rows."""
+    high_q = qubits[nl:] - TILE_BITS
+    nm = TILE_BITS - nl
+    pos = np.zeros((1 << nl, 1 << nm), dtype=np.int64)
+    for l in range(1 << nl):
+        for m in range(1 << nm):
+            o = 0
+            j = 0
+            mm = m
+            for b in range(TILE_BITS):
+                if j < nl and qubits[j] == b:
+                    o |= ((l >> j) & 1) << b
+                    j += 1
+                else:
+                    o |= (mm & 1) << b
+                    mm >>= 1
+            pos[l, m] = o
+    return high_q, pos
+
+
+@_jit
+def _gather_tiles(f, bre, bim, offs, high_q, pos, nl, t0):
+    """Fill the buffer from tiles t0, t0 + 1, ... (numbered over the bits TILE_BITS and up
+    that are not the block's): tile by tile, each read once, whole, for every setting h of
+    the block's high qubits (a call: see `_pair_run`)."""
+    nm = pos.shape[1]
+    nh = bre.shape[0] >> nl
+    ntiles = bre.shape[1] // nm
+    bases = np.empty(ntiles, dtype=np.int64)
+    for tt in range(ntiles):
+        bases[tt] = 2 * (_insert_zeros(t0 + tt, high_q) << TILE_BITS)
+    for h in range(nh):
+        oh = 2 * offs[h << nl]
+        for l in range(1 << nl):
+            row = l | (h << nl)
+            rr = bre[row]
+            ri = bim[row]
+            for tt in range(ntiles):
+                src = bases[tt] + oh
+                c = tt * nm
+                for m in range(nm):
+                    p = src + 2 * pos[l, m]
+                    rr[c + m] = f[p]
+                    ri[c + m] = f[p + 1]
+
+
+@_jit
+def _scatter_tiles(f, bre, bim, final_rows, offs, high_q, pos, nl, t0):
+    """The inverse of `_gather_tiles`, writing row final_rows[a] as local basis state a."""
+    nm = pos.shape[1]
+    nh = bre.shape[0] >> nl
+    ntiles = bre.shape[1] // nm
+    bases = np.empty(ntiles, dtype=np.int64)
+    for tt in range(ntiles):
+        bases[tt] = 2 * (_insert_zeros(t0 + tt, high_q) << TILE_BITS)
+    for h in range(nh):
+        oh = 2 * offs[h << nl]
+        for l in range(1 << nl):
+            row = final_rows[l | (h << nl)]
+            rr = bre[row]
+            ri = bim[row]
+            for tt in range(ntiles):
+                dst = bases[tt] + oh
+                c = tt * nm
+                for m in range(nm):
+                    p = dst + 2 * pos[l, m]
+                    f[p] = rr[c + m]
+                    f[p + 1] = ri[c + m]
 
 
 @_jit
