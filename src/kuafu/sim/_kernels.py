@@ -23,7 +23,15 @@ from numba import prange
 from ._jit import flush_subnormals, prefetch, restore_fp
 from ._jit import jit as _jit
 from ._jit import pjit as _pjit
-from ._simd import LANES, dense4_inplace
+from ._simd import (
+    LANES,
+    TILE_BITS,
+    deinterleave,
+    dense4_inplace,
+    interleave,
+    rows_to_tiles,
+    tiles_to_rows,
+)
 
 RUN = 4096
 """Amplitudes per parallel task: large enough to amortise scheduling, small enough for L1/L2."""
@@ -425,7 +433,8 @@ LONG_RUN = 64
 have runs of 2**10 and more, and at 512 their buffer (2**19 amplitudes, 8 MiB in double
 precision) left the L2 cache; 64 keeps it at 1 MiB (random-24 in double: 2.7 against 3.3 s
 of CPU time)."""
-TILE_BITS = 4
+PREFETCH_ROWS = 4
+"""Rows ahead whose runs `apply_block` prefetches while it copies one (runs 2**q apart)."""
 TILE = 1 << TILE_BITS
 """Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
 MIN_ROW_BYTES = 512
@@ -474,6 +483,11 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
     tiled = (not low and run < TILE and (f.size >> 1) >= (TILE << (k - nl))
              and per % (1 << (TILE_BITS - nl)) == 0)
     high_q, pos = _tile_layout(qubits, nl)
+    lowmask = 0
+    for j in range(nl):
+        lowmask |= 1 << qubits[j]
+    vector_tiles = per % LANES == 0 and nl <= 2
+    ident = np.arange(dim)
     nbatch = ngroups // per
     ftype = f.dtype
     gmax = 1
@@ -484,6 +498,7 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
     # from mmap, and touching it page-faults (28672 faults per block call at 24 qubits in
     # double precision when every batch allocated its own).
     nchunk = min(nbatch, batches_per_thread)
+    line = 64 // f.itemsize
     for ch in prange(nchunk):
         fp = flush_subnormals()
         bre = np.empty((dim, per), dtype=ftype)
@@ -494,7 +509,16 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
         ahead = np.empty(TILE, dtype=np.int64)
         for t in range(ch * nbatch // nchunk, (ch + 1) * nbatch // nchunk):
             g0 = t * per
-            if run >= TILE:
+            if run >= TILE and run % LANES == 0:
+                for j in range(0, per, run):
+                    base = _insert_zeros(g0 + j, qubits)
+                    for a in range(dim):
+                        if a + PREFETCH_ROWS < dim:
+                            o = 2 * (base + offs[a + PREFETCH_ROWS])
+                            for x in range(o, o + 2 * run, line):
+                                prefetch(f, x)
+                        deinterleave(f, 2 * (base + offs[a]), bre, bim, a, j, run)
+            elif run >= TILE:
                 for j in range(0, per, run):
                     base = _insert_zeros(g0 + j, qubits)
                     for a in range(dim):
@@ -504,6 +528,9 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                         for r in range(run):
                             rr[r] = src[2 * r]
                             ri[r] = src[2 * r + 1]
+            elif tiled and vector_tiles:
+                _tiles_vector(True, f, bre, bim, ident, offs, high_q, nl, lowmask,
+                              g0 >> (TILE_BITS - nl))
             elif tiled:
                 _gather_tiles(f, bre, bim, offs, high_q, pos, nl, g0 >> (TILE_BITS - nl))
             elif low:
@@ -521,7 +548,16 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
             for op in range(kinds.size):
                 _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
                           aux[op], bre, bim, tre, tim)
-            if run >= TILE:
+            if run >= TILE and run % LANES == 0:
+                for j in range(0, per, run):
+                    base = _insert_zeros(g0 + j, qubits)
+                    for a in range(dim):
+                        if a + PREFETCH_ROWS < dim:
+                            o = 2 * (base + offs[a + PREFETCH_ROWS])
+                            for x in range(o, o + 2 * run, line):
+                                prefetch(f, x)
+                        interleave(f, 2 * (base + offs[a]), bre, bim, final_rows[a], j, run)
+            elif run >= TILE:
                 for j in range(0, per, run):
                     base = _insert_zeros(g0 + j, qubits)
                     for a in range(dim):
@@ -532,6 +568,9 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                         for r in range(run):
                             dst[2 * r] = rr[r]
                             dst[2 * r + 1] = ri[r]
+            elif tiled and vector_tiles:
+                _tiles_vector(False, f, bre, bim, final_rows, offs, high_q, nl, lowmask,
+                              g0 >> (TILE_BITS - nl))
             elif tiled:
                 _scatter_tiles(f, bre, bim, final_rows, offs, high_q, pos, nl,
                                g0 >> (TILE_BITS - nl))
@@ -758,6 +797,83 @@ def _tile_layout(qubits, nl):
                     mm >>= 1
             pos[l, m] = o
     return high_q, pos
+
+
+@_jit
+def _tiles_vector(to_rows, f, bre, bim, rowmap, offs, high_q, nl, lowmask, t0):
+    """`_gather_tiles` (to_rows) or `_scatter_tiles` with LANES columns of 2**nl rows at a
+    time, through `_simd.tiles_to_rows` / `rows_to_tiles` (one of qubits 0-3 in the block,
+    or two, as `lowmask` says; rows of the buffer a multiple of LANES long)."""
+    nm = 1 << (TILE_BITS - nl)
+    nh = bre.shape[0] >> nl
+    ntiles = bre.shape[1] // nm
+    bases = np.empty(ntiles, dtype=np.int64)
+    for tt in range(ntiles):
+        bases[tt] = 2 * (_insert_zeros(t0 + tt, high_q) << TILE_BITS)
+    step = LANES // nm
+    for h in range(nh):
+        oh = 2 * offs[h << nl]
+        r0 = h << nl
+        for tt in range(0, ntiles, step):
+            col = tt * nm
+            if to_rows:
+                _tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask)
+            else:
+                _rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask)
+
+
+@_jit(inline="always")
+def _tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask):
+    """tiles_to_rows with `lowmask` as a compile-time constant (one branch per mask)."""
+    if lowmask == 1:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 1)
+    elif lowmask == 2:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 2)
+    elif lowmask == 4:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 4)
+    elif lowmask == 8:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 8)
+    elif lowmask == 3:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 3)
+    elif lowmask == 5:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 5)
+    elif lowmask == 6:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 6)
+    elif lowmask == 9:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 9)
+    elif lowmask == 10:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 10)
+    elif lowmask == 12:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 12)
+
+
+@_jit(inline="always")
+def _rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask):
+    """rows_to_tiles with `lowmask` as a compile-time constant (one branch per mask)."""
+    if lowmask == 1:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 1)
+    elif lowmask == 2:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 2)
+    elif lowmask == 4:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 4)
+    elif lowmask == 8:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 8)
+    elif lowmask == 3:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 3)
+    elif lowmask == 5:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 5)
+    elif lowmask == 6:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 6)
+    elif lowmask == 9:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 9)
+    elif lowmask == 10:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 10)
+    elif lowmask == 12:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 12)
+
+
+VECTOR_TILE_MASKS = (1, 2, 4, 8, 3, 5, 6, 9, 10, 12)
+"""Sets of qubits 0-3 (bit masks) whose tiles `apply_block` moves with vector shuffles."""
 
 
 @_jit

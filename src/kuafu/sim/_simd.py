@@ -126,3 +126,177 @@ def dense4_inplace(typingctx, bre, bim, rows, s, pr, pi, p0):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _row_ptr(context, builder, aty, arr_v, row, col, rowty, colty):
+    """Pointer to element (row, col) of a C-contiguous 2-D array value."""
+    arr = context.make_array(aty)(context, builder, arr_v)
+    ncols = cgutils.unpack_tuple(builder, arr.shape, 2)[1]
+    r = context.cast(builder, row, rowty, types.intp)
+    c = context.cast(builder, col, colty, types.intp)
+    return cgutils.gep(builder, arr.data, builder.add(builder.mul(r, ncols), c))
+
+
+def _complex_copy(interleave: bool):
+    """An intrinsic copying `count` complex numbers (a multiple of LANES) between the
+    interleaved floats f[fo:] and the planar rows bre[row, col:], bim[row, col:]: one load
+    of 2 x LANES floats and two shuffles (even and odd lanes) per LANES numbers."""
+
+    def typer(typingctx, f, fo, bre, bim, row, col, count):
+        if not (isinstance(f, types.Array) and f.ndim == 1 and isinstance(bre, types.Array)
+                and bre.ndim == 2 and bre.layout == "C" and bim == bre
+                and bre.dtype == f.dtype and all(isinstance(t, types.Integer)
+                                                 for t in (fo, row, col, count))):
+            return None
+        sig = types.void(f, fo, bre, bim, row, col, count)
+
+        def codegen(context, builder, signature, args):
+            f_v, fo_v, re_v, im_v, row_v, col_v, n_v = args
+            fty_, foty, aty, _, rowty, colty, nty = signature.args
+            fty = context.get_value_type(fty_.dtype)
+            intp = context.get_value_type(types.intp)
+            half = ir.VectorType(fty, LANES)
+            full = ir.VectorType(fty, 2 * LANES)
+            i32 = ir.IntType(32)
+            fa = context.make_array(fty_)(context, builder, f_v)
+            base = cgutils.gep(builder, fa.data, context.cast(builder, fo_v, foty, types.intp))
+            pre = _row_ptr(context, builder, aty, re_v, row_v, col_v, rowty, colty)
+            pim = _row_ptr(context, builder, aty, im_v, row_v, col_v, rowty, colty)
+            count = context.cast(builder, n_v, nty, types.intp)
+            even = ir.Constant(ir.VectorType(i32, LANES), list(range(0, 2 * LANES, 2)))
+            odd = ir.Constant(ir.VectorType(i32, LANES), list(range(1, 2 * LANES, 2)))
+            weave = ir.Constant(ir.VectorType(i32, 2 * LANES),
+                                [j // 2 + (LANES if j % 2 else 0) for j in range(2 * LANES)])
+            step = ir.Constant(intp, LANES)
+            with cgutils.for_range_slice(builder, ir.Constant(intp, 0), count, step) as (c, _):
+                pf = builder.bitcast(cgutils.gep(builder, base, builder.add(c, c)),
+                                     full.as_pointer())
+                pr_ = builder.bitcast(cgutils.gep(builder, pre, c), half.as_pointer())
+                pi_ = builder.bitcast(cgutils.gep(builder, pim, c), half.as_pointer())
+                if interleave:
+                    both = builder.shuffle_vector(builder.load(pr_, align=4),
+                                                  builder.load(pi_, align=4), weave)
+                    builder.store(both, pf, align=4)
+                else:
+                    both = builder.load(pf, align=4)
+                    builder.store(builder.shuffle_vector(both, both, even), pr_, align=4)
+                    builder.store(builder.shuffle_vector(both, both, odd), pi_, align=4)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return intrinsic(typer)
+
+
+deinterleave = _complex_copy(interleave=False)
+"""deinterleave(f, fo, bre, bim, row, col, count): planar rows <- interleaved floats."""
+interleave = _complex_copy(interleave=True)
+"""interleave(f, fo, bre, bim, row, col, count): interleaved floats <- planar rows."""
+
+
+TILE_BITS = 4
+"""A tile is 2**TILE_BITS contiguous amplitudes (2 x 16 floats)."""
+
+
+def tile_positions(lowmask: int) -> list[list[int]]:
+    """pos[l][m]: the amplitude, inside a tile, of state l of the tile bits set in `lowmask`
+    (bit j of l on the j-th of them, ascending) and state m of the other tile bits."""
+    low = [b for b in range(TILE_BITS) if lowmask >> b & 1]
+    rest = [b for b in range(TILE_BITS) if not lowmask >> b & 1]
+    return [[sum(((l >> j) & 1) << b for j, b in enumerate(low))
+             + sum(((m >> j) & 1) << b for j, b in enumerate(rest))
+             for m in range(1 << len(rest))] for l in range(1 << len(low))]
+
+
+def _concat(builder, vectors):
+    """One vector holding `vectors` (equal lengths, a power of two of them) end to end."""
+    i32 = ir.IntType(32)
+    while len(vectors) > 1:
+        n = vectors[0].type.count
+        mask = ir.Constant(ir.VectorType(i32, 2 * n), list(range(2 * n)))
+        pairs = zip(vectors[0::2], vectors[1::2], strict=True)
+        vectors = [builder.shuffle_vector(a, b, mask) for a, b in pairs]
+    return vectors[0]
+
+
+def _tile_copy(to_rows: bool):
+    """An intrinsic moving LANES buffer columns of 2**nl rows to or from the 2**nl tiles
+    they come from (nl: the block's qubits below TILE_BITS, the bits of the literal
+    `lowmask`): tile v is f[bases[t + v] + oh:][:2 * TILE], row l is
+    (bre, bim)[rowmap[r0 + l], col:col + LANES]. Loads, one permutation of the whole
+    2**nl x 32 floats in registers (LLVM picks the shuffles), stores."""
+
+    def typer(typingctx, f, bases, t, oh, bre, bim, rowmap, r0, col, lowmask):
+        if not (isinstance(lowmask, types.IntegerLiteral) and isinstance(f, types.Array)
+                and f.ndim == 1 and isinstance(bre, types.Array) and bre.ndim == 2
+                and bre.layout == "C" and bim == bre and bre.dtype == f.dtype):
+            return None
+        pos = tile_positions(lowmask.literal_value)
+        nrow = len(pos)
+        nm = len(pos[0])
+        ntile = LANES // nm
+        width = 2 << TILE_BITS  # floats per tile
+        if to_rows:  # big = tiles end to end; row l's real part takes column v * nm + m
+            masks = [([v * width + 2 * pos[l][m] for v in range(ntile) for m in range(nm)],
+                      [v * width + 2 * pos[l][m] + 1 for v in range(ntile) for m in range(nm)])
+                     for l in range(nrow)]
+        else:  # big = (re_l, im_l) end to end; tile v's float 2 p + part
+            where = {pos[l][m]: (l, m) for l in range(nrow) for m in range(nm)}
+            masks = [[where[j >> 1][0] * 2 * LANES + (j & 1) * LANES + v * nm + where[j >> 1][1]
+                      for j in range(width)] for v in range(ntile)]
+        sig = types.void(f, bases, t, oh, bre, bim, rowmap, r0, col, lowmask)
+
+        def codegen(context, builder, signature, args):
+            f_v, b_v, t_v, oh_v, re_v, im_v, rm_v, r0_v, col_v, _ = args
+            fty_, bty, tty, ohty, aty, _, rmty, r0ty, colty, _ = signature.args
+            fty = context.get_value_type(fty_.dtype)
+            i32 = ir.IntType(32)
+            intp = context.get_value_type(types.intp)
+            fa = context.make_array(fty_)(context, builder, f_v)
+            ba = context.make_array(bty)(context, builder, b_v)
+            rm = context.make_array(rmty)(context, builder, rm_v)
+            t_i = context.cast(builder, t_v, tty, types.intp)
+            oh_i = context.cast(builder, oh_v, ohty, types.intp)
+            r0_i = context.cast(builder, r0_v, r0ty, types.intp)
+            tile_ty = ir.VectorType(fty, width)
+            row_ty = ir.VectorType(fty, LANES)
+            tile_ptrs = []
+            for v in range(ntile):
+                b = builder.load(cgutils.gep(builder, ba.data,
+                                             builder.add(t_i, ir.Constant(intp, v))))
+                at = builder.add(context.cast(builder, b, bty.dtype, types.intp), oh_i)
+                tile_ptrs.append(builder.bitcast(cgutils.gep(builder, fa.data, at),
+                                                 tile_ty.as_pointer()))
+            row_ptrs = []
+            for l in range(nrow):
+                r = builder.load(cgutils.gep(builder, rm.data,
+                                             builder.add(r0_i, ir.Constant(intp, l))))
+                row_ptrs.append(tuple(
+                    builder.bitcast(_row_ptr(context, builder, aty, a, r, col_v, rmty.dtype,
+                                             colty), row_ty.as_pointer())
+                    for a in (re_v, im_v)))
+            if to_rows:
+                big = _concat(builder, [builder.load(p, align=4) for p in tile_ptrs])
+                for (pr_, pi_), (mre, mim) in zip(row_ptrs, masks, strict=True):
+                    for ptr, mask in ((pr_, mre), (pi_, mim)):
+                        m = ir.Constant(ir.VectorType(i32, LANES), mask)
+                        builder.store(builder.shuffle_vector(big, big, m), ptr, align=4)
+            else:
+                parts = []
+                for pr_, pi_ in row_ptrs:
+                    parts += [builder.load(pr_, align=4), builder.load(pi_, align=4)]
+                big = _concat(builder, parts)
+                for ptr, mask in zip(tile_ptrs, masks, strict=True):
+                    m = ir.Constant(ir.VectorType(i32, width), mask)
+                    builder.store(builder.shuffle_vector(big, big, m), ptr, align=4)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return intrinsic(typer)
+
+
+tiles_to_rows = _tile_copy(to_rows=True)
+"""tiles_to_rows(f, bases, t, oh, bre, bim, rowmap, r0, col, lowmask): gather."""
+rows_to_tiles = _tile_copy(to_rows=False)
+"""rows_to_tiles(f, bases, t, oh, bre, bim, rowmap, r0, col, lowmask): scatter."""
