@@ -480,13 +480,14 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
     nl = 0
     while nl < k and qubits[nl] < TILE_BITS:
         nl += 1
-    tiled = (not low and run < TILE and (f.size >> 1) >= (TILE << (k - nl))
+    tiled = (run < TILE and (f.size >> 1) >= (TILE << (k - nl))
              and per % (1 << (TILE_BITS - nl)) == 0)
     high_q, pos = _tile_layout(qubits, nl)
     lowmask = 0
     for j in range(nl):
         lowmask |= 1 << qubits[j]
-    vector_tiles = per % LANES == 0 and nl <= 2
+    vector_tiles = per % LANES == 0
+    tiled = tiled and (vector_tiles or not low)
     ident = np.arange(dim)
     nbatch = ngroups // per
     ftype = f.dtype
@@ -845,6 +846,16 @@ def _tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask):
         tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 10)
     elif lowmask == 12:
         tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 12)
+    elif lowmask == 7:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 7)
+    elif lowmask == 11:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 11)
+    elif lowmask == 13:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 13)
+    elif lowmask == 14:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 14)
+    elif lowmask == 15:
+        tiles_to_rows(f, bases, tt, oh, bre, bim, rowmap, r0, col, 15)
 
 
 @_jit(inline="always")
@@ -870,9 +881,19 @@ def _rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask):
         rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 10)
     elif lowmask == 12:
         rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 12)
+    elif lowmask == 7:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 7)
+    elif lowmask == 11:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 11)
+    elif lowmask == 13:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 13)
+    elif lowmask == 14:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 14)
+    elif lowmask == 15:
+        rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 15)
 
 
-VECTOR_TILE_MASKS = (1, 2, 4, 8, 3, 5, 6, 9, 10, 12)
+VECTOR_TILE_MASKS = (1, 2, 4, 8, 3, 5, 6, 9, 10, 12, 7, 11, 13, 14, 15)
 """Sets of qubits 0-3 (bit masks) whose tiles `apply_block` moves with vector shuffles."""
 
 
