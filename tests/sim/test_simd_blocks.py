@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 
 from kuafu.sim import _kernels as k
-from kuafu.sim._simd import LANES, dense4_inplace
+from kuafu.sim._simd import LANES, dense4_inplace, rotations_inplace
 from kuafu.sim.blocks import compile_block
 from kuafu.sim.statevector import kernel_call
 
@@ -84,3 +84,34 @@ def test_tile_layout_places_low_and_other_bits():
     assert high_q.tolist() == [2, 5]
     # l bit 0 -> qubit 1, l bit 1 -> qubit 3; m bit 0 -> qubit 0, m bit 1 -> qubit 2
     assert pos.tolist() == [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]]
+
+
+@njit
+def _rotations(bre, bim, rows, s, pr, p0, three):
+    if three:
+        rotations_inplace(bre, bim, rows, s, pr, p0, 3)
+    else:
+        rotations_inplace(bre, bim, rows, s, pr, p0, 2)
+
+
+@pytest.mark.parametrize("ftype", [np.float32, np.float64])
+@pytest.mark.parametrize("nbits", [2, 3])
+def test_rotations_inplace_apply_each_row_bit_in_order(ftype, nbits):
+    """Real 2x2 matrices on row bits 0, 1(, 2) of the rows picked at offset s, both planes."""
+    rng = np.random.default_rng(nbits)
+    nrows, ncols = 16, 2 * LANES
+    x = rng.normal(size=(nrows, ncols)) + 1j * rng.normal(size=(nrows, ncols))
+    bre = np.ascontiguousarray(x.real, dtype=ftype)
+    bim = np.ascontiguousarray(x.imag, dtype=ftype)
+    rows = rng.permutation(nrows).astype(np.int64)
+    mats = [rng.normal(size=(2, 2)) for _ in range(nbits)]
+    p0, s = 3, 4
+    pr = np.concatenate([np.zeros(p0), *[m.ravel() for m in mats]]).astype(ftype)
+    expected = (bre + 1j * bim).astype(complex)
+    picked = rows[s:s + (1 << nbits)]
+    block = expected[picked].reshape((2,) * nbits + (ncols,))
+    for j, m in enumerate(mats):  # row bit j is axis nbits - 1 - j of the reshaped rows
+        block = np.moveaxis(np.tensordot(m, block, axes=(1, nbits - 1 - j)), 0, nbits - 1 - j)
+    expected[picked] = block.reshape(1 << nbits, ncols)
+    _rotations(bre, bim, rows, s, pr, p0, nbits == 3)
+    np.testing.assert_allclose(bre + 1j * bim, expected, atol=_TOL[ftype] * 10)

@@ -29,6 +29,7 @@ from ._simd import (
     deinterleave,
     dense4_inplace,
     interleave,
+    rotations_inplace,
     rows_to_tiles,
     tiles_to_rows,
 )
@@ -624,6 +625,13 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
                 b = xi[c]
                 xr[c] = p * a - q * b
                 xi[c] = p * b + q * a
+    elif kind == 4 and per % LANES == 0:  # the same, vectorised in place
+        if aux == 2:
+            for s in range(r0, r0 + nrows, 4):
+                rotations_inplace(bre, bim, rows, s, pr, p0, 2)
+        else:
+            for s in range(r0, r0 + nrows, 8):
+                rotations_inplace(bre, bim, rows, s, pr, p0, 3)
     elif kind == 4:  # real rotations on 2 or 3 qubits, one sweep over groups of rows
         if aux == 2:
             for s in range(r0, r0 + nrows, 4):
