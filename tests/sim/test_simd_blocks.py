@@ -50,7 +50,7 @@ def test_dense4_inplace_is_the_matrix_product_on_its_rows(ftype, ncols, seed):
     np.testing.assert_allclose(bre + 1j * bim, expected, atol=_TOL[ftype] * 10)
 
 
-_LOW_SETS = [(0,), (1,), (3,), (0, 2), (1, 3), (0, 1, 2), (0, 1, 2, 3), (2, 3), (0, 1, 3)]
+_LOW_SETS = [tuple(b for b in range(4) if m >> b & 1) for m in range(1, 16)]
 
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
@@ -115,3 +115,15 @@ def test_rotations_inplace_apply_each_row_bit_in_order(ftype, nbits):
     expected[picked] = block.reshape(1 << nbits, ncols)
     _rotations(bre, bim, rows, s, pr, p0, nbits == 3)
     np.testing.assert_allclose(bre + 1j * bim, expected, atol=_TOL[ftype] * 10)
+
+
+def test_kernels_record_the_code_generation_they_were_cached_with():
+    """numba's cache of `_kernels` is keyed on _kernels.py's text: after editing `_simd.py`
+    or `_jit.py`, update `_kernels.CODEGEN_SOURCES` to the hashes this test prints."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(k.__file__).parent
+    actual = {name: hashlib.sha256((here / name).read_bytes()).hexdigest()[:16]
+              for name in k.CODEGEN_SOURCES}
+    assert actual == k.CODEGEN_SOURCES

@@ -34,6 +34,13 @@ from ._simd import (
     tiles_to_rows,
 )
 
+CODEGEN_SOURCES = {"_simd.py": "d9f4c2a68ae146de", "_jit.py": "5cebae8360c86725"}
+"""sha256 (first 16 hex digits) of the modules whose LLVM code generation these kernels inline.
+
+numba keys its on-disk cache of a kernel on the text of the file that defines it, this one,
+so an edit to `_simd.py` or `_jit.py` alone would leave every cached kernel stale: a test
+fails until these hashes are updated, and updating them changes this file's text."""
+
 RUN = 4096
 """Amplitudes per parallel task: large enough to amortise scheduling, small enough for L1/L2."""
 

@@ -198,59 +198,90 @@ TILE_BITS = 4
 """A tile is 2**TILE_BITS contiguous amplitudes (2 x 16 floats)."""
 
 
-def tile_positions(lowmask: int) -> list[list[int]]:
-    """pos[l][m]: the amplitude, inside a tile, of state l of the tile bits set in `lowmask`
-    (bit j of l on the j-th of them, ascending) and state m of the other tile bits."""
-    low = [b for b in range(TILE_BITS) if lowmask >> b & 1]
-    rest = [b for b in range(TILE_BITS) if not lowmask >> b & 1]
-    return [[sum(((l >> j) & 1) << b for j, b in enumerate(low))
-             + sum(((m >> j) & 1) << b for j, b in enumerate(rest))
-             for m in range(1 << len(rest))] for l in range(1 << len(low))]
+def _bits_of(value: int, where: list[int]) -> dict[int, int]:
+    """{id bit: its value} for a position whose bits b hold element-id bit where[b]."""
+    return {w: (value >> b) & 1 for b, w in enumerate(where)}
 
 
-def _concat(builder, vectors):
-    """One vector holding `vectors` (equal lengths, a power of two of them) end to end."""
+def _position(values: dict[int, int], where: list[int]) -> int:
+    return sum(values[w] << b for b, w in enumerate(where))
+
+
+def _permute_registers(builder, regs, cur: list[int], tgt: list[int]):
+    """Registers of 16 lanes whose position bits (lane bits 0-3, then register-index bits)
+    hold element-id bits `cur`, rearranged so they hold `tgt` (both bit permutations).
+
+    Each lane bit that must leave the lanes is exchanged with a register bit that must enter
+    them: one two-input shuffle per register and stage (the butterfly of a matrix
+    transpose); a last one-input shuffle per register orders the lanes."""
     i32 = ir.IntType(32)
-    while len(vectors) > 1:
-        n = vectors[0].type.count
-        mask = ir.Constant(ir.VectorType(i32, 2 * n), list(range(2 * n)))
-        pairs = zip(vectors[0::2], vectors[1::2], strict=True)
-        vectors = [builder.shuffle_vector(a, b, mask) for a, b in pairs]
-    return vectors[0]
+    nlane = 4
+    cur = list(cur)
+    lane_ids = set(tgt[:nlane])
+    regs = list(regs)
+    for lb in range(nlane):
+        if cur[lb] in lane_ids:
+            continue
+        rb = next(b for b in range(nlane, len(cur)) if cur[b] in lane_ids)
+        bit, lane = 1 << (rb - nlane), 1 << lb
+        lo = [j if not j & lane else 16 + (j ^ lane) for j in range(16)]
+        hi = [j ^ lane if not j & lane else 16 + j for j in range(16)]
+        out = list(regs)
+        for r in range(len(regs)):
+            if r & bit:
+                continue
+            a, b = regs[r], regs[r | bit]
+            out[r] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, 16), lo))
+            out[r | bit] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, 16), hi))
+        regs = out
+        cur[lb], cur[rb] = cur[rb], cur[lb]
+    result = []
+    for target in range(len(regs)):
+        values = _bits_of(target << nlane, tgt)
+        source = regs[_position(values, cur) >> nlane]
+        mask = []
+        for j in range(16):
+            values.update(_bits_of(j, tgt[:nlane]))
+            mask.append(_position(values, cur) & 15)
+        if mask != list(range(16)):
+            source = builder.shuffle_vector(source, source,
+                                            ir.Constant(ir.VectorType(i32, 16), mask))
+        result.append(source)
+    return result
 
 
 def _tile_copy(to_rows: bool):
     """An intrinsic moving LANES buffer columns of 2**nl rows to or from the 2**nl tiles
     they come from (nl: the block's qubits below TILE_BITS, the bits of the literal
     `lowmask`): tile v is f[bases[t + v] + oh:][:2 * TILE], row l is
-    (bre, bim)[rowmap[r0 + l], col:col + LANES]. Loads, one permutation of the whole
-    2**nl x 32 floats in registers (LLVM picks the shuffles), stores."""
+    (bre, bim)[rowmap[r0 + l], col:col + LANES]. Loads, a butterfly of shuffles in
+    registers (`_permute_registers`), stores.
+
+    The floats of the 2**nl tiles are numbered by (part, position in the tile, tile): in
+    memory, lanes and registers follow that order; in the rows, the registers are (part, l)
+    (l: the tile bits in `lowmask`) and the lanes (m, tile) (m: the other tile bits)."""
 
     def typer(typingctx, f, bases, t, oh, bre, bim, rowmap, r0, col, lowmask):
         if not (isinstance(lowmask, types.IntegerLiteral) and isinstance(f, types.Array)
                 and f.ndim == 1 and isinstance(bre, types.Array) and bre.ndim == 2
                 and bre.layout == "C" and bim == bre and bre.dtype == f.dtype):
             return None
-        pos = tile_positions(lowmask.literal_value)
-        nrow = len(pos)
-        nm = len(pos[0])
-        ntile = LANES // nm
+        mask_bits = lowmask.literal_value
+        low = [b for b in range(TILE_BITS) if mask_bits >> b & 1]
+        rest = [b for b in range(TILE_BITS) if not mask_bits >> b & 1]
+        nl = len(low)
+        ntile = 1 << nl
+        # element-id bits: 0 part, 1..4 position in the tile, 5.. tile
+        tiles_map = [0, 1, 2, 3, 4] + [5 + i for i in range(nl)]
+        rows_map = ([1 + b for b in rest] + [5 + i for i in range(nl)]
+                    + [0] + [1 + b for b in low])
         width = 2 << TILE_BITS  # floats per tile
-        if to_rows:  # big = tiles end to end; row l's real part takes column v * nm + m
-            masks = [([v * width + 2 * pos[l][m] for v in range(ntile) for m in range(nm)],
-                      [v * width + 2 * pos[l][m] + 1 for v in range(ntile) for m in range(nm)])
-                     for l in range(nrow)]
-        else:  # big = (re_l, im_l) end to end; tile v's float 2 p + part
-            where = {pos[l][m]: (l, m) for l in range(nrow) for m in range(nm)}
-            masks = [[where[j >> 1][0] * 2 * LANES + (j & 1) * LANES + v * nm + where[j >> 1][1]
-                      for j in range(width)] for v in range(ntile)]
         sig = types.void(f, bases, t, oh, bre, bim, rowmap, r0, col, lowmask)
 
         def codegen(context, builder, signature, args):
             f_v, b_v, t_v, oh_v, re_v, im_v, rm_v, r0_v, col_v, _ = args
             fty_, bty, tty, ohty, aty, _, rmty, r0ty, colty, _ = signature.args
             fty = context.get_value_type(fty_.dtype)
-            i32 = ir.IntType(32)
             intp = context.get_value_type(types.intp)
             fa = context.make_array(fty_)(context, builder, f_v)
             ba = context.make_array(bty)(context, builder, b_v)
@@ -258,37 +289,28 @@ def _tile_copy(to_rows: bool):
             t_i = context.cast(builder, t_v, tty, types.intp)
             oh_i = context.cast(builder, oh_v, ohty, types.intp)
             r0_i = context.cast(builder, r0_v, r0ty, types.intp)
-            tile_ty = ir.VectorType(fty, width)
-            row_ty = ir.VectorType(fty, LANES)
-            tile_ptrs = []
+            vec = ir.VectorType(fty, LANES)
+            tile_ptrs = []  # two registers per tile
             for v in range(ntile):
                 b = builder.load(cgutils.gep(builder, ba.data,
                                              builder.add(t_i, ir.Constant(intp, v))))
                 at = builder.add(context.cast(builder, b, bty.dtype, types.intp), oh_i)
-                tile_ptrs.append(builder.bitcast(cgutils.gep(builder, fa.data, at),
-                                                 tile_ty.as_pointer()))
-            row_ptrs = []
-            for l in range(nrow):
+                for half in range(width // LANES):
+                    p = cgutils.gep(builder, fa.data,
+                                    builder.add(at, ir.Constant(intp, half * LANES)))
+                    tile_ptrs.append(builder.bitcast(p, vec.as_pointer()))
+            row_ptrs = []  # (re, im) per row
+            for l in range(ntile):
                 r = builder.load(cgutils.gep(builder, rm.data,
                                              builder.add(r0_i, ir.Constant(intp, l))))
-                row_ptrs.append(tuple(
-                    builder.bitcast(_row_ptr(context, builder, aty, a, r, col_v, rmty.dtype,
-                                             colty), row_ty.as_pointer())
-                    for a in (re_v, im_v)))
-            if to_rows:
-                big = _concat(builder, [builder.load(p, align=4) for p in tile_ptrs])
-                for (pr_, pi_), (mre, mim) in zip(row_ptrs, masks, strict=True):
-                    for ptr, mask in ((pr_, mre), (pi_, mim)):
-                        m = ir.Constant(ir.VectorType(i32, LANES), mask)
-                        builder.store(builder.shuffle_vector(big, big, m), ptr, align=4)
-            else:
-                parts = []
-                for pr_, pi_ in row_ptrs:
-                    parts += [builder.load(pr_, align=4), builder.load(pi_, align=4)]
-                big = _concat(builder, parts)
-                for ptr, mask in zip(tile_ptrs, masks, strict=True):
-                    m = ir.Constant(ir.VectorType(i32, width), mask)
-                    builder.store(builder.shuffle_vector(big, big, m), ptr, align=4)
+                for a in (re_v, im_v):
+                    p = _row_ptr(context, builder, aty, a, r, col_v, rmty.dtype, colty)
+                    row_ptrs.append(builder.bitcast(p, vec.as_pointer()))
+            src, dst = (tile_ptrs, row_ptrs) if to_rows else (row_ptrs, tile_ptrs)
+            cur, tgt = (tiles_map, rows_map) if to_rows else (rows_map, tiles_map)
+            regs = [builder.load(p, align=4) for p in src]
+            for p, v in zip(dst, _permute_registers(builder, regs, cur, tgt), strict=True):
+                builder.store(v, p, align=4)
             return context.get_dummy_value()
 
         return sig, codegen
