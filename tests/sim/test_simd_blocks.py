@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 from numba import njit
 
+from kuafu.circuit import QuantumCircuit
+from kuafu.circuit.gates import u3_matrix
 from kuafu.sim import _kernels as k
 from kuafu.sim._simd import LANES, dense4_inplace, rotations_inplace
-from kuafu.sim.blocks import compile_block
-from kuafu.sim.statevector import kernel_call
+from kuafu.sim.blocks import OP_PHASED_ROTATIONS, BlockProgram, compile_block
+from kuafu.sim.statevector import compile_gates, final_state, kernel_call
 
 from .test_sv_kernels import random_state, random_unitary, reference_apply
 
@@ -88,10 +90,11 @@ def test_tile_layout_places_low_and_other_bits():
 
 @njit
 def _rotations(bre, bim, rows, s, pr, p0, three):
+    pi = np.zeros_like(pr)
     if three:
-        rotations_inplace(bre, bim, rows, s, pr, p0, 3)
+        rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 3)
     else:
-        rotations_inplace(bre, bim, rows, s, pr, p0, 2)
+        rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 2)
 
 
 @pytest.mark.parametrize("ftype", [np.float32, np.float64])
@@ -127,3 +130,51 @@ def test_kernels_record_the_code_generation_they_were_cached_with():
     actual = {name: hashlib.sha256((here / name).read_bytes()).hexdigest()[:16]
               for name in k.CODEGEN_SOURCES}
     assert actual == k.CODEGEN_SOURCES
+
+
+def _brickwork(n: int, layers: int, rng: np.random.Generator) -> QuantumCircuit:
+    qc = QuantumCircuit(n)
+    for layer in range(layers):
+        for q in range(n):
+            qc.u3(*rng.uniform(0, 2 * np.pi, 3), q)
+        for q in range(layer % 2, n - 1, 2):
+            qc.cz(q, q + 1)
+    return qc
+
+
+@pytest.mark.parametrize("precision", ["single", "double"])
+@pytest.mark.parametrize("n", [9, 15])
+def test_phased_rotations_in_blocks_match_the_unfused_engine(precision, n):
+    """Brickwork of U3 layers and CZs: the blocks fuse each layer's phase pass into its first
+    rotation sweep (`OP_PHASED_ROTATIONS`, vector kernel at 15 qubits, scalar rows at 9),
+    and the state is the unfused engine's."""
+    qc = _brickwork(n, 6, np.random.default_rng(n))
+    gates = [i for i in qc.instructions]
+    programs = compile_gates(gates, num_qubits=n, precision=precision)
+    assert any(isinstance(p, BlockProgram) and (p.kinds == OP_PHASED_ROTATIONS).any()
+               for p in programs)
+    got = final_state(qc, precision=precision)
+    expected = final_state(qc, fusion=False, precision="double")
+    tol = 2e-5 if precision == "single" else 1e-11
+    np.testing.assert_allclose(got, expected, atol=tol)
+
+
+def test_phase_fusion_keeps_the_program_product():
+    """fuse_phases_into_rotations drops each fused phase operation and leaves the rest."""
+    rng = np.random.default_rng(4)
+    ops = []
+    for _ in range(3):
+        for q in range(5):
+            ops.append((u3_matrix(*rng.uniform(0, 6, 3)), (q,)))
+        ops.append((np.diag([1, 1, 1, -1]).astype(complex), (0, 1)))
+    program = compile_block(tuple(range(5)), ops)
+    assert (program.kinds == OP_PHASED_ROTATIONS).any()
+    assert not (program.kinds[:-1] == 2)[(program.kinds[1:] == OP_PHASED_ROTATIONS)].any()
+    state = random_state(5, rng)
+    expected = state.copy()
+    for m, qs in ops:
+        expected = reference_apply(expected, m, qs)
+    kern, args = kernel_call(program, state.dtype)
+    got = state.copy()
+    kern(got, *args)
+    np.testing.assert_allclose(got, expected, atol=1e-11)

@@ -29,12 +29,13 @@ from ._simd import (
     deinterleave,
     dense4_inplace,
     interleave,
+    phased_rotations_inplace,
     rotations_inplace,
     rows_to_tiles,
     tiles_to_rows,
 )
 
-CODEGEN_SOURCES = {"_simd.py": "d9f4c2a68ae146de", "_jit.py": "5cebae8360c86725"}
+CODEGEN_SOURCES = {"_simd.py": "7b1b73abd16a98d0", "_jit.py": "5cebae8360c86725"}
 """sha256 (first 16 hex digits) of the modules whose LLVM code generation these kernels inline.
 
 numba keys its on-disk cache of a kernel on the text of the file that defines it, this one,
@@ -635,10 +636,23 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
     elif kind == 4 and per % LANES == 0:  # the same, vectorised in place
         if aux == 2:
             for s in range(r0, r0 + nrows, 4):
-                rotations_inplace(bre, bim, rows, s, pr, p0, 2)
+                rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 2)
         else:
             for s in range(r0, r0 + nrows, 8):
-                rotations_inplace(bre, bim, rows, s, pr, p0, 3)
+                rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 3)
+    elif kind == 5:  # phases then real rotations on 1-3 qubits (`blocks.OP_PHASED_ROTATIONS`)
+        q0 = p0 + 4 * aux - r0
+        if per % LANES != 0:
+            _phased_rotations(rows, r0, nrows, pr, pi, p0, aux, bre, bim)
+        elif aux == 1:
+            for s in range(r0, r0 + nrows, 2):
+                phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0 + s, 1)
+        elif aux == 2:
+            for s in range(r0, r0 + nrows, 4):
+                phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0 + s, 2)
+        else:
+            for s in range(r0, r0 + nrows, 8):
+                phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0 + s, 3)
     elif kind == 4:  # real rotations on 2 or 3 qubits, one sweep over groups of rows
         if aux == 2:
             for s in range(r0, r0 + nrows, 4):
@@ -700,6 +714,33 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
                     for c in range(per):
                         xr[c] += p * ur[c] - q * ui[c]
                         xi[c] += p * ui[c] + q * ur[c]
+
+
+@_jit(inline="always")
+def _phased_rotations(rows, r0, nrows, pr, pi, p0, nbits, bre, bim):
+    """`OP_PHASED_ROTATIONS` on rows too short for the vector kernel: the phases, one row at
+    a time, then the rotations on row bits 0 .. nbits - 1, one pair at a time."""
+    q0 = p0 + 4 * nbits
+    for i in range(nrows):
+        xr = bre[rows[r0 + i]]
+        xi = bim[rows[r0 + i]]
+        p = pr[q0 + i]
+        q = pi[q0 + i]
+        for c in range(xr.size):
+            a = xr[c]
+            b = xi[c]
+            xr[c] = p * a - q * b
+            xi[c] = p * b + q * a
+    g = 1 << nbits
+    for s in range(r0, r0 + nrows, g):
+        for j in range(nbits):
+            m00, m01 = pr[p0 + 4 * j], pr[p0 + 4 * j + 1]
+            m10, m11 = pr[p0 + 4 * j + 2], pr[p0 + 4 * j + 3]
+            for a in range(g):
+                if (a >> j) & 1:
+                    continue
+                _real_pair(bre[rows[s + a]], bre[rows[s + a + (1 << j)]], m00, m01, m10, m11)
+                _real_pair(bim[rows[s + a]], bim[rows[s + a + (1 << j)]], m00, m01, m10, m11)
 
 
 @_jit

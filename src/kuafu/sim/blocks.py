@@ -37,6 +37,7 @@ OP_PAIR_COMPLEX = 1
 OP_PHASE = 2
 OP_GROUP = 3
 OP_ROTATIONS = 4
+OP_PHASED_ROTATIONS = 5
 _SAME_PHASE = 1e-13
 _MAX_ROTATIONS = 3
 
@@ -146,14 +147,58 @@ def compile_block(
     if not compiled:
         from ._reference_lowering import lower_block
 
-        return lower_block(qubits, ops)
+        return fuse_phases_into_rotations(lower_block(qubits, ops))
     encoded = _encode_block(ops, local)
     order = _lowering.schedule(len(qubits), *encoded[:3])
     kinds, row_start, row_count, rows, par_start, params, aux, final_rows = _lowering.lower(
         len(qubits), order, *encoded)
-    return BlockProgram(qubits, kinds, row_start, row_count, rows, par_start,
-                        np.ascontiguousarray(params.real), np.ascontiguousarray(params.imag),
-                        aux, final_rows, len(ops))
+    return fuse_phases_into_rotations(BlockProgram(
+        qubits, kinds, row_start, row_count, rows, par_start,
+        np.ascontiguousarray(params.real), np.ascontiguousarray(params.imag), aux,
+        final_rows, len(ops)))
+
+
+def fuse_phases_into_rotations(program: BlockProgram) -> BlockProgram:
+    """Each `OP_PHASE` directly followed by real rotations (`OP_PAIR_REAL` or
+    `OP_ROTATIONS`) over a superset of its rows becomes one `OP_PHASED_ROTATIONS`: the
+    phases are applied to the rows as the rotation sweep loads them, which saves a sweep over
+    the buffer per layer of single-qubit gates (random brickwork: one phase pass per layer).
+
+    The new operation keeps the rotation's rows; its parameters, appended at the end, are
+    the rotation's 4 x aux reals, then one complex phase per row in the rotation's row order
+    (1 where the phase left the row alone). aux is 1 for a pair rotation."""
+    k = program.kinds
+    fusable = np.flatnonzero((k[:-1] == OP_PHASE)
+                             & ((k[1:] == OP_PAIR_REAL) | (k[1:] == OP_ROTATIONS)))
+    if fusable.size == 0:
+        return program
+    par = [program.par_re + 1j * program.par_im]
+    size = par[0].size
+    drop = set()
+    kinds, par_start, aux = k.copy(), program.par_start.copy(), program.aux.copy()
+    rows = program.rows
+    for i in fusable.tolist():
+        j = i + 1
+        prow = rows[program.row_start[i]:program.row_start[i] + program.row_count[i]]
+        rrow = rows[program.row_start[j]:program.row_start[j] + program.row_count[j]]
+        phase = dict(zip(prow.tolist(), par[0][program.par_start[i]:program.par_start[i]
+                                                + prow.size].tolist(), strict=True))
+        if not set(phase) <= set(rrow.tolist()):
+            continue
+        nbits = 1 if k[j] == OP_PAIR_REAL else int(program.aux[j])
+        p0 = program.par_start[j]
+        block = np.concatenate([par[0][p0:p0 + 4 * nbits],
+                                [phase.get(r, 1.0) for r in rrow.tolist()]])
+        par.append(block)
+        kinds[j], aux[j], par_start[j] = OP_PHASED_ROTATIONS, nbits, size
+        size += block.size
+        drop.add(i)
+    keep = np.array([i not in drop for i in range(k.size)])
+    allpar = np.concatenate(par)
+    return BlockProgram(program.qubits, kinds[keep], program.row_start[keep],
+                        program.row_count[keep], rows, par_start[keep],
+                        np.ascontiguousarray(allpar.real), np.ascontiguousarray(allpar.imag),
+                        aux[keep], program.final_rows, program.num_gates)
 
 
 def _encode_block(ops: Sequence[tuple[np.ndarray, Sequence[int]]],
