@@ -22,7 +22,14 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 LANES = 16
-"""Floats per vector (rows of `dense4_inplace` must be a multiple of this)."""
+"""Floats per vector of the data movers, and the multiple every row length must be."""
+
+
+def _lanes(fty) -> int:
+    """Lanes of the arithmetic vectors: 512 bits (16 floats, 8 doubles). Wider ones in
+    double precision (16 doubles, two registers each) ran the phased rotations on 8 rows
+    out of registers: no faster than the auto-vectorised loop."""
+    return 16 if fty == ir.FloatType() else 8
 
 
 def _fma_decl(builder, vec):
@@ -57,7 +64,7 @@ def dense4_inplace(typingctx, bre, bim, rows, s, pr, pi, p0):
         bre_v, bim_v, rows_v, s_v, pr_v, pi_v, p0_v = args
         aty, rty, pty = signature.args[0], signature.args[2], signature.args[4]
         fty = context.get_value_type(aty.dtype)
-        vec = ir.VectorType(fty, LANES)
+        vec = ir.VectorType(fty, _lanes(fty))
         vptr = vec.as_pointer()
         intp = context.get_value_type(types.intp)
         fma = _fma_decl(builder, vec)
@@ -93,7 +100,7 @@ def dense4_inplace(typingctx, bre, bim, rows, s, pr, pi, p0):
         m_i = [coeff(mi, k) for k in range(16)]
         m_ni = [coeff(mi, k, negate=True) for k in range(16)]
 
-        step = ir.Constant(intp, LANES)
+        step = ir.Constant(intp, vec.count)
         with cgutils.for_range_slice(builder, ir.Constant(intp, 0), ncols, step) as (c, _):
             ptrs_r = [builder.bitcast(cgutils.gep(builder, p, c), vptr) for p in xr_p]
             ptrs_i = [builder.bitcast(cgutils.gep(builder, p, c), vptr) for p in xi_p]
@@ -343,7 +350,7 @@ def _rotations(phased: bool):
             re_v, im_v, rows_v, s_v, pr_v, pi_v, p0_v, q0_v, _ = args
             aty, _, rty, sty, pty, _, p0ty, q0ty, _ = signature.args
             fty = context.get_value_type(aty.dtype)
-            vec = ir.VectorType(fty, LANES)
+            vec = ir.VectorType(fty, _lanes(fty))
             intp = context.get_value_type(types.intp)
             fma = _fma_decl(builder, vec)
             rws = context.make_array(rty)(context, builder, rows_v)
@@ -373,7 +380,7 @@ def _rotations(phased: bool):
                     r = context.cast(builder, r, rty.dtype, types.intp)
                     ptrs.append(cgutils.gep(builder, arr.data, builder.mul(r, ncols)))
                 planes.append(ptrs)
-            step = ir.Constant(intp, LANES)
+            step = ir.Constant(intp, vec.count)
             with cgutils.for_range_slice(builder, ir.Constant(intp, 0), ncols, step) as (c, _):
                 vptrs = [[builder.bitcast(cgutils.gep(builder, p, c), vec.as_pointer())
                           for p in ptrs] for ptrs in planes]
