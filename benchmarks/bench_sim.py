@@ -342,7 +342,8 @@ def plan_cost(n: int, ops, precision: str) -> tuple[int, float]:
     this circuit: one pass per kernel call, plus one for the initial state and the sampling
     (a write and a read); FLOPs as the kernels execute them (fused blocks, not gate by gate):
     per amplitude touched, a real rotation 8, a complex 2x2 16, a phase 6, real rotations on
-    r qubits in one sweep 8r, a dense 2**t x 2**t group 8 * 2**t; streaming kernels alike."""
+    r qubits in one sweep 8r (after phases: 8r + 6), a dense 2**t x 2**t group 8 * 2**t;
+    streaming kernels alike."""
     from kuafu.sim.statevector import compile_statevector
 
     prepare, _ = kuafu_runner(precision)
@@ -358,8 +359,9 @@ def plan_cost(n: int, ops, precision: str) -> tuple[int, float]:
                 dim = 1 << len(qubits)
                 for kind, count, a in zip(kinds.tolist(), row_count.tolist(), aux.tolist(),
                                           strict=True):
-                    per_amp = (_BLOCK_OP_FLOPS.get(kind) or
-                               (8.0 * a if kind == 4 else 8.0 * (1 << a)))
+                    per_amp = (_BLOCK_OP_FLOPS.get(kind) or (8.0 * a if kind == 4 else
+                                                             8.0 * a + 6.0 if kind == 5 else
+                                                             8.0 * (1 << a)))
                     flops += per_amp * count / dim * size
             elif name == "apply_1q":
                 flops += 16 * size

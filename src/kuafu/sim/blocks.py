@@ -177,18 +177,20 @@ def fuse_phases_into_rotations(program: BlockProgram) -> BlockProgram:
     drop = set()
     kinds, par_start, aux = k.copy(), program.par_start.copy(), program.aux.copy()
     rows = program.rows
+    dim = program.final_rows.size
     for i in fusable.tolist():
         j = i + 1
         prow = rows[program.row_start[i]:program.row_start[i] + program.row_count[i]]
         rrow = rows[program.row_start[j]:program.row_start[j] + program.row_count[j]]
-        phase = dict(zip(prow.tolist(), par[0][program.par_start[i]:program.par_start[i]
-                                                + prow.size].tolist(), strict=True))
-        if not set(phase) <= set(rrow.tolist()):
+        rotated = np.zeros(dim, dtype=bool)
+        rotated[rrow] = True
+        if not rotated[prow].all():
             continue
+        phase = np.ones(dim, dtype=complex)
+        phase[prow] = par[0][program.par_start[i]:program.par_start[i] + prow.size]
         nbits = 1 if k[j] == OP_PAIR_REAL else int(program.aux[j])
         p0 = program.par_start[j]
-        block = np.concatenate([par[0][p0:p0 + 4 * nbits],
-                                [phase.get(r, 1.0) for r in rrow.tolist()]])
+        block = np.concatenate([par[0][p0:p0 + 4 * nbits], phase[rrow]])
         par.append(block)
         kinds[j], aux[j], par_start[j] = OP_PHASED_ROTATIONS, nbits, size
         size += block.size
