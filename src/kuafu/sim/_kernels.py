@@ -446,15 +446,15 @@ PREFETCH_ROWS = 4
 """Rows ahead whose runs `apply_block` prefetches while it copies one (runs 2**q apart)."""
 TILE = 1 << TILE_BITS
 """Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
-MIN_ROW_BYTES = 512
-"""Shortest buffer row of `apply_block` (128 floats in single precision, 64 in double).
+MIN_ROW_BYTES = 256
+"""Shortest buffer row of `apply_block` (64 floats in single precision, 32 in double; at
+width 10 the 2**16 amplitudes of BLOCK_BUFFER already give 64-amplitude rows).
 
-The micro-operations run over whole rows, and each call pays a fixed cost (row addresses,
-LLVM's overlap checks): at width 10 in single precision, rows of 64 floats (the 2**16
-amplitudes of BLOCK_BUFFER) made random-20's low and mid blocks about 15 % slower than rows
-of 128 (one thread, wall time against an unchanged block; docs/sim-statevector.md). In
-double precision 64-float rows are already
-512 bytes, and 128 would overflow the L2 cache (measured slower)."""
+512 suited the auto-vectorised micro-operations, whose calls each paid overlap checks; with
+the explicit vector kernels of `_simd` (no checks), the half-size buffer (512 KiB in single
+precision) that 256 gives is faster: single precision, width 10, two threads, alternating
+builds: random-24 0.47 -> 0.36 s, QV-24 0.86 -> 0.76 s, random-20 and QV-20 10-13 %
+(docs/sim-statevector.md)."""
 TILE_COLS = 8
 """Groups `apply_block` transposes at a time when runs are short: rows of the buffer take
 TILE_COLS amplitudes each from as many places in the state, 2**k or more apart, i.e. in one
