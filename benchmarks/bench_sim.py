@@ -63,6 +63,7 @@ import numpy as np  # noqa: E402
 from kuafu.circuit import QuantumCircuit  # noqa: E402
 from kuafu.circuit.gates import u3_matrix  # noqa: E402
 from kuafu.sim import _kernels  # noqa: E402
+from kuafu.sim._simd import fma_rounds  # noqa: E402
 from kuafu.sim.statevector import run_statevector  # noqa: E402
 
 SHOTS = 1000
@@ -299,32 +300,22 @@ def bandwidth_and_gate(n: int, dtype, repeats: int) -> tuple[float, float, float
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def _fma_chains(x, rounds, m, c):
-    """Eight dependent multiply-adds per element and round on rows of 128 lanes (in L1):
-    vectorised over the lanes, and with 16 or more independent vectors in flight, so the
-    loads and stores (one each per eight multiply-adds) and the latency do not bound it."""
+    """Each row of x: 16 independent vectors, 8 chained multiply-adds each per round, in the
+    512-bit vectors of the simulator's kernels (`kuafu.sim._simd.fma_rounds`)."""
     for t in numba.prange(x.shape[0]):
-        v = x[t]
-        for _ in range(rounds):
-            for lane in range(v.size):
-                a = v[lane]
-                a = a * m + c
-                a = a * m + c
-                a = a * m + c
-                a = a * m + c
-                a = a * m + c
-                a = a * m + c
-                a = a * m + c
-                a = a * m + c
-                v[lane] = a
+        fma_rounds(x[t], rounds, m, c)
 
 
 def peak_flops(dtype, threads: int, repeats: int = 5) -> float:
-    """Measured floating-point operations per second (a multiply-add counts 2) of code numba
-    compiles on this machine: `_fma_chains`, two rows per thread, in the state's real type.
-    It is what the simulator's kernels can reach at best (they are numba loops too), which
-    can be below the hardware's peak (numba prefers 256-bit vectors on AVX-512 machines)."""
+    """Measured floating-point operations per second (a multiply-add counts 2) in the vectors
+    the simulator's kernels use (explicit 512-bit vectors: 16 floats, 8 doubles), two rows
+    per thread, in the state's real type: the bound the arithmetic kernels can reach.
+
+    Until issue 20's vector kernels this was an auto-vectorised numba loop, which LLVM keeps
+    to 256-bit vectors on AVX-512 machines (half this rate in single precision here)."""
     real = np.float32 if dtype == np.complex64 else np.float64
-    x = np.full((threads * 2, 128), 0.5, dtype=real)
+    lanes = 16 if real == np.float32 else 8
+    x = np.full((threads * 2, 16 * lanes), 0.5, dtype=real)
     m, c = real(0.999), real(1e-3)
     rounds = 400_000  # about 20-40 ms a run: long enough to ride out scheduling noise
     _fma_chains(x, 10, m, c)

@@ -35,7 +35,7 @@ from ._simd import (
     tiles_to_rows,
 )
 
-CODEGEN_SOURCES = {"_simd.py": "2c7ba4b2d918a5e9", "_jit.py": "5cebae8360c86725"}
+CODEGEN_SOURCES = {"_simd.py": "58fd3fe7420bf7a4", "_jit.py": "5cebae8360c86725"}
 """sha256 (first 16 hex digits) of the modules whose LLVM code generation these kernels inline.
 
 numba keys its on-disk cache of a kernel on the text of the file that defines it, this one,

@@ -415,3 +415,41 @@ rotations_inplace = _rotations(phased=False)
 phased_rotations_inplace = _rotations(phased=True)
 """phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0, nbits): phases, then
 rotations."""
+
+
+@intrinsic
+def fma_rounds(typingctx, x, rounds, m, c):
+    """x[...] <- 8 * rounds chained multiply-adds (v * m + c) on 16 independent vectors of
+    x's float type, held in registers: the machine's peak multiply-add rate in the vectors
+    these kernels use, for `benchmarks/bench_sim.py`'s roofline. x: 1-D, C-contiguous,
+    16 x (16 floats or 8 doubles) long."""
+    if not (isinstance(x, types.Array) and x.ndim == 1 and isinstance(rounds, types.Integer)
+            and m == x.dtype and c == x.dtype):
+        return None
+    sig = types.void(x, rounds, m, c)
+
+    def codegen(context, builder, signature, args):
+        x_v, n_v, m_v, c_v = args
+        aty, nty = signature.args[0], signature.args[1]
+        fty = context.get_value_type(aty.dtype)
+        vec = ir.VectorType(fty, _lanes(fty))
+        fma = _fma_decl(builder, vec)
+        arr = context.make_array(aty)(context, builder, x_v)
+        mv, cv = _splat(builder, m_v, vec), _splat(builder, c_v, vec)
+        ptrs = [builder.bitcast(cgutils.gep(builder, arr.data, k * vec.count), vec.as_pointer())
+                for k in range(16)]
+        slots = [cgutils.alloca_once(builder, vec) for _ in range(16)]
+        for p, slot in zip(ptrs, slots, strict=True):
+            builder.store(builder.load(p, align=4), slot)
+        count = context.cast(builder, n_v, nty, types.intp)
+        with cgutils.for_range(builder, count):
+            for slot in slots:
+                v = builder.load(slot)
+                for _ in range(8):
+                    v = builder.call(fma, [v, mv, cv])
+                builder.store(v, slot)
+        for p, slot in zip(ptrs, slots, strict=True):
+            builder.store(builder.load(slot), p, align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
