@@ -22,7 +22,7 @@ _TOL = {np.float32: 2e-5, np.float64: 1e-12}
 @njit
 def _dense4_all(bre, bim, rows, starts, pr, pi, p0):
     for s in starts:
-        dense4_inplace(bre, bim, rows, s, pr, pi, p0)
+        dense4_inplace(bre, bim, rows, s, 4, pr, pi, p0)
 
 
 @pytest.mark.parametrize("ftype", [np.float32, np.float64])

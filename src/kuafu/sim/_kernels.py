@@ -35,7 +35,7 @@ from ._simd import (
     tiles_to_rows,
 )
 
-CODEGEN_SOURCES = {"_simd.py": "58fd3fe7420bf7a4", "_jit.py": "5cebae8360c86725"}
+CODEGEN_SOURCES = {"_simd.py": "5ffe01860977f0da", "_jit.py": "5cebae8360c86725"}
 """sha256 (first 16 hex digits) of the modules whose LLVM code generation these kernels inline.
 
 numba keys its on-disk cache of a kernel on the text of the file that defines it, this one,
@@ -669,8 +669,7 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
                           bim[rows[s + 4]], bim[rows[s + 5]], bim[rows[s + 6]],
                           bim[rows[s + 7]], pr, p0)
     elif aux == 2 and per % LANES == 0:  # dense 4x4 on row groups, vectorised in place
-        for s in range(r0, r0 + nrows, 4):
-            dense4_inplace(bre, bim, rows, s, pr, pi, p0)
+        dense4_inplace(bre, bim, rows, r0, nrows, pr, pi, p0)
     elif aux == 2:  # dense 4x4 on row groups: one output row per call, in registers
         for s in range(r0, r0 + nrows, 4):
             x0r = bre[rows[s]]
