@@ -92,9 +92,9 @@ def test_tile_layout_places_low_and_other_bits():
 def _rotations(bre, bim, rows, s, pr, p0, three):
     pi = np.zeros_like(pr)
     if three:
-        rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 3)
+        rotations_inplace(bre, bim, rows, s, 8, pr, pi, p0, 0, 3)
     else:
-        rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 2)
+        rotations_inplace(bre, bim, rows, s, 4, pr, pi, p0, 0, 2)
 
 
 @pytest.mark.parametrize("ftype", [np.float32, np.float64])

@@ -35,7 +35,7 @@ from ._simd import (
     tiles_to_rows,
 )
 
-CODEGEN_SOURCES = {"_simd.py": "5ffe01860977f0da", "_jit.py": "5cebae8360c86725"}
+CODEGEN_SOURCES = {"_simd.py": "89cdb312c9f090fc", "_jit.py": "5cebae8360c86725"}
 """sha256 (first 16 hex digits) of the modules whose LLVM code generation these kernels inline.
 
 numba keys its on-disk cache of a kernel on the text of the file that defines it, this one,
@@ -635,24 +635,19 @@ def _block_op(kind, rows, r0, nrows, pr, pi, p0, aux, bre, bim, tre, tim):
                 xi[c] = p * b + q * a
     elif kind == 4 and per % LANES == 0:  # the same, vectorised in place
         if aux == 2:
-            for s in range(r0, r0 + nrows, 4):
-                rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 2)
+            rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, 0, 2)
         else:
-            for s in range(r0, r0 + nrows, 8):
-                rotations_inplace(bre, bim, rows, s, pr, pi, p0, 0, 3)
+            rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, 0, 3)
     elif kind == 5:  # phases then real rotations on 1-3 qubits (`blocks.OP_PHASED_ROTATIONS`)
-        q0 = p0 + 4 * aux - r0
+        q0 = p0 + 4 * aux
         if per % LANES != 0:
             _phased_rotations(rows, r0, nrows, pr, pi, p0, aux, bre, bim)
         elif aux == 1:
-            for s in range(r0, r0 + nrows, 2):
-                phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0 + s, 1)
+            phased_rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, q0, 1)
         elif aux == 2:
-            for s in range(r0, r0 + nrows, 4):
-                phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0 + s, 2)
+            phased_rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, q0, 2)
         else:
-            for s in range(r0, r0 + nrows, 8):
-                phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0 + s, 3)
+            phased_rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, q0, 3)
     elif kind == 4:  # real rotations on 2 or 3 qubits, one sweep over groups of rows
         if aux == 2:
             for s in range(r0, r0 + nrows, 4):

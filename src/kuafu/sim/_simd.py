@@ -325,33 +325,38 @@ rows_to_tiles = _tile_copy(to_rows=False)
 
 
 def _rotations(phased: bool):
-    """An intrinsic: rows rows[s..s + 2**nbits - 1] of both planes (bre, bim) <- real 2x2
-    rotations pr[p0 + 4 j: p0 + 4 j + 4] (m00, m01, m10, m11) on row bit j, for j = 0 ..
-    nbits - 1 in order (nbits a literal 1, 2 or 3), after (when `phased`) multiplying row
-    rows[s + a] by the phase pr[q0 + a] + i pi[q0 + a]: one load and one store per element
-    for all of them. The column count is a multiple of `LANES`."""
+    """An intrinsic: for each group of rows rows[s..s + 2**nbits - 1], s = r0, r0 + 2**nbits,
+    ... below r0 + nrows, those rows of both planes (bre, bim) <- real 2x2 rotations
+    pr[p0 + 4 j: p0 + 4 j + 4] (m00, m01, m10, m11) on row bit j, for j = 0 .. nbits - 1 in
+    order (nbits a literal 1, 2 or 3), after (when `phased`) multiplying row rows[s + a] by
+    the phase pr[q0 + s - r0 + a] + i pi[...]: one load and one store per element for all
+    of them, the rotations broadcast once per call. The column count is a multiple of
+    `LANES`."""
 
-    def typer(typingctx, bre, bim, rows, s, pr, pi, p0, q0, nbits):
+    def typer(typingctx, bre, bim, rows, r0, nrows, pr, pi, p0, q0, nbits):
         if not (isinstance(nbits, types.IntegerLiteral) and isinstance(bre, types.Array)
                 and bre.ndim == 2 and bre.layout == "C" and bim == bre
                 and isinstance(pr, types.Array) and pr.dtype == bre.dtype and pi == pr):
             return None
         nb = nbits.literal_value
-        sig = types.void(bre, bim, rows, s, pr, pi, p0, q0, nbits)
+        sig = types.void(bre, bim, rows, r0, nrows, pr, pi, p0, q0, nbits)
 
         def codegen(context, builder, signature, args):
-            re_v, im_v, rows_v, s_v, pr_v, pi_v, p0_v, q0_v, _ = args
-            aty, _, rty, sty, pty, _, p0ty, q0ty, _ = signature.args
+            re_v, im_v, rows_v, r0_v, n_v, pr_v, pi_v, p0_v, q0_v, _ = args
+            aty, _, rty, r0ty, nty, pty, _, p0ty, q0ty, _ = signature.args
             fty = context.get_value_type(aty.dtype)
             vec = ir.VectorType(fty, _lanes(fty))
             intp = context.get_value_type(types.intp)
             fma = _fma_decl(builder, vec)
             rws = context.make_array(rty)(context, builder, rows_v)
-            s_i = context.cast(builder, s_v, sty, types.intp)
+            r0_i = context.cast(builder, r0_v, r0ty, types.intp)
+            end = builder.add(r0_i, context.cast(builder, n_v, nty, types.intp))
             p0_i = context.cast(builder, p0_v, p0ty, types.intp)
             q0_i = context.cast(builder, q0_v, q0ty, types.intp)
             par_r = context.make_array(pty)(context, builder, pr_v)
             par_i = context.make_array(pty)(context, builder, pi_v)
+            arrays = [context.make_array(aty)(context, builder, v) for v in (re_v, im_v)]
+            ncols = cgutils.unpack_tuple(builder, arrays[0].shape, 2)[1]
 
             def splat(arr, base, k):
                 v = builder.load(cgutils.gep(builder, arr.data,
@@ -359,43 +364,47 @@ def _rotations(phased: bool):
                 return _splat(builder, v, vec)
 
             coeffs = [splat(par_r, p0_i, k) for k in range(4 * nb)]
-            if phased:
-                ph_r = [splat(par_r, q0_i, a) for a in range(1 << nb)]
-                ph_i = [splat(par_i, q0_i, a) for a in range(1 << nb)]
-            planes = []
-            for arr_v in (re_v, im_v):
-                arr = context.make_array(aty)(context, builder, arr_v)
-                ncols = cgutils.unpack_tuple(builder, arr.shape, 2)[1]
-                ptrs = []
-                for a in range(1 << nb):
-                    r = builder.load(cgutils.gep(builder, rws.data,
-                                                 builder.add(s_i, ir.Constant(intp, a))))
-                    r = context.cast(builder, r, rty.dtype, types.intp)
-                    ptrs.append(cgutils.gep(builder, arr.data, builder.mul(r, ncols)))
-                planes.append(ptrs)
-            step = ir.Constant(intp, vec.count)
-            with cgutils.for_range_slice(builder, ir.Constant(intp, 0), ncols, step) as (c, _):
-                vptrs = [[builder.bitcast(cgutils.gep(builder, p, c), vec.as_pointer())
-                          for p in ptrs] for ptrs in planes]
-                xs = [[builder.load(p, align=4) for p in plane] for plane in vptrs]
+            group = ir.Constant(intp, 1 << nb)
+            with cgutils.for_range_slice(builder, r0_i, end, group) as (s_i, _):
                 if phased:
+                    q_i = builder.add(q0_i, builder.sub(s_i, r0_i))
+                    ph_r = [splat(par_r, q_i, a) for a in range(1 << nb)]
+                    ph_i = [splat(par_i, q_i, a) for a in range(1 << nb)]
+                planes = []
+                for arr in arrays:
+                    ptrs = []
                     for a in range(1 << nb):
-                        xr, xi = xs[0][a], xs[1][a]
-                        xs[0][a] = builder.call(fma, [builder.fneg(ph_i[a]), xi,
-                                                      builder.fmul(ph_r[a], xr)])
-                        xs[1][a] = builder.call(fma, [ph_i[a], xr, builder.fmul(ph_r[a], xi)])
-                for x in xs:
-                    for j in range(nb):
-                        m00, m01, m10, m11 = coeffs[4 * j:4 * j + 4]
-                        for i in range(1 << nb):
-                            if i >> j & 1:
-                                continue
-                            v0, v1 = x[i], x[i | 1 << j]
-                            x[i] = builder.call(fma, [m01, v1, builder.fmul(m00, v0)])
-                            x[i | 1 << j] = builder.call(fma, [m11, v1, builder.fmul(m10, v0)])
-                for ptrs, x in zip(vptrs, xs, strict=True):
-                    for p, v in zip(ptrs, x, strict=True):
-                        builder.store(v, p, align=4)
+                        r = builder.load(cgutils.gep(builder, rws.data,
+                                                     builder.add(s_i, ir.Constant(intp, a))))
+                        r = context.cast(builder, r, rty.dtype, types.intp)
+                        ptrs.append(cgutils.gep(builder, arr.data, builder.mul(r, ncols)))
+                    planes.append(ptrs)
+                step = ir.Constant(intp, vec.count)
+                zero = ir.Constant(intp, 0)
+                with cgutils.for_range_slice(builder, zero, ncols, step) as (c, _):
+                    vptrs = [[builder.bitcast(cgutils.gep(builder, p, c), vec.as_pointer())
+                              for p in ptrs] for ptrs in planes]
+                    xs = [[builder.load(p, align=4) for p in plane] for plane in vptrs]
+                    if phased:
+                        for a in range(1 << nb):
+                            xr, xi = xs[0][a], xs[1][a]
+                            xs[0][a] = builder.call(fma, [builder.fneg(ph_i[a]), xi,
+                                                          builder.fmul(ph_r[a], xr)])
+                            xs[1][a] = builder.call(fma, [ph_i[a], xr,
+                                                          builder.fmul(ph_r[a], xi)])
+                    for x in xs:
+                        for j in range(nb):
+                            m00, m01, m10, m11 = coeffs[4 * j:4 * j + 4]
+                            for i in range(1 << nb):
+                                if i >> j & 1:
+                                    continue
+                                v0, v1 = x[i], x[i | 1 << j]
+                                x[i] = builder.call(fma, [m01, v1, builder.fmul(m00, v0)])
+                                x[i | 1 << j] = builder.call(fma, [m11, v1,
+                                                                   builder.fmul(m10, v0)])
+                    for ptrs, x in zip(vptrs, xs, strict=True):
+                        for p, v in zip(ptrs, x, strict=True):
+                            builder.store(v, p, align=4)
             return context.get_dummy_value()
 
         return sig, codegen
@@ -404,9 +413,10 @@ def _rotations(phased: bool):
 
 
 rotations_inplace = _rotations(phased=False)
-"""rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0, nbits): real rotations (q0 unused)."""
+"""rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, q0, nbits): real rotations (q0
+unused)."""
 phased_rotations_inplace = _rotations(phased=True)
-"""phased_rotations_inplace(bre, bim, rows, s, pr, pi, p0, q0, nbits): phases, then
+"""phased_rotations_inplace(bre, bim, rows, r0, nrows, pr, pi, p0, q0, nbits): phases, then
 rotations."""
 
 
