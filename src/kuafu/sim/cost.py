@@ -419,11 +419,13 @@ one-core CPU seconds on random brickwork at 8-11 qubits with depolarizing noise,
 0.6 before overstated trajectories 3-7x, so `auto` took the density matrix at 10 qubits
 and 1000 shots where trajectories ran 1.7x faster; issue 20)."""
 
-_DM_OP_PASSES = 0.3
+_DM_OP_PASSES = 0.13
 """Cost of one gate or channel of the density matrix, in passes over its 4**n amplitudes:
-its blocks apply gates and channels to a cache-resident buffer (measured 0.5 ns per
-operation and amplitude on one core at 10 qubits, random brickwork with chip noise, where a
-pass over memory costs about 1.5 ns; issue 20, `bench_noisy.py`)."""
+its blocks apply gates and channels to a cache-resident buffer. 0.3 (0.5 ns per operation
+and amplitude on one core at 10 qubits) before the explicit vector kernels of `_simd`, which
+made the density matrix about twice as fast: refitted to one-core CPU seconds with
+`KUAFU_BENCH_THREADS=1 bench_noisy.py --auto-check 8,9,10,11` (estimates were 1.7-2.2x the
+measured time at 9-11 qubits; issue 20)."""
 _DM_OPS_PER_BLOCK = 25
 """Gates and channels per block (one pass over memory each), random brickwork at 10 qubits."""
 
