@@ -52,8 +52,8 @@ def jobs_for(seed: int = 18) -> list[tuple[str, str, int, str]]:
         out.append((chip, clifford(rng, int(rng.integers(2, 6))), 300, "stabilizer"))
     for _ in range(12):
         out.append(("ScQ-P10", rotations(rng, int(rng.integers(2, 5))), 500, "density_matrix"))
-    for _ in range(8):
-        out.append(("ScQ-P18", random_layers(8, 6, seed=int(rng.integers(1000))), 10,
+    for _ in range(8):  # at 8 qubits the density matrix is the faster one even for 10 shots
+        out.append(("ScQ-P18", random_layers(10, 6, seed=int(rng.integers(1000))), 10,
                     "trajectories"))
     for _ in range(6):
         out.append(("ScQ-P136", rotations(rng, 30, wide_chain=True), 50, "mps"))
