@@ -35,7 +35,7 @@ from ._simd import (
     tiles_to_rows,
 )
 
-CODEGEN_SOURCES = {"_simd.py": "89cdb312c9f090fc", "_jit.py": "5cebae8360c86725"}
+CODEGEN_SOURCES = {"_simd.py": "4fc9fa066168dbb1", "_jit.py": "5cebae8360c86725"}
 """sha256 (first 16 hex digits) of the modules whose LLVM code generation these kernels inline.
 
 numba keys its on-disk cache of a kernel on the text of the file that defines it, this one,
@@ -941,10 +941,6 @@ def _rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask):
         rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 14)
     elif lowmask == 15:
         rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 15)
-
-
-VECTOR_TILE_MASKS = (1, 2, 4, 8, 3, 5, 6, 9, 10, 12, 7, 11, 13, 14, 15)
-"""Sets of qubits 0-3 (bit masks) whose tiles `apply_block` moves with vector shuffles."""
 
 
 @_jit

@@ -1,18 +1,23 @@
-"""Explicitly vectorised inner loops, written as LLVM vector IR from numba intrinsics.
+"""Explicitly vectorised inner loops of the cache blocks (`_kernels.apply_block`), written as
+LLVM vector IR from numba intrinsics.
 
-numba's auto-vectoriser reaches about 40 % of the machine's multiply-add rate on the dense
-4x4 product of the cache blocks (`_kernels._block_op`), the cost of Quantum Volume: it
-cannot prove that the rows it writes do not overlap the rows it reads, so it forms one
-output row per call and copies the rows back, and it keeps to 256-bit vectors on CPUs
-that have 512-bit ones. The loop here loads one vector from each of the eight input rows
-(four complex rows, planar), forms all four outputs in registers and stores them in place:
-one read and one write per element, no copies, no overlap checks.
+numba's auto-vectoriser kept to 256-bit vectors on CPUs that have 512-bit ones, and could not
+prove that rows written in place do not overlap the rows read: the dense 4x4 product of
+Quantum Volume formed one output row per call and copied the rows back, at about 40 % of the
+multiply-add rate. Here:
 
-The vectors are `LANES` floats (512 bits in single precision, 512 in double with 8
-lanes); LLVM splits them into the widest registers the CPU has (two AVX2 registers, four
-SSE or NEON ones), so the result is the same on every machine and the speed follows the
-hardware. numba does not set `min-legal-vector-width` on its functions, so LLVM keeps
-512-bit registers where the CPU has them.
+* arithmetic (`dense4_inplace`, `rotations_inplace`, `phased_rotations_inplace`) runs on
+  512-bit vectors (16 floats, 8 doubles): a group's rows are loaded, combined in registers and
+  stored in place, one read and one write per element;
+* data movement (`deinterleave`, `interleave`, `tiles_to_rows`, `rows_to_tiles`) moves
+  `LANES`-float vectors between the interleaved state and the planar buffer with shuffles.
+
+LLVM splits the vectors into the widest registers the CPU has (two AVX2 registers, four SSE
+or NEON ones), so results are the same on every machine and the speed follows the hardware;
+numba sets no `min-legal-vector-width`, so LLVM keeps 512-bit registers where there are some.
+
+numba caches the kernels that inline these by the text of `_kernels.py` alone: after an edit
+here, update `_kernels.CODEGEN_SOURCES` (a test prints the hashes).
 """
 
 from __future__ import annotations
