@@ -1,5 +1,5 @@
-"""The explicitly vectorised dense 4x4 product (`_simd.dense4_inplace`) and the tile gather of
-blocks that hold some of qubits 0-3 (`_kernels._gather_tiles`), against exact products."""
+"""The explicitly vectorised kernels of `kuafu.sim._simd` and the tile moves of blocks that hold
+some of qubits 0-3 (`_kernels._tiles_vector`, `_tiles_scalar`), against exact products."""
 
 from __future__ import annotations
 
@@ -57,10 +57,11 @@ _LOW_SETS = [tuple(b for b in range(4) if m >> b & 1) for m in range(1, 16)]
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("low", _LOW_SETS)
-def test_blocks_with_some_low_qubits_match_the_exact_product(dtype, low):
-    """A block holding some of qubits 0-3 (and high ones) on a state large enough for the tile
-    gather gives the exact product of its gates, in both precisions."""
-    n = 15
+@pytest.mark.parametrize("n", [12, 15])
+def test_blocks_with_some_low_qubits_match_the_exact_product(dtype, low, n):
+    """A block holding some of qubits 0-3 (and high ones) gives the exact product of its
+    gates, in both precisions: at 15 qubits through the vector tile moves, at 12 (rows of 4
+    columns) through the scalar ones where two or more low qubits allow tiles."""
     rng = np.random.default_rng(sum(low) * 7 + len(low))
     high = tuple(sorted(rng.choice(np.arange(4, n), size=7 - len(low), replace=False)))
     qubits = tuple(sorted(low + tuple(int(q) for q in high)))

@@ -542,7 +542,8 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                 _tiles_vector(True, f, bre, bim, ident, offs, high_q, nl, lowmask,
                               g0 >> (TILE_BITS - nl))
             elif tiled:
-                _gather_tiles(f, bre, bim, offs, high_q, pos, nl, g0 >> (TILE_BITS - nl))
+                _tiles_scalar(True, f, bre, bim, ident, offs, high_q, pos, nl,
+                              g0 >> (TILE_BITS - nl))
             elif low:
                 for c0 in range(0, per, TILE_COLS):
                     _gather_low(f, bre, bim, 2 * ((g0 + c0) << k), c0,
@@ -582,8 +583,8 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
                 _tiles_vector(False, f, bre, bim, final_rows, offs, high_q, nl, lowmask,
                               g0 >> (TILE_BITS - nl))
             elif tiled:
-                _scatter_tiles(f, bre, bim, final_rows, offs, high_q, pos, nl,
-                               g0 >> (TILE_BITS - nl))
+                _tiles_scalar(False, f, bre, bim, final_rows, offs, high_q, pos, nl,
+                              g0 >> (TILE_BITS - nl))
             elif low:
                 for c0 in range(0, per, TILE_COLS):
                     _scatter_low(f, bre, bim, final_rows, 2 * ((g0 + c0) << k), c0,
@@ -852,15 +853,13 @@ def _tile_layout(qubits, nl):
 
 @_jit
 def _tiles_vector(to_rows, f, bre, bim, rowmap, offs, high_q, nl, lowmask, t0):
-    """`_gather_tiles` (to_rows) or `_scatter_tiles` with LANES columns of 2**nl rows at a
-    time, through `_simd.tiles_to_rows` / `rows_to_tiles` (one of qubits 0-3 in the block,
-    or two, as `lowmask` says; rows of the buffer a multiple of LANES long)."""
+    """`_tiles_scalar` with LANES columns of 2**nl rows at a time, through
+    `_simd.tiles_to_rows` / `rows_to_tiles` (`lowmask`: the block's qubits among 0-3; rows
+    of the buffer a multiple of LANES long)."""
     nm = 1 << (TILE_BITS - nl)
     nh = bre.shape[0] >> nl
     ntiles = bre.shape[1] // nm
-    bases = np.empty(ntiles, dtype=np.int64)
-    for tt in range(ntiles):
-        bases[tt] = 2 * (_insert_zeros(t0 + tt, high_q) << TILE_BITS)
+    bases = _tile_bases(t0, ntiles, high_q)
     step = LANES // nm
     for h in range(nh):
         oh = 2 * offs[h << nl]
@@ -943,54 +942,43 @@ def _rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, lowmask):
         rows_to_tiles(f, bases, tt, oh, bre, bim, rowmap, r0, col, 15)
 
 
-@_jit
-def _gather_tiles(f, bre, bim, offs, high_q, pos, nl, t0):
-    """Fill the buffer from tiles t0, t0 + 1, ... (numbered over the bits TILE_BITS and up
-    that are not the block's): tile by tile, each read once, whole, for every setting h of
-    the block's high qubits (a call: see `_pair_run`)."""
-    nm = pos.shape[1]
-    nh = bre.shape[0] >> nl
-    ntiles = bre.shape[1] // nm
+@_jit(inline="always")
+def _tile_bases(t0, ntiles, high_q):
+    """Float offsets of tiles t0 .. t0 + ntiles - 1 (numbered over the bits TILE_BITS and up
+    that are not the block's: `high_q` are the block's, less TILE_BITS)."""
     bases = np.empty(ntiles, dtype=np.int64)
     for tt in range(ntiles):
         bases[tt] = 2 * (_insert_zeros(t0 + tt, high_q) << TILE_BITS)
-    for h in range(nh):
-        oh = 2 * offs[h << nl]
-        for l in range(1 << nl):
-            row = l | (h << nl)
-            rr = bre[row]
-            ri = bim[row]
-            for tt in range(ntiles):
-                src = bases[tt] + oh
-                c = tt * nm
-                for m in range(nm):
-                    p = src + 2 * pos[l, m]
-                    rr[c + m] = f[p]
-                    ri[c + m] = f[p + 1]
+    return bases
 
 
 @_jit
-def _scatter_tiles(f, bre, bim, final_rows, offs, high_q, pos, nl, t0):
-    """The inverse of `_gather_tiles`, writing row final_rows[a] as local basis state a."""
+def _tiles_scalar(to_rows, f, bre, bim, rowmap, offs, high_q, pos, nl, t0):
+    """Fill the buffer from tiles t0, t0 + 1, ... (to_rows), or write it back, row rowmap[a]
+    as local state a, amplitude by amplitude: for every setting h of the block's high qubits,
+    the tiles in order, so each row streams through consecutive tiles (a call: see
+    `_pair_run`). `_tiles_vector` does the same with shuffles when rows allow."""
     nm = pos.shape[1]
     nh = bre.shape[0] >> nl
     ntiles = bre.shape[1] // nm
-    bases = np.empty(ntiles, dtype=np.int64)
-    for tt in range(ntiles):
-        bases[tt] = 2 * (_insert_zeros(t0 + tt, high_q) << TILE_BITS)
+    bases = _tile_bases(t0, ntiles, high_q)
     for h in range(nh):
         oh = 2 * offs[h << nl]
         for l in range(1 << nl):
-            row = final_rows[l | (h << nl)]
+            row = rowmap[l | (h << nl)]
             rr = bre[row]
             ri = bim[row]
             for tt in range(ntiles):
-                dst = bases[tt] + oh
+                at = bases[tt] + oh
                 c = tt * nm
                 for m in range(nm):
-                    p = dst + 2 * pos[l, m]
-                    f[p] = rr[c + m]
-                    f[p + 1] = ri[c + m]
+                    p = at + 2 * pos[l, m]
+                    if to_rows:
+                        rr[c + m] = f[p]
+                        ri[c + m] = f[p + 1]
+                    else:
+                        f[p] = rr[c + m]
+                        f[p + 1] = ri[c + m]
 
 
 @_jit
