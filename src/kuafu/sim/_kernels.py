@@ -445,7 +445,9 @@ of CPU time)."""
 PREFETCH_ROWS = 4
 """Rows ahead whose runs `apply_block` prefetches while it copies one (runs 2**q apart)."""
 TILE = 1 << TILE_BITS
-"""Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it."""
+"""Contiguous amplitudes `apply_block` reads at once when the block's qubits allow it; a
+multiple of `_simd.LANES`, so runs of TILE or more amplitudes move as whole vectors."""
+assert TILE % LANES == 0
 MIN_ROW_BYTES = 256
 """Shortest buffer row of `apply_block` (64 floats in single precision, 32 in double; at
 width 10 the 2**16 amplitudes of BLOCK_BUFFER already give 64-amplitude rows).
@@ -519,25 +521,8 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
         ahead = np.empty(TILE, dtype=np.int64)
         for t in range(ch * nbatch // nchunk, (ch + 1) * nbatch // nchunk):
             g0 = t * per
-            if run >= TILE and run % LANES == 0:
-                for j in range(0, per, run):
-                    base = _insert_zeros(g0 + j, qubits)
-                    for a in range(dim):
-                        if a + PREFETCH_ROWS < dim:
-                            o = 2 * (base + offs[a + PREFETCH_ROWS])
-                            for x in range(o, o + 2 * run, line):
-                                prefetch(f, x)
-                        deinterleave(f, 2 * (base + offs[a]), bre, bim, a, j, run)
-            elif run >= TILE:
-                for j in range(0, per, run):
-                    base = _insert_zeros(g0 + j, qubits)
-                    for a in range(dim):
-                        src = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
-                        rr = bre[a, j:j + run]
-                        ri = bim[a, j:j + run]
-                        for r in range(run):
-                            rr[r] = src[2 * r]
-                            ri[r] = src[2 * r + 1]
+            if run >= TILE:  # runs of 2**q >= TILE amplitudes, a multiple of LANES
+                _runs_vector(True, f, bre, bim, ident, offs, qubits, g0, run, line)
             elif tiled and vector_tiles:
                 _tiles_vector(True, f, bre, bim, ident, offs, high_q, nl, lowmask,
                               g0 >> (TILE_BITS - nl))
@@ -559,26 +544,8 @@ def apply_block(f, qubits, kinds, row_start, row_count, rows, par_start, pr, pi,
             for op in range(kinds.size):
                 _block_op(kinds[op], rows, row_start[op], row_count[op], pr, pi, par_start[op],
                           aux[op], bre, bim, tre, tim)
-            if run >= TILE and run % LANES == 0:
-                for j in range(0, per, run):
-                    base = _insert_zeros(g0 + j, qubits)
-                    for a in range(dim):
-                        if a + PREFETCH_ROWS < dim:
-                            o = 2 * (base + offs[a + PREFETCH_ROWS])
-                            for x in range(o, o + 2 * run, line):
-                                prefetch(f, x)
-                        interleave(f, 2 * (base + offs[a]), bre, bim, final_rows[a], j, run)
-            elif run >= TILE:
-                for j in range(0, per, run):
-                    base = _insert_zeros(g0 + j, qubits)
-                    for a in range(dim):
-                        p = final_rows[a]
-                        dst = f[2 * (base + offs[a]):2 * (base + offs[a] + run)]
-                        rr = bre[p, j:j + run]
-                        ri = bim[p, j:j + run]
-                        for r in range(run):
-                            dst[2 * r] = rr[r]
-                            dst[2 * r + 1] = ri[r]
+            if run >= TILE:
+                _runs_vector(False, f, bre, bim, final_rows, offs, qubits, g0, run, line)
             elif tiled and vector_tiles:
                 _tiles_vector(False, f, bre, bim, final_rows, offs, high_q, nl, lowmask,
                               g0 >> (TILE_BITS - nl))
@@ -849,6 +816,27 @@ def _tile_layout(qubits, nl):
                     mm >>= 1
             pos[l, m] = o
     return high_q, pos
+
+
+@_jit
+def _runs_vector(to_rows, f, bre, bim, rowmap, offs, qubits, g0, run, line):
+    """Fill the buffer (to_rows) from the groups g0, g0 + 1, ... whose amplitudes come in
+    contiguous runs of `run` (a multiple of LANES), or write it back, row rowmap[a] as local
+    state a: run by run through `_simd.deinterleave` / `interleave`, prefetching the runs of
+    the row PREFETCH_ROWS ahead (the rows lie 2**q apart: too many streams for the hardware
+    prefetcher; a call: see `_pair_run`)."""
+    dim = bre.shape[0]
+    for j in range(0, bre.shape[1], run):
+        base = _insert_zeros(g0 + j, qubits)
+        for a in range(dim):
+            if a + PREFETCH_ROWS < dim:
+                o = 2 * (base + offs[a + PREFETCH_ROWS])
+                for x in range(o, o + 2 * run, line):
+                    prefetch(f, x)
+            if to_rows:
+                deinterleave(f, 2 * (base + offs[a]), bre, bim, rowmap[a], j, run)
+            else:
+                interleave(f, 2 * (base + offs[a]), bre, bim, rowmap[a], j, run)
 
 
 @_jit
